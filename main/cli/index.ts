@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { COMMANDS } from './commands/index.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, str, type CommandContext, type CommandIo } from './command.ts';
+import { Workbench } from '../engine/workbench.ts';
+import { isTextbenchError } from '../engine/errors.ts';
+
+const defaultIo: CommandIo = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+function topHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  return `textbench: a workbench for text classification\n\nUsage: textbench COMMAND [options]   (textbench COMMAND --help for details)\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+/** Runs one CLI invocation and returns its exit code. Errors become one line on stderr. */
+export async function main(argv: string[], io: CommandIo = defaultIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(topHelp());
+    return name ? 0 : 1;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(`textbench: unknown command "${name}". Run \`textbench --help\` for the list.`);
+    return 2;
+  }
+  let wb: Workbench | undefined;
+  try {
+    const { command } = await entry.load();
+    const options = { ...COMMON_OPTIONS, ...command.options };
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    } catch (err) {
+      io.err(`textbench ${name}: ${(err as Error).message}. Run \`textbench ${name} --help\`.`);
+      return 2;
+    }
+    if (parsed.values.help) {
+      io.out(`textbench ${name}: ${command.summary}\n\nUsage: textbench ${name} ${command.usage}\n${COMMON_USAGE}`);
+      return 0;
+    }
+    const ctx: CommandContext = {
+      values: parsed.values,
+      positionals: parsed.positionals,
+      json: parsed.values.json === true,
+      io,
+      workbench: () => (wb ??= Workbench.open({ workspace: str(parsed.values.workspace) })),
+    };
+    return await command.run(ctx);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    io.err(`textbench ${name}: ${msg}`);
+    if (process.env.TEXTBENCH_DEBUG && err instanceof Error && !isTextbenchError(err)) io.err(err.stack ?? '');
+    return 1;
+  } finally {
+    await wb?.close();
+  }
+}

@@ -1,0 +1,152 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Ordered schema migrations. Migration N brings a database from user_version N-1 to N.
+ * Never edit a migration that has shipped: append a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'projects, datasets, examples, label edits, runs, models, predictions',
+    up(db) {
+      db.exec(`
+        CREATE TABLE projects (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          last_used_at TEXT NOT NULL
+        );
+
+        CREATE TABLE datasets (
+          id TEXT PRIMARY KEY,
+          project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          source_path TEXT NOT NULL,
+          format TEXT NOT NULL,
+          encoding TEXT NOT NULL,
+          text_columns TEXT NOT NULL,          -- JSON array of column names
+          label_column TEXT NOT NULL,
+          split_column TEXT,
+          split_seed INTEGER,
+          rows INTEGER NOT NULL,
+          skipped TEXT NOT NULL,               -- JSON SkippedCounts
+          file_sha256 TEXT,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX datasets_project ON datasets(project_id);
+
+        CREATE TABLE examples (
+          id INTEGER PRIMARY KEY,
+          project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+          dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+          row_number INTEGER NOT NULL,
+          text TEXT NOT NULL,
+          original_label TEXT NOT NULL,
+          label TEXT NOT NULL,
+          split TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')),
+          content_hash TEXT NOT NULL
+        );
+        CREATE INDEX examples_project_split ON examples(project_id, split);
+        CREATE INDEX examples_project_label ON examples(project_id, label);
+        CREATE INDEX examples_hash ON examples(project_id, content_hash);
+        CREATE INDEX examples_dataset ON examples(dataset_id);
+
+        CREATE TABLE label_edits (
+          id INTEGER PRIMARY KEY,
+          project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+          example_id INTEGER NOT NULL REFERENCES examples(id) ON DELETE CASCADE,
+          batch_id TEXT NOT NULL,
+          old_label TEXT NOT NULL,
+          new_label TEXT NOT NULL,
+          author TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          undone_at TEXT
+        );
+        CREATE INDEX label_edits_project ON label_edits(project_id, id);
+        CREATE INDEX label_edits_batch ON label_edits(batch_id);
+
+        CREATE TABLE runs (
+          id TEXT PRIMARY KEY,
+          project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          model TEXT NOT NULL,
+          config TEXT NOT NULL,                -- JSON training config
+          backend TEXT,
+          status TEXT NOT NULL,
+          data_hash TEXT,
+          pipeline TEXT,                       -- JSON text pipeline (tokenizer settings + vocabulary)
+          labels TEXT,                         -- JSON array, model output order
+          epochs INTEGER NOT NULL DEFAULT 0,
+          best_epoch INTEGER,
+          metrics TEXT,                        -- JSON {validation, test}
+          evaluation TEXT,                     -- JSON Evaluation on test
+          findings TEXT NOT NULL DEFAULT '[]', -- JSON Finding[]
+          actions TEXT NOT NULL DEFAULT '[]',  -- JSON DoctorAction[]
+          error TEXT,
+          created_at TEXT NOT NULL,
+          started_at TEXT,
+          finished_at TEXT
+        );
+        CREATE INDEX runs_project ON runs(project_id, created_at);
+
+        CREATE TABLE run_epochs (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          epoch INTEGER NOT NULL,
+          metrics TEXT NOT NULL,               -- JSON TrainingEpoch
+          PRIMARY KEY (run_id, epoch)
+        );
+
+        -- Weights are stored as TensorFlow.js weight specs (JSON) plus one binary blob.
+        CREATE TABLE run_checkpoints (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          kind TEXT NOT NULL CHECK (kind IN ('last', 'best')),
+          epoch INTEGER NOT NULL,
+          topology TEXT NOT NULL,
+          weight_specs TEXT NOT NULL,
+          weights BLOB NOT NULL,
+          state TEXT NOT NULL,                 -- JSON loop state: optimizer, rng, early stopping
+          created_at TEXT NOT NULL,
+          PRIMARY KEY (run_id, kind)
+        );
+
+        CREATE TABLE models (
+          id TEXT PRIMARY KEY,
+          project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+          run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+          name TEXT NOT NULL,
+          source TEXT NOT NULL CHECK (source IN ('run', 'bundle')),
+          bundle_path TEXT,
+          manifest TEXT NOT NULL,              -- JSON bundle manifest
+          topology TEXT NOT NULL,
+          weight_specs TEXT NOT NULL,
+          weights BLOB NOT NULL,
+          vocab TEXT NOT NULL,
+          checksum TEXT NOT NULL,
+          metrics TEXT,
+          created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE predictions (
+          id INTEGER PRIMARY KEY,
+          model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+          text_hash TEXT NOT NULL,
+          label TEXT NOT NULL,
+          probability REAL NOT NULL,
+          probabilities TEXT NOT NULL,
+          source TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX predictions_model ON predictions(model_id, text_hash);
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

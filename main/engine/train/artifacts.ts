@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A model as plain data: TensorFlow.js layers-format topology, weight specs and one weight buffer.
+ * Pure tfjs in Node has no file:// handler, so checkpoints, the models table and bundles all use this.
+ */
+export interface ModelArtifactsData {
+  topology: object;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: Buffer;
+}
+
+export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelArtifactsData> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!captured?.modelTopology || !captured.weightSpecs || !captured.weightData) {
+    throw new Error('TensorFlow.js returned incomplete model artifacts while saving.');
+  }
+  const data = captured.weightData;
+  const buf = Array.isArray(data)
+    ? Buffer.concat(data.map((b) => Buffer.from(b)))
+    : Buffer.from(data as ArrayBuffer);
+  return { topology: captured.modelTopology as object, weightSpecs: captured.weightSpecs, weights: buf };
+}
+
+export async function modelFromArtifacts(a: ModelArtifactsData): Promise<tf.LayersModel> {
+  const ab = a.weights.buffer.slice(a.weights.byteOffset, a.weights.byteOffset + a.weights.byteLength) as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.topology, weightSpecs: a.weightSpecs, weightData: ab }));
+}

@@ -1,0 +1,53 @@
+import { EventEmitter } from 'node:events';
+import { openWorkspaceDb, resolveWorkspaceDir, type Db } from './store/db.ts';
+import type { EngineContext } from './context.ts';
+import type { WorkbenchEvent } from '../../shared/events.ts';
+import { ProjectService } from './projects.ts';
+import { DataService } from './data/service.ts';
+import { TrainingService } from './train/service.ts';
+import { ModelService } from './bundle/service.ts';
+
+export interface WorkbenchOptions {
+  /** Workspace folder; defaults to --workspace / TEXTBENCH_WORKSPACE / the per-user app data folder. */
+  workspace?: string;
+}
+
+/**
+ * The facade: the one API that the desktop app, the CLI and the HTTP server call.
+ * Each area lives in its own service; this class only opens the workspace and wires them together.
+ */
+export class Workbench {
+  readonly dir: string;
+  readonly db: Db;
+  readonly projects: ProjectService;
+  readonly data: DataService;
+  readonly training: TrainingService;
+  readonly models: ModelService;
+  private readonly emitter = new EventEmitter();
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.db = openWorkspaceDb(dir);
+    this.emitter.setMaxListeners(100);
+    const ctx: EngineContext = { db: this.db, dir, emit: (e) => this.emitter.emit('event', e) };
+    this.projects = new ProjectService(ctx);
+    this.data = new DataService(ctx);
+    this.training = new TrainingService(ctx);
+    this.models = new ModelService(ctx);
+  }
+
+  static open(options: WorkbenchOptions = {}): Workbench {
+    return new Workbench(resolveWorkspaceDir(options.workspace));
+  }
+
+  /** Subscribe to every pushed event; returns the unsubscribe function. */
+  onEvent(listener: (event: WorkbenchEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  async close(): Promise<void> {
+    await this.training.shutdown();
+    this.db.close();
+  }
+}

@@ -1,0 +1,150 @@
+// Domain types shared by the engine, the CLI, the server and the renderer.
+// This file must stay free of Node and DOM imports: both sides compile it.
+
+export type Split = 'train' | 'validation' | 'test';
+export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
+
+export interface Project {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  lastUsedAt: string;
+  datasets: number;
+  examples: number;
+}
+
+export type ImportFormat = 'csv' | 'tsv' | 'json' | 'jsonl' | 'xlsx';
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+export interface Dataset {
+  id: string;
+  projectId: string;
+  name: string;
+  sourcePath: string;
+  format: ImportFormat;
+  encoding: TextEncoding;
+  textColumns: string[];
+  labelColumn: string;
+  splitColumn: string | null;
+  splitSeed: number | null;
+  rows: number;
+  skipped: SkippedCounts;
+  createdAt: string;
+}
+
+export interface SkippedCounts {
+  emptyText: number;
+  emptyLabel: number;
+}
+
+export interface Example {
+  id: number;
+  datasetId: string;
+  rowNumber: number;
+  text: string;
+  originalLabel: string;
+  label: string;
+  split: Split;
+  contentHash: string;
+}
+
+export interface LabelEdit {
+  id: number;
+  exampleId: number;
+  oldLabel: string;
+  newLabel: string;
+  author: string;
+  createdAt: string;
+  batchId: string;
+  undoneAt: string | null;
+}
+
+/** Progress of a long task. Never moves backwards; the last event has done === total when total is known. */
+export interface Progress {
+  task: string;
+  done: number;
+  total: number | null;
+  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'trials';
+  message?: string;
+}
+
+export interface TrainingEpoch {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validationLoss: number;
+  validationAccuracy: number;
+  validationMacroF1: number;
+  learningRate: number;
+  seconds: number;
+  samplesPerSecond: number;
+  diagnostics?: Record<string, number | number[] | string | null>;
+}
+
+export type RunStatus = 'queued' | 'running' | 'finished' | 'stopped' | 'failed';
+
+export type FindingKind = 'plateau' | 'divergence' | 'nan' | 'collapse' | 'overfitting' | 'imbalance' | 'data';
+export type Severity = 'info' | 'warning' | 'error';
+
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  epochs: [number, number];
+  message: string;
+  evidence: Record<string, unknown>;
+  fix?: string;
+}
+
+export type ActionKind = 'rollback' | 'lr-change' | 'clip' | 'rebalance' | 'stop';
+
+export interface DoctorAction {
+  kind: ActionKind;
+  epoch: number;
+  before: unknown;
+  after: unknown;
+  reason?: string;
+}
+
+export interface SplitMetrics {
+  accuracy: number;
+  macroF1: number;
+}
+
+export interface ClassMetrics {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface Evaluation {
+  run: string;
+  split: Split;
+  accuracy: number;
+  macroF1: number;
+  weightedF1: number;
+  loss: number;
+  perClass: ClassMetrics[];
+  confusion: { labels: string[]; matrix: number[][] };
+  mistakes: Mistake[];
+}
+
+export interface Mistake {
+  exampleId: number;
+  text: string;
+  label: string;
+  predicted: string;
+  probability: number;
+  probabilities: Record<string, number>;
+}
+
+export interface Prediction {
+  text: string;
+  label: string;
+  probability: number;
+  probabilities: Record<string, number>;
+  /** How a text longer than the model's sequence length was handled. */
+  long?: 'fits' | 'truncated' | 'windows';
+}
