@@ -1,0 +1,296 @@
+// Kernels the project registers where TensorFlow.js lacks them or has a slow one.
+//
+// UnsortedSegmentSum is what the gradient of a gather (and so of every Embedding layer) is made of:
+// d(gather(params, ids))/d(params) = unsortedSegmentSum(dy, ids, vocabSize). The wasm backend has no
+// such kernel at all, so training any embedding model there fails; the pure-JS cpu backend has one
+// that builds a [numSegments, ...] mask per segment (O(numSegments × size)), which for a 5,000-word
+// vocabulary is slower than the whole rest of a training step. Both become one pass of scatter-add.
+import * as tf from '@tensorflow/tfjs';
+
+type NumericArray = Float32Array | Int32Array | Uint8Array;
+
+/** Output shape per TensorFlow: [numSegments, ...data.shape[segmentIds.rank:]]. */
+export function segmentSumShape(dataShape: readonly number[], idsRank: number, numSegments: number): number[] {
+  return [numSegments, ...dataShape.slice(idsRank)];
+}
+
+/**
+ * out[ids[i], :] += data[i, :] for every i, where each row is `inner` values wide. Ids outside
+ * [0, numSegments) are dropped, as TensorFlow does for negative ids. `out` must start at zero.
+ */
+export function scatterAdd(
+  data: ArrayLike<number>,
+  ids: ArrayLike<number>,
+  inner: number,
+  numSegments: number,
+  out: NumericArray,
+): void {
+  const n = ids.length;
+  for (let i = 0; i < n; i++) {
+    const seg = ids[i]!;
+    if (seg < 0 || seg >= numSegments) continue;
+    const src = i * inner;
+    const dst = seg * inner;
+    for (let j = 0; j < inner; j++) out[dst + j]! += data[src + j]!;
+  }
+}
+
+function checkInputs(x: tf.TensorInfo, ids: tf.TensorInfo, numSegments: number): number {
+  if (!Number.isInteger(numSegments) || numSegments < 0) {
+    throw new Error(`UnsortedSegmentSum: numSegments must be a non-negative integer, got ${numSegments}.`);
+  }
+  for (let d = 0; d < ids.shape.length; d++) {
+    if (ids.shape[d] !== x.shape[d]) {
+      throw new Error(
+        `UnsortedSegmentSum: segmentIds shape [${ids.shape.join(',')}] must be a prefix of data shape [${x.shape.join(',')}].`,
+      );
+    }
+  }
+  return tf.util.sizeFromShape(x.shape.slice(ids.shape.length));
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm that this kernel uses (its class is not exported typed). */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): NumericArray;
+}
+
+/** The parts of tfjs-backend-cpu's MathBackendCPU that this kernel uses. */
+interface CpuBackendLike {
+  data: { get(dataId: tf.DataId): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: NumericArray): tf.TensorInfo;
+}
+
+const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const numSegments = (attrs as { numSegments: number }).numSegments;
+  const inner = checkInputs(x, segmentIds, numSegments);
+  const b = backend as unknown as WasmBackendLike;
+  const outShape = segmentSumShape(x.shape, segmentIds.shape.length, numSegments);
+  // Allocate first: malloc may grow the wasm memory, which detaches every view taken before it.
+  const out = b.makeOutput(outShape, x.dtype);
+  const outValues = b.typedArrayFromHeap(out);
+  outValues.fill(0); // malloc does not zero
+  const ids = segmentIds.dtype === 'int32' ? b.typedArrayFromHeap(segmentIds) : Int32Array.from(b.typedArrayFromHeap(segmentIds));
+  scatterAdd(b.typedArrayFromHeap(x), ids, inner, numSegments, outValues);
+  return out;
+};
+
+const unsortedSegmentSumCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const numSegments = (attrs as { numSegments: number }).numSegments;
+  const inner = checkInputs(x, segmentIds, numSegments);
+  const b = backend as unknown as CpuBackendLike;
+  const outShape = segmentSumShape(x.shape, segmentIds.shape.length, numSegments);
+  const size = tf.util.sizeFromShape(outShape);
+  const outValues = x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  scatterAdd(b.data.get(x.dataId).values as NumericArray, b.data.get(segmentIds.dataId).values as NumericArray, inner, numSegments, outValues);
+  return b.makeTensorInfo(outShape, x.dtype, outValues);
+};
+
+// ---- wasm: slicing without copying the whole input ----
+// tfjs-backend-wasm's Slice starts with backend.readSync(x), which copies the ENTIRE input out of the
+// wasm heap for every slice. Unpack (how an RNN layer splits [time, batch, features] into steps)
+// and SplitV (how an LSTM/GRU cell splits its gates) call it once per output, so a 100-step
+// sequence copies the whole input 100 times. Reading a view of the heap instead is the same data.
+
+function copySlice(x: NumericArray, xShape: readonly number[], begin: readonly number[], size: readonly number[], out: NumericArray): void {
+  const rank = xShape.length;
+  if (rank === 0) {
+    out[0] = x[0]!;
+    return;
+  }
+  const strides = new Array<number>(rank);
+  strides[rank - 1] = 1;
+  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * xShape[d + 1]!;
+  const rowLen = size[rank - 1]!;
+  const rows = tf.util.sizeFromShape(size.slice(0, rank - 1));
+  if (rowLen === 0 || rows === 0) return;
+  const idx = new Array<number>(rank - 1).fill(0);
+  let outOffset = 0;
+  for (let r = 0; r < rows; r++) {
+    let offset = begin[rank - 1]!;
+    for (let d = 0; d < rank - 1; d++) offset += (begin[d]! + idx[d]!) * strides[d]!;
+    out.set(x.subarray(offset, offset + rowLen), outOffset);
+    outOffset += rowLen;
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < size[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+function sliceWasmInfo(b: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = b.makeOutput(size, x.dtype);
+  // Views only after makeOutput: a malloc that grows the heap detaches older views.
+  copySlice(b.typedArrayFromHeap(x), x.shape, begin, size, b.typedArrayFromHeap(out));
+  return out;
+}
+
+// The cpu backend's Slice reads non-contiguous slices element by element through a TensorBuffer
+// (an LSTM's gate split costs ~10 ms there); the same row copies apply.
+function sliceCpuInfo(b: CpuBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const n = tf.util.sizeFromShape(size);
+  const out = x.dtype === 'int32' ? new Int32Array(n) : x.dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
+  copySlice(b.data.get(x.dataId).values as NumericArray, x.shape, begin, size, out);
+  return b.makeTensorInfo(size, x.dtype, out);
+}
+
+type SliceImpl = (backend: unknown, x: tf.TensorInfo, begin: number[], size: number[]) => tf.TensorInfo;
+const sliceImpl: Record<'wasm' | 'cpu', SliceImpl> = {
+  wasm: (b, x, begin, size) => sliceWasmInfo(b as WasmBackendLike, x, begin, size),
+  cpu: (b, x, begin, size) => sliceCpuInfo(b as CpuBackendLike, x, begin, size),
+};
+
+/** Only plain numeric tensors take the fast path; strings and complex numbers keep the stock kernel. */
+function fastSliceable(x: tf.TensorInfo): boolean {
+  return x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
+}
+
+function makeSlice(original: tf.KernelFunc, impl: SliceImpl): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (!fastSliceable(x)) return original(args);
+    const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
+    return impl(args.backend, x, b, s);
+  };
+}
+
+function makeUnpack(original: tf.KernelFunc, impl: SliceImpl): tf.KernelFunc {
+  return (args) => {
+    const value = args.inputs.value as tf.TensorInfo;
+    if (!fastSliceable(value)) return original(args);
+    const rank = value.shape.length;
+    let axis = (args.attrs as { axis: number }).axis;
+    if (axis < 0) axis += rank;
+    const outShape = value.shape.filter((_, d) => d !== axis);
+    const begin = new Array<number>(rank).fill(0);
+    const size = [...value.shape];
+    size[axis] = 1;
+    const outs: tf.TensorInfo[] = [];
+    for (let i = 0; i < value.shape[axis]!; i++) {
+      begin[axis] = i;
+      const o = impl(args.backend, value, begin, size);
+      outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
+    }
+    return outs;
+  };
+}
+
+function makeSplitV(original: tf.KernelFunc, impl: SliceImpl): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (!fastSliceable(x)) return original(args);
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number | number[] };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = [...x.shape];
+      size[ax] = s;
+      const o = impl(args.backend, x, begin, size);
+      begin[ax]! += s;
+      return o;
+    });
+  };
+}
+
+// ---- wasm: matrix products with a transposed operand ----
+// The wasm BatchMatMul runs 5-12x slower when asked to transpose an operand (a generic loop instead
+// of XNNPACK), and a matmul's gradient always asks for one: dA = dy·Bᵀ, dB = Aᵀ·dy. Transposing
+// the operand explicitly (a cheap copy) and multiplying without transposes gives the same numbers.
+
+function makeBatchMatMulWasm(original: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!attrs.transposeA && !attrs.transposeB) return original(args);
+    const backend = args.backend as unknown as WasmBackendLike & { disposeData(id: tf.DataId): void };
+    const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
+      const perm = t.shape.map((_, d) => d);
+      const r = perm.length;
+      [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+      return transpose({ inputs: { x: t }, backend: args.backend, attrs: { perm } }) as tf.TensorInfo;
+    };
+    const aT = attrs.transposeA ? swapLast(a) : a;
+    const bT = attrs.transposeB ? swapLast(b) : b;
+    try {
+      return original({ inputs: { a: aT, b: bT }, backend: args.backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    } finally {
+      if (aT !== a) backend.disposeData(aT.dataId);
+      if (bT !== b) backend.disposeData(bT.dataId);
+    }
+  };
+}
+
+/** Which kernels the project put in place for a backend; the doctor and the tests read this. */
+export interface KernelPatch {
+  kernel: string;
+  backend: string;
+  action: 'added' | 'replaced';
+}
+
+const patched = new Map<string, KernelPatch>();
+
+/** Returns the kernels the project has registered so far (added where missing, replaced where slow). */
+export function registeredKernelPatches(): KernelPatch[] {
+  return [...patched.values()];
+}
+
+/**
+ * Puts `make(original)` in place of a kernel. The original's setupFunc is kept, because replacements
+ * call the original kernel function, which needs the backend's wasm bindings set up.
+ */
+function install(
+  kernelName: string,
+  backendName: string,
+  make: (original: tf.KernelFunc | undefined) => tf.KernelFunc,
+): void {
+  const key = `${kernelName}/${backendName}`;
+  if (patched.has(key)) return;
+  const existing = tf.getKernel(kernelName, backendName);
+  if (existing) tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({ kernelName, backendName, kernelFunc: make(existing?.kernelFunc), setupFunc: existing?.setupFunc });
+  patched.set(key, { kernel: kernelName, backend: backendName, action: existing ? 'replaced' : 'added' });
+}
+
+function required(kernelName: string, backendName: string): tf.KernelFunc {
+  const k = tf.getKernel(kernelName, backendName);
+  if (!k) throw new Error(`TensorFlow.js has no ${kernelName} kernel for ${backendName}; this version of tfjs is not supported.`);
+  return k.kernelFunc;
+}
+
+function installSlicing(backendName: 'wasm' | 'cpu'): void {
+  const impl = sliceImpl[backendName];
+  install('Slice', backendName, (o) => makeSlice(o ?? required('Slice', backendName), impl));
+  install('Unpack', backendName, (o) => makeUnpack(o ?? required('Unpack', backendName), impl));
+  install('SplitV', backendName, (o) => makeSplitV(o ?? required('SplitV', backendName), impl));
+}
+
+/** Switches for the speed-ups, so that tests and benchmarks can compare them with the stock kernels. */
+export interface KernelOptions {
+  /** Register the faster Slice/Unpack/SplitV (wasm, cpu) and BatchMatMul (wasm); default true. */
+  fast?: boolean;
+}
+
+/**
+ * Registers the project's kernels for one backend. Idempotent. Call it before the first op runs
+ * on that backend (initBackend does). UnsortedSegmentSum is always registered (training embeddings
+ * needs it); the speed-ups can be left out with { fast: false } to compare against stock TF.js.
+ */
+export function registerProjectKernels(backendName: string, options: KernelOptions = {}): KernelPatch[] {
+  const fast = options.fast ?? true;
+  if (backendName === 'wasm') {
+    install('UnsortedSegmentSum', 'wasm', () => unsortedSegmentSumWasm);
+    if (fast) {
+      installSlicing('wasm');
+      install('BatchMatMul', 'wasm', (o) => makeBatchMatMulWasm(o ?? required('BatchMatMul', 'wasm'), required('Transpose', 'wasm')));
+    }
+  }
+  if (backendName === 'cpu') {
+    install('UnsortedSegmentSum', 'cpu', () => unsortedSegmentSumCpu);
+    if (fast) installSlicing('cpu');
+  }
+  return registeredKernelPatches().filter((p) => p.backend === backendName);
+}
