@@ -1,0 +1,323 @@
+// The one API the renderer may call, in Electron (preload → IPC) and in a browser (`textbench serve`).
+// Each request has a zod schema for its input (the Node side validates every call against it before it
+// reaches the engine) and a phantom output type. Free of Node and DOM imports: both sides compile it.
+import { z } from 'zod';
+import type { WorkbenchEvent } from './events.ts';
+import type { Evaluation, Example, Prediction, Project, RunStatus, SplitMetrics, TrainingEpoch, Finding, DoctorAction, LabelEdit } from './domain.ts';
+import type { Dataset, ImportFormat, Split, TextEncoding } from './domain.ts';
+
+/** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
+function request<Out>() {
+  return <S extends z.ZodType>(input: S, opts: { mode?: 'electron'; summary: string }) => ({
+    input,
+    output: null as unknown as Out,
+    electronOnly: opts.mode === 'electron',
+    summary: opts.summary,
+  });
+}
+
+const projectRef = z.string().trim().min(1, 'Name the project (its name or id).');
+const runRef = z.string().trim().min(1, 'Name the run (its id).');
+const filePath = z.string().trim().min(1, 'Choose a file.');
+const split = z.enum(['train', 'validation', 'test']);
+const texts = z.array(z.string()).min(1, 'Give at least one text.').max(10_000);
+
+export const ImportFormatSchema = z.enum(['csv', 'tsv', 'json', 'jsonl', 'xlsx']);
+export const EncodingSchema = z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252']);
+
+export const ExampleQuerySchema = z.object({
+  project: projectRef,
+  search: z.string().max(500).optional(),
+  label: z.string().optional(),
+  split: split.optional(),
+  /** A review check's id (e.g. "duplicates", "conflicts"): only the rows it points at. */
+  flag: z.string().optional(),
+  ids: z.array(z.number().int().nonnegative()).max(100_000).optional(),
+  offset: z.number().int().nonnegative().default(0),
+  limit: z.number().int().positive().max(1000).default(100),
+});
+export type ExampleQuery = z.input<typeof ExampleQuerySchema>;
+
+export const TrainSettingsSchema = z.object({
+  project: projectRef,
+  /** linear | baseline | lstm | gru | bilstm | bigru | auto, or a recipe name with `recipe`. */
+  model: z.string().min(1).default('baseline'),
+  recipe: z.string().min(1).optional(),
+  epochs: z.number().int().positive().max(1000).optional(),
+  learningRate: z.number().positive().max(100).optional(),
+  batchSize: z.number().int().positive().max(4096).optional(),
+  embeddingDim: z.number().int().positive().max(2048).optional(),
+  units: z.number().int().positive().max(4096).optional(),
+  layers: z.number().int().positive().max(8).optional(),
+  dropout: z.number().min(0).max(0.95).optional(),
+  optimizer: z.enum(['adam', 'rmsprop', 'sgd']).optional(),
+  loss: z.enum(['crossentropy', 'topk', 'focal']).optional(),
+  k: z.number().int().positive().optional(),
+  classWeights: z.enum(['none', 'balanced']).optional(),
+  labelSmoothing: z.number().min(0).max(0.5).optional(),
+  clipNorm: z.number().positive().optional(),
+  earlyStopping: z.number().int().nonnegative().optional(),
+  sequenceLength: z.number().int().positive().max(10_000).optional(),
+  maxVocab: z.number().int().positive().optional(),
+  tokens: z.enum(['words', 'chars', 'ngrams']).optional(),
+  seed: z.number().int().optional(),
+  backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  repair: z.boolean().optional(),
+});
+export type TrainSettings = z.input<typeof TrainSettingsSchema>;
+
+export const API = {
+  'system.info': request<SystemInfo>()(z.object({}), { summary: 'where the workspace is and which transport is in use' }),
+
+  'projects.list': request<Project[]>()(z.object({}), { summary: 'every project, most recently used first' }),
+  'projects.open': request<Project>()(z.object({ project: projectRef }), { summary: 'a project, marked as used now' }),
+  'projects.create': request<Project>()(z.object({ name: z.string().trim().min(1, 'A project needs a name.').max(200) }), {
+    summary: 'a new, empty project',
+  }),
+  'projects.rename': request<Project>()(z.object({ project: projectRef, name: z.string().trim().min(1).max(200) }), { summary: 'rename' }),
+  'projects.delete': request<{ deleted: string }>()(z.object({ project: projectRef, confirm: z.literal(true) }), {
+    summary: 'delete a project with its datasets, runs and edits',
+  }),
+
+  'data.preview': request<ApiImportPreview>()(
+    z.object({
+      file: filePath,
+      format: ImportFormatSchema.optional(),
+      encoding: EncodingSchema.optional(),
+      sheet: z.string().optional(),
+      rows: z.number().int().positive().max(200).default(20),
+    }),
+    { summary: 'format, encoding and column guess, with the first rows' },
+  ),
+  'data.import': request<ApiImportResult>()(
+    z.object({
+      file: filePath,
+      /** Existing project (id or name) or the name of a new one. */
+      project: projectRef,
+      text: z.array(z.string().min(1)).min(1, 'Pick at least one text column.'),
+      label: z.string().min(1, 'Pick the label column.'),
+      /** A column with train/validation/test values, or null for an automatic stratified split. */
+      split: z.string().min(1).nullable().default(null),
+      format: ImportFormatSchema.optional(),
+      encoding: EncodingSchema.optional(),
+      sheet: z.string().optional(),
+      seed: z.number().int().optional(),
+    }),
+    { summary: 'import a file into a project (one transaction), streaming import.progress events' },
+  ),
+  'data.datasets': request<ApiDataset[]>()(z.object({ project: projectRef }), { summary: "a project's datasets" }),
+  'data.labels': request<ApiLabelCount[]>()(z.object({ project: projectRef }), { summary: 'labels with counts per split' }),
+  'data.review': request<ApiReview>()(z.object({ project: projectRef }), { summary: 'the review checks' }),
+  'data.examples': request<ApiExamplesPage>()(ExampleQuerySchema, { summary: 'one page of examples matching a filter' }),
+  'data.relabel': request<ApiRelabelResult>()(
+    z.object({ project: projectRef, ids: z.array(z.number().int().nonnegative()).min(1).max(100_000), label: z.string().trim().min(1) }),
+    { summary: 'change labels (one undoable batch)' },
+  ),
+  'data.undo': request<ApiUndoResult>()(z.object({ project: projectRef, batchId: z.string().optional() }), {
+    summary: 'undo the last (or the named) batch of label edits',
+  }),
+  'data.history': request<LabelEdit[]>()(z.object({ project: projectRef }), { summary: 'the audit trail of label edits' }),
+
+  'training.presets': request<TrainPreset[]>()(z.object({}), { summary: 'the model presets and recipes the Train view offers' }),
+  'training.start': request<{ run: string }>()(TrainSettingsSchema, { summary: 'start a run in the worker; progress comes as training.* events' }),
+  'training.stop': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'stop a run after its current batch' }),
+  'training.resume': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'resume a stopped or crashed run from its last checkpoint' }),
+  'training.list': request<RunSummary[]>()(z.object({ project: projectRef }), { summary: "a project's runs, newest first" }),
+  'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
+  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split" }),
+
+  'models.export': request<ExportResult>()(z.object({ run: runRef, out: filePath, force: z.boolean().default(false) }), {
+    summary: 'export a run as a bundle folder',
+  }),
+  'models.classify': request<Prediction[]>()(z.object({ run: runRef, texts }), { summary: 'classify texts with a run' }),
+  'models.classifyFile': request<ClassifyFileResult>()(
+    z.object({ run: runRef, file: filePath, column: z.string().optional(), out: z.string().trim().min(1).optional() }),
+    { summary: 'classify every row of a file and write CSV/JSONL with the predictions' },
+  ),
+  'models.suggestPath': request<{ path: string }>()(z.object({ run: runRef, kind: z.enum(['bundle', 'classified']), file: z.string().optional() }), {
+    summary: 'a free default path for an export folder or a classified-file output',
+  }),
+
+  'app.pickFile': request<{ path: string | null }>()(z.object({ title: z.string().optional() }), { mode: 'electron', summary: 'open-file dialog' }),
+  'app.pickFolder': request<{ path: string | null }>()(z.object({ title: z.string().optional(), defaultPath: z.string().optional() }), {
+    mode: 'electron',
+    summary: 'choose-folder dialog',
+  }),
+  'app.reveal': request<{ ok: true }>()(z.object({ path: filePath }), { mode: 'electron', summary: 'show a file or folder in the file manager' }),
+} as const;
+
+export type ApiName = keyof typeof API;
+export type ApiInput<N extends ApiName> = z.input<(typeof API)[N]['input']>;
+/** The input after the schema's defaults are applied: what handlers receive. */
+export type ApiParsed<N extends ApiName> = z.output<(typeof API)[N]['input']>;
+export type ApiOutput<N extends ApiName> = (typeof API)[N]['output'];
+export type ApiHandlers = { [N in ApiName]: (input: ApiParsed<N>) => Promise<ApiOutput<N>> | ApiOutput<N> };
+
+export const API_NAMES = Object.keys(API) as ApiName[];
+export function isApiName(name: unknown): name is ApiName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(API, name);
+}
+
+/** Pushed events, in both transports. */
+export type ApiEvent = WorkbenchEvent;
+
+/** What a failed call carries back to the renderer: a message for a person, a stable code, and where. */
+export interface ApiError {
+  message: string;
+  code: string;
+  details?: Record<string, unknown>;
+  /** Input fields that failed validation, as "path: message". */
+  issues?: string[];
+}
+
+export type ApiResponse<T> = { ok: true; result: T } | { ok: false; error: ApiError };
+
+export interface SystemInfo {
+  mode: 'electron' | 'browser';
+  workspace: string;
+  version: string;
+  platform: string;
+  /** Largest file the browser may upload, in bytes (browser mode). */
+  maxUploadBytes: number | null;
+}
+
+export interface TrainPreset {
+  /** Value of `model` (or of `recipe` when kind is "recipe"). */
+  name: string;
+  title: string;
+  kind: 'model' | 'recipe';
+  description: string;
+  defaults: Partial<Omit<TrainSettings, 'project'>>;
+}
+
+export interface RunSummary {
+  id: string;
+  projectId: string;
+  name: string;
+  model: string;
+  status: RunStatus;
+  backend: string | null;
+  epochs: number;
+  bestEpoch: number | null;
+  validation: SplitMetrics | null;
+  test: SplitMetrics | null;
+  createdAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  config: Record<string, unknown>;
+  labels: string[];
+  history: TrainingEpoch[];
+  findings: Finding[];
+  actions: DoctorAction[];
+}
+
+export interface ExportResult {
+  bundle: string;
+  files: string[];
+  sha256: Record<string, string>;
+}
+
+export interface ClassifyFileResult {
+  out: string;
+  rows: number;
+  /** Browser mode: a URL (with the token) that downloads the output. */
+  download?: string;
+}
+
+export type { Example };
+
+// ---- Data shapes the renderer sees. The handlers on the Node side map the engine's results onto them,
+// so that the views keep working while the engine's own types evolve.
+
+export interface ApiImportPreview {
+  file: string;
+  format: ImportFormat;
+  encoding: TextEncoding;
+  columns: string[];
+  /** The first rows, as strings, in column order. */
+  rows: string[][];
+  /** The line in the file of each preview row (1-based). */
+  lines: number[];
+  guess: { text: string[]; label: string | null; split: string | null };
+  sheets?: string[];
+  /** Problems found while reading the preview, with the line they are on. */
+  problems: ApiProblem[];
+}
+
+export interface ApiProblem {
+  message: string;
+  line?: number;
+  column?: string | number;
+}
+
+export interface ApiImportResult {
+  project: string;
+  projectId: string;
+  dataset: string;
+  rows: number;
+  skipped: number;
+  labels: string[];
+  splits: Record<Split, number>;
+}
+
+export type ApiDataset = Dataset;
+
+export interface ApiLabelCount {
+  label: string;
+  count: number;
+  splits: Record<Split, number>;
+}
+
+export interface ApiReviewCheck {
+  /** Stable id; also the `flag` filter of data.examples that lists the rows behind it. */
+  id: string;
+  title: string;
+  severity: 'ok' | 'info' | 'warning' | 'error';
+  count: number;
+  message: string;
+}
+
+export interface ApiReview {
+  total: number;
+  classes: ApiLabelCount[];
+  checks: ApiReviewCheck[];
+}
+
+export interface ApiExamplesPage {
+  total: number;
+  offset: number;
+  rows: Example[];
+}
+
+export interface ApiRelabelResult {
+  batchId: string;
+  changed: number;
+}
+
+export interface ApiUndoResult {
+  batchId: string | null;
+  reverted: number;
+}
+
+// ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.
+
+export const VIEWS = ['projects', 'import', 'data', 'train', 'runs', 'evaluate', 'classify', 'export'] as const;
+export type ViewName = (typeof VIEWS)[number];
+
+/** What the app menu asks the renderer to do. */
+export type MenuCommand = { kind: 'open-file'; path: string } | { kind: 'view'; view: ViewName };
+
+export interface PreloadApi {
+  readonly mode: 'electron';
+  call(name: ApiName, input: unknown): Promise<ApiResponse<unknown>>;
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+  onMenu(listener: (command: MenuCommand) => void): () => void;
+  /** The absolute path of a file the user dropped or picked (Electron's webUtils.getPathForFile). */
+  pathForFile(file: object): string;
+}
+
+/** IPC channel names; used only by the preload and the main process. */
+export const IPC = { call: 'textbench:call', event: 'textbench:event', menu: 'textbench:menu' } as const;
