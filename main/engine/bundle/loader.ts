@@ -1,0 +1,79 @@
+// Builds a ready classifier from verified bundle contents. Kept apart from index.ts so that the workspace
+// (models table, runs) reuses it with contents that come from SQLite instead of a folder.
+import * as tf from '@tensorflow/tfjs';
+import type { BundleManifest } from '../../../shared/bundle.ts';
+import type { Prediction } from '../../../shared/domain.ts';
+import type { PipelineJSON, TextPipeline } from '../text/types.ts';
+import { TextbenchError } from '../errors.ts';
+import { Classifier, type ClassifierOptions } from './classifier.ts';
+import type { WeightSpec } from './format.ts';
+
+export type PipelineFactory = (json: PipelineJSON) => TextPipeline;
+
+export interface ModelParts {
+  /** Where the parts came from, for messages (a folder, "run X", "model Y"). */
+  origin: string;
+  manifest: BundleManifest;
+  topology: Record<string, unknown>;
+  weightSpecs: WeightSpec[];
+  weights: Buffer;
+  pipeline: PipelineJSON;
+}
+
+/** What loadBundle returns: labels, the manifest, classify() and dispose(). */
+export interface LoadedModel {
+  readonly labels: readonly string[];
+  readonly manifest: BundleManifest;
+  readonly pipeline: TextPipeline;
+  classify(texts: readonly string[]): Promise<Prediction[]>;
+  /** texts x labels probabilities, row-major, and how each long text was handled. */
+  scores(texts: readonly string[]): Promise<{ probabilities: Float64Array; long: Prediction['long'][] }>;
+  dispose(): void;
+}
+
+export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFactory, options: ClassifierOptions = {}): Promise<LoadedModel> {
+  let pipeline: TextPipeline;
+  try {
+    pipeline = makePipeline(parts.pipeline);
+  } catch (err) {
+    throw new TextbenchError(
+      `The vocabulary of ${parts.origin} could not be read: ${(err as Error).message}. Export the model again with this version of Textbench.`,
+      'BUNDLE_VOCAB_INVALID',
+      { origin: parts.origin },
+    );
+  }
+  if (pipeline.sequenceLength !== parts.manifest.sequenceLength) {
+    throw new TextbenchError(
+      `${parts.origin}: the manifest says sequence length ${parts.manifest.sequenceLength} but the vocabulary file says ${pipeline.sequenceLength}. Export the model again.`,
+      'BUNDLE_MANIFEST_INVALID',
+      { origin: parts.origin, field: 'sequenceLength' },
+    );
+  }
+  const ab = parts.weights.buffer.slice(parts.weights.byteOffset, parts.weights.byteOffset + parts.weights.byteLength) as ArrayBuffer;
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parts.topology, weightSpecs: parts.weightSpecs, weightData: ab }));
+  } catch (err) {
+    throw new TextbenchError(
+      `The network in ${parts.origin} could not be built: ${(err as Error).message.split('\n')[0]}. ` +
+        'It may use a layer this version of Textbench does not know; update Textbench or export the model again.',
+      'BUNDLE_MODEL_INVALID',
+      { origin: parts.origin },
+    );
+  }
+  let classifier: Classifier;
+  try {
+    classifier = new Classifier(model, pipeline, parts.manifest.labels, parts.manifest.model.output, options);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return {
+    labels: classifier.labels,
+    manifest: parts.manifest,
+    pipeline,
+    classify: (texts) => classifier.classify(texts),
+    scores: (texts) => classifier.scores(texts),
+    dispose: () => classifier.dispose(),
+  };
+}

@@ -1,0 +1,159 @@
+// Writes a bundle folder atomically: everything goes into a temporary folder beside the target,
+// which is renamed into place only when complete. A failure at any point leaves no half folder.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest } from '../../../shared/bundle.ts';
+import type { PipelineJSON } from '../text/types.ts';
+import type { ModelArtifactsData } from '../train/artifacts.ts';
+import { TextbenchError } from '../errors.ts';
+import {
+  MANIFEST_FILE,
+  MODEL_FILE,
+  README_FILE,
+  VOCAB_FILE,
+  WEIGHTS_FILE,
+  detectOutputKind,
+  expectedWeightBytes,
+  sha256Hex,
+  type LayersModelJson,
+  type WeightSpec,
+} from './format.ts';
+import { bundleReadme } from './readme.ts';
+
+export interface BundleContents {
+  name: string;
+  artifacts: ModelArtifactsData;
+  pipeline: PipelineJSON;
+  /** Labels in model output order. */
+  labels: string[];
+  /** Input names in the order the model takes them. */
+  inputs: string[];
+  model: { type: string; config: Record<string, unknown> };
+  training: BundleManifest['training'];
+  metrics: Record<string, unknown> | null;
+  createdBy?: string;
+}
+
+export interface WriteBundleOptions {
+  force?: boolean;
+  /** Test hook: called after each file is written into the temporary folder; throwing aborts the export. */
+  afterFile?: (file: string) => void | Promise<void>;
+}
+
+export interface WrittenBundle {
+  dir: string;
+  manifest: BundleManifest;
+  files: string[];
+  sha256: Record<string, string>;
+}
+
+/** Builds every file's bytes in memory; the caller decides where they go. */
+export function renderBundle(c: BundleContents): { manifest: BundleManifest; files: Map<string, Buffer> } {
+  const topology = c.artifacts.topology as Record<string, unknown>;
+  const specs = c.artifacts.weightSpecs as WeightSpec[];
+  const expected = expectedWeightBytes(specs);
+  if (expected !== null && expected !== c.artifacts.weights.byteLength) {
+    throw new TextbenchError(
+      `The model's weights hold ${c.artifacts.weights.byteLength} bytes but its weight specs describe ${expected}. ` +
+        'The stored checkpoint is damaged; train the run again.',
+      'BUNDLE_WEIGHTS_MISMATCH',
+    );
+  }
+  const output = detectOutputKind(topology);
+  const modelJson: LayersModelJson = {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+  };
+  const files = new Map<string, Buffer>();
+  files.set(MODEL_FILE, Buffer.from(JSON.stringify(modelJson)));
+  files.set(WEIGHTS_FILE, c.artifacts.weights);
+  files.set(VOCAB_FILE, Buffer.from(JSON.stringify(c.pipeline)));
+  const o = c.pipeline.options;
+  const base: Omit<BundleManifest, 'files'> = {
+    kind: BUNDLE_KIND,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    name: c.name,
+    createdAt: new Date().toISOString(),
+    createdBy: c.createdBy ?? 'Textbench',
+    labels: [...c.labels],
+    tokenizer: { tokens: o.tokens, lowercase: o.lowercase, minCount: o.minCount, maxVocab: o.maxVocab, long: o.long },
+    vocabularyFile: VOCAB_FILE,
+    vocabularySize: c.pipeline.vocabulary.length,
+    sequenceLength: c.pipeline.sequenceLength,
+    model: { type: c.model.type, config: c.model.config, output, inputs: [...c.inputs] },
+    training: c.training,
+    metrics: c.metrics,
+  };
+  files.set(README_FILE, Buffer.from(bundleReadme(base)));
+  const manifest: BundleManifest = { ...base, files: {} };
+  for (const [name, bytes] of files) manifest.files[name] = { sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+  files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+  return { manifest, files };
+}
+
+function writeFileDurable(file: string, data: Buffer): void {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes the bundle to `target`. Refuses an existing target unless `force`; then swaps the new folder in. */
+export async function writeBundle(target: string, contents: BundleContents, options: WriteBundleOptions = {}): Promise<WrittenBundle> {
+  const dir = path.resolve(target);
+  const parent = path.dirname(dir);
+  const exists = fs.existsSync(dir);
+  if (exists && !options.force) {
+    throw new TextbenchError(
+      `${dir} already exists. Choose another --out folder, or add --force to replace it.`,
+      'BUNDLE_TARGET_EXISTS',
+      { path: dir },
+    );
+  }
+  if (exists && !fs.statSync(dir).isDirectory()) {
+    throw new TextbenchError(`${dir} exists and is a file, not a folder. Choose another --out folder.`, 'BUNDLE_TARGET_NOT_DIR', { path: dir });
+  }
+  const { manifest, files } = renderBundle(contents);
+  fs.mkdirSync(parent, { recursive: true });
+  const tag = crypto.randomBytes(4).toString('hex');
+  const temp = path.join(parent, `.${path.basename(dir)}.tmp-${tag}`);
+  fs.mkdirSync(temp);
+  let old: string | undefined;
+  try {
+    // manifest.json last: a folder with a manifest is a complete folder.
+    const order = [...files.keys()].filter((f) => f !== MANIFEST_FILE).concat(MANIFEST_FILE);
+    for (const name of order) {
+      writeFileDurable(path.join(temp, name), files.get(name)!);
+      await options.afterFile?.(name);
+    }
+    if (exists) {
+      old = path.join(parent, `.${path.basename(dir)}.old-${tag}`);
+      fs.renameSync(dir, old);
+      try {
+        fs.renameSync(temp, dir);
+      } catch (err) {
+        fs.renameSync(old, dir);
+        old = undefined;
+        throw err;
+      }
+    } else {
+      fs.renameSync(temp, dir);
+    }
+  } catch (err) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
+  if (old) fs.rmSync(old, { recursive: true, force: true });
+  const sha256: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(manifest.files)) sha256[name] = entry.sha256;
+  sha256[MANIFEST_FILE] = sha256Hex(files.get(MANIFEST_FILE)!);
+  return { dir, manifest, files: [...files.keys()].sort(), sha256 };
+}
