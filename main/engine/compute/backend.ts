@@ -1,6 +1,13 @@
+// Which TensorFlow.js backend trains, chosen best-first: tfjs-node-gpu (CUDA), tfjs-node (native
+// TensorFlow on the CPU), wasm (XNNPACK, with the kernels the project adds), cpu (plain JS, same
+// fixes). The native packages are optional dependencies whose installers download TensorFlow, so
+// on a machine without internet they are simply absent and wasm trains; every skip says why.
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import path from 'node:path';
+import { TextbenchError } from '../errors.ts';
+import { registerProjectKernels, type KernelOptions, type KernelPatch } from './kernels.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -9,43 +16,174 @@ export interface BackendInfo {
   name: BackendName;
   /** Why each better backend was passed over. */
   skipped: Array<{ name: BackendName; reason: string }>;
+  /** Version of the package that provides the backend (e.g. "@tensorflow/tfjs-backend-wasm 4.22.0"). */
+  version?: string;
+  /** Kernels the project registered for this backend (added where missing, replaced where slow). */
+  kernels?: KernelPatch[];
+}
+
+/** Makes one backend current or throws an Error whose message says why it cannot. */
+export type BackendLoader = (name: BackendName) => Promise<void>;
+
+export interface InitOptions {
+  /** Replaces how a backend is loaded; tests use it to simulate a backend that fails here. */
+  loader?: BackendLoader;
+  kernels?: KernelOptions;
 }
 
 const require = createRequire(import.meta.url);
 
-async function tryBackend(name: BackendName): Promise<void> {
-  if (name === 'tensorflow-gpu') {
-    require('@tensorflow/tfjs-node-gpu');
-    if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not start');
-    return;
+/** The npm package behind each backend, and why a person would or would not have it. */
+export const BACKEND_PACKAGES: Record<BackendName, { pkg: string; missing: string }> = {
+  'tensorflow-gpu': {
+    pkg: '@tensorflow/tfjs-node-gpu',
+    missing:
+      '@tensorflow/tfjs-node-gpu is not installed (it needs an NVIDIA GPU with CUDA and cuDNN, and downloads TensorFlow at install time, which needs internet): npm install @tensorflow/tfjs-node-gpu',
+  },
+  tensorflow: {
+    pkg: '@tensorflow/tfjs-node',
+    missing:
+      '@tensorflow/tfjs-node is not installed (it downloads TensorFlow at install time, which needs internet): npm install @tensorflow/tfjs-node',
+  },
+  wasm: {
+    pkg: '@tensorflow/tfjs-backend-wasm',
+    missing: '@tensorflow/tfjs-backend-wasm is not installed: reinstall Textbench (npm install)',
+  },
+  cpu: { pkg: '@tensorflow/tfjs-core', missing: '@tensorflow/tfjs is not installed: reinstall Textbench (npm install)' },
+};
+
+export function isBackendName(name: string): name is BackendName {
+  return (BACKEND_ORDER as readonly string[]).includes(name);
+}
+
+/** "@tensorflow/tfjs-backend-wasm 4.22.0", or undefined when the package cannot be found. */
+export function backendVersion(name: BackendName): string | undefined {
+  const { pkg } = BACKEND_PACKAGES[name];
+  try {
+    const file = require.resolve(`${pkg}/package.json`);
+    const { version } = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string };
+    return version ? `${pkg} ${version}` : pkg;
+  } catch (err) {
+    if (isModuleNotFound(err)) return undefined;
+    throw err;
   }
-  if (name === 'tensorflow') {
-    require('@tensorflow/tfjs-node');
-    if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not start');
+}
+
+function isModuleNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : typeof err === 'object' && err && 'message' in err ? String(err.message) : String(err);
+  return msg.split('\n')[0]!.trim();
+}
+
+/**
+ * tf.setBackend() does not throw when a backend fails to start: it logs the error with console.warn
+ * and returns false. This runs it with console.warn captured, so the reason reaches the person
+ * through the `skipped` list instead of as stray output.
+ */
+async function setBackendExplained(tfName: string): Promise<void> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.map((a) => firstLine(a)).join(' '));
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(tfName);
+  } finally {
+    console.warn = warn;
+  }
+  if (!ok) {
+    const detail = warnings.filter((w) => !/^Initialization of backend .* failed$/.test(w)).join('; ');
+    throw new Error(`the ${tfName} backend did not start${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): void {
+  const { pkg, missing } = BACKEND_PACKAGES[name];
+  try {
+    require(pkg);
+  } catch (err) {
+    // Not found as a whole package → not installed; anything else → installed but broken.
+    if (isModuleNotFound(err) && firstLine(err).includes(pkg)) throw new Error(missing);
+    throw new Error(
+      `${pkg} is installed but its native TensorFlow library did not load (${firstLine(err)}); reinstall it with internet access: npm rebuild ${pkg}`,
+    );
+  }
+}
+
+let wasmPathsSet = false;
+
+/** The real loader: imports the package behind a backend and makes it current. */
+export const defaultBackendLoader: BackendLoader = async (name) => {
+  if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+    loadNative(name);
+    await setBackendExplained('tensorflow');
     return;
   }
   if (name === 'wasm') {
+    let wasmFile: string;
+    try {
+      wasmFile = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+    } catch (err) {
+      if (isModuleNotFound(err)) throw new Error(BACKEND_PACKAGES.wasm.missing);
+      throw err;
+    }
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    wasm.setWasmPaths(dir + path.sep);
-    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
+    // setWasmPaths throws once the backend has initialised, so it is set once per process.
+    if (!wasmPathsSet) {
+      wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
+      wasmPathsSet = true;
+    }
+    await setBackendExplained('wasm');
     return;
   }
-  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not start');
-}
+  await setBackendExplained('cpu');
+  // tfjs prints a banner recommending tfjs-node the first time the cpu backend holds data; the
+  // doctor and `skipped` already explain that, so the banner would only be noise on stderr.
+  const cpu = tf.backend() as unknown as { firstUse?: boolean };
+  if ('firstUse' in cpu) cpu.firstUse = false;
+};
 
-/** Picks the best backend that loads here (or the requested one) and makes it current. */
-export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
-  const order = requested ? [requested] : BACKEND_ORDER;
+/**
+ * Picks the best backend that loads here (or the requested one), makes it current and registers
+ * the project's kernels for it. `requested` comes from --backend; an unknown or unavailable one
+ * is an error that says what to do, never a silent fallback.
+ */
+export async function initBackend(requested?: BackendName | string, options: InitOptions = {}): Promise<BackendInfo> {
+  const loader = options.loader ?? defaultBackendLoader;
+  if (requested !== undefined && !isBackendName(requested)) {
+    throw new TextbenchError(
+      `Unknown backend "${requested}" (--backend). Choose one of: ${BACKEND_ORDER.join(', ')}; or leave --backend out to use the best one that loads here.`,
+      'backend_unknown',
+      { field: 'backend', value: requested },
+    );
+  }
+  const order: readonly BackendName[] = requested ? [requested] : BACKEND_ORDER;
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
-      await tryBackend(name);
+      await loader(name);
       await tf.ready();
-      return { name, skipped };
     } catch (err) {
-      skipped.push({ name, reason: (err as Error).message.split('\n')[0]! });
+      skipped.push({ name, reason: firstLine(err) });
+      continue;
     }
+    const kernels = registerProjectKernels(tf.getBackend(), options.kernels);
+    return { name, skipped, version: backendVersion(name), kernels };
   }
-  throw new Error(`No TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  if (requested) {
+    throw new TextbenchError(
+      `The ${requested} backend was requested (--backend ${requested}) but it does not load here: ${skipped[0]?.reason}. ` +
+        'Run `textbench doctor` to see which backends load, or leave --backend out to use the best one that does.',
+      'backend_unavailable',
+      { field: 'backend', value: requested, reason: skipped[0]?.reason },
+    );
+  }
+  throw new TextbenchError(
+    `No TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}. Reinstall Textbench (npm install) and run \`textbench doctor\`.`,
+    'backend_none',
+    { skipped },
+  );
 }

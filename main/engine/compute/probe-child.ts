@@ -1,0 +1,40 @@
+// Run by probeBackends() in a child process: `node --import tsx probe-child.ts BACKEND`.
+// Loads one backend, trains one step of a tiny Embedding model on it (which exercises the kernels
+// the project registers), and prints one JSON line: a BackendProbe.
+import * as tf from '@tensorflow/tfjs';
+import { backendVersion, initBackend, isBackendName } from './backend.ts';
+import type { BackendProbe } from './probe.ts';
+
+function smokeStep(): number {
+  const model = tf.sequential({
+    layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }), tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })],
+  });
+  const x = tf.tensor2d([[1, 2, 3, 4, 5, 1], [7, 7, 8, 9, 0, 0]], [2, 6], 'int32');
+  const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).toFloat();
+  const opt = tf.train.sgd(0.1);
+  const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)!;
+  const value = loss.dataSync()[0]!;
+  tf.dispose([x, y, loss]);
+  model.dispose();
+  return value;
+}
+
+const name = process.argv[2] ?? '';
+let probe: BackendProbe;
+if (!isBackendName(name)) {
+  probe = { name: 'cpu', loads: false, reason: `unknown backend "${name}"` };
+} else {
+  try {
+    const info = await initBackend(name);
+    const t0 = performance.now();
+    const loss = smokeStep();
+    if (!Number.isFinite(loss)) throw new Error(`it loads, but a training step on it gave a loss of ${loss}`);
+    probe = { name, loads: true, version: info.version, kernels: (info.kernels ?? []).map((k) => `${k.kernel} (${k.action})`), smokeMs: Math.round(performance.now() - t0) };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    // initBackend's message for a requested backend wraps the reason; keep just the reason.
+    const m = /does not load here: (.*?)\. Run `textbench doctor`/.exec(msg);
+    probe = { name, loads: false, reason: m ? m[1]! : msg.split('\n')[0]!, version: backendVersion(name) };
+  }
+}
+process.stdout.write(JSON.stringify(probe) + '\n');

@@ -1,0 +1,69 @@
+// `textbench doctor`: which backends load on this machine and why the others do not. Each backend
+// is tried in its own child process, because a native TensorFlow library that fails to load can
+// abort the whole process, and because a process can only make one wasm/native backend current
+// reliably (the wasm binary is set up once per process).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BACKEND_ORDER, type BackendName } from './backend.ts';
+
+export interface BackendProbe {
+  name: BackendName;
+  loads: boolean;
+  /** Why it does not load (only when loads is false). */
+  reason?: string;
+  /** The package and version behind it, when installed. */
+  version?: string;
+  /** Kernels the project registered for it. */
+  kernels?: string[];
+  /** Milliseconds for one tiny Embedding training step (includes first-use setup). */
+  smokeMs?: number;
+}
+
+export interface ProbeReport {
+  backends: BackendProbe[];
+  /** What initBackend() would pick without --backend: the first one in order that loads. */
+  chosen: BackendName | null;
+  node: string;
+  platform: string;
+}
+
+export interface ProbeOptions {
+  /** Per-backend limit in milliseconds (default 60 s). */
+  timeoutMs?: number;
+}
+
+const CHILD = fileURLToPath(new URL('./probe-child.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', TSX, CHILD, name], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => resolve({ name, loads: false, reason: `the probe process could not start: ${e.message}` }));
+    child.on('close', (code, signal) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (line.startsWith('{')) {
+        resolve(JSON.parse(line) as BackendProbe);
+        return;
+      }
+      const why = signal === 'SIGTERM' ? `it did not finish loading within ${timeoutMs / 1000} s` : signal ? `the process was killed by ${signal}` : `the process exited with code ${code}`;
+      const detail = err.trim().split('\n').filter(Boolean).slice(-1)[0];
+      resolve({ name, loads: false, reason: `${why}${detail ? `: ${detail}` : ''}` });
+    });
+  });
+}
+
+/** Tries every backend in a separate process (in parallel) and reports what loads here and why not. */
+export async function probeBackends(options: ProbeOptions = {}): Promise<ProbeReport> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const backends = await Promise.all(BACKEND_ORDER.map((n) => probeOne(n, timeoutMs)));
+  return {
+    backends,
+    chosen: backends.find((b) => b.loads)?.name ?? null,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
