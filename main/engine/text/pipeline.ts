@@ -1,0 +1,297 @@
+// The text pipeline: fitted on the train split, stored with the run as JSON, rebuilt by bundles and classify.
+import type { EncodedInput, EncodedTexts, LongTextMode, PipelineJSON, PipelineOptions, TextPipeline, TokenKind } from './types.ts';
+import { fnv1a, tokenizeChars, tokenizeWords } from './tokenize.ts';
+import { TextbenchError } from '../errors.ts';
+
+export const PAD_ID = 0;
+export const OOV_ID = 1;
+/** In the n-gram pipeline id 1 is a feature present in every text with weight 1: the logistic regression's bias. */
+export const BIAS_ID = 1;
+
+export interface NgramSettings {
+  /** Features are hashed into 2^hashBits buckets; only buckets seen in train get an input id. */
+  hashBits: number;
+  wordNgrams: [number, number];
+  charNgrams: [number, number];
+  /** Keep a feature only if it occurs in at least this many train texts. */
+  minDf: number;
+  /** tf = 1 + ln(count) instead of the raw count. */
+  sublinearTf: boolean;
+  /** Upper bound on the number of features kept per text (the highest tf-idf weights win). */
+  maxFeatures: number;
+}
+
+export const DEFAULT_NGRAMS: NgramSettings = {
+  hashBits: 20,
+  wordNgrams: [1, 2],
+  charNgrams: [3, 5],
+  minDf: 1,
+  sublinearTf: true,
+  maxFeatures: 1024,
+};
+
+export type FitOptions = Partial<PipelineOptions> & { ngrams?: Partial<NgramSettings> };
+
+const SEQUENCE_CAP: Record<TokenKind, number> = { words: 200, chars: 400, ngrams: 1024 };
+
+export function defaultPipelineOptions(tokens: TokenKind = 'words'): PipelineOptions {
+  return {
+    tokens,
+    lowercase: true,
+    minCount: tokens === 'words' ? 2 : 1,
+    maxVocab: tokens === 'chars' ? 1000 : 30000,
+    sequenceLength: null,
+    long: 'truncate',
+  };
+}
+
+/** Fits a pipeline on the train texts: vocabulary (or IDF for n-grams) and sequence length. */
+export function fitPipeline(texts: readonly string[], options: FitOptions = {}): TextPipeline {
+  const tokens = options.tokens ?? 'words';
+  const { ngrams, ...rest } = options;
+  const opts: PipelineOptions = { ...defaultPipelineOptions(tokens), ...stripUndefined(rest) };
+  if (opts.sequenceLength !== null && (!Number.isInteger(opts.sequenceLength) || opts.sequenceLength < 1)) {
+    throw new TextbenchError(`The sequence length must be a positive whole number, got ${opts.sequenceLength}.`, 'BAD_SEQUENCE_LENGTH');
+  }
+  if (!texts.length) throw new TextbenchError('Cannot fit a text pipeline on zero texts: the train split is empty.', 'EMPTY_TRAIN');
+  if (tokens === 'ngrams') return NgramPipeline.fit(texts, opts, { ...DEFAULT_NGRAMS, ...stripUndefined(ngrams ?? {}) });
+  return SequencePipeline.fit(texts, opts);
+}
+
+/** Rebuilds a pipeline from its JSON, refusing versions or kinds this code does not know. */
+export function pipelineFromJSON(json: PipelineJSON): TextPipeline {
+  if (!json || json.version !== 1) {
+    throw new TextbenchError(`Unknown text pipeline format version ${String(json?.version)}; this Textbench reads version 1.`, 'PIPELINE_VERSION');
+  }
+  if (json.options.tokens === 'ngrams') return NgramPipeline.fromJSON(json);
+  if (json.options.tokens === 'words' || json.options.tokens === 'chars') return new SequencePipeline(json.options, json.vocabulary, json.sequenceLength);
+  throw new TextbenchError(`Unknown token kind "${String(json.options.tokens)}" in the text pipeline.`, 'PIPELINE_KIND');
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function percentile(values: number[], p: number): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+}
+
+function tokenize(kind: 'words' | 'chars', text: string, lowercase: boolean): string[] {
+  return kind === 'words' ? tokenizeWords(text, lowercase) : tokenizeChars(text, lowercase);
+}
+
+/** Windows of `len` tokens, half-overlapping, at most `maxWindows`, the last one ending at the text's end. */
+function windowStarts(n: number, len: number, maxWindows = 32): number[] {
+  if (n <= len) return [0];
+  const stride = Math.max(1, Math.floor(len / 2));
+  const starts: number[] = [];
+  for (let s = 0; s + len < n && starts.length < maxWindows - 1; s += stride) starts.push(s);
+  starts.push(n - len);
+  return starts;
+}
+
+/** Words or characters mapped to vocabulary ids, padded on the left (so a recurrent net ends on real tokens). */
+class SequencePipeline implements TextPipeline {
+  readonly options: PipelineOptions;
+  readonly sequenceLength: number;
+  readonly inputDim: number;
+  private readonly vocabulary: string[];
+  private readonly index: Map<string, number>;
+
+  constructor(options: PipelineOptions, vocabulary: string[], sequenceLength: number) {
+    this.options = options;
+    this.vocabulary = vocabulary;
+    this.sequenceLength = sequenceLength;
+    this.inputDim = vocabulary.length;
+    this.index = new Map(vocabulary.map((t, i) => [t, i]));
+  }
+
+  static fit(texts: readonly string[], opts: PipelineOptions): SequencePipeline {
+    const kind = opts.tokens as 'words' | 'chars';
+    const counts = new Map<string, number>();
+    const lengths: number[] = [];
+    for (const t of texts) {
+      const toks = tokenize(kind, t, opts.lowercase);
+      lengths.push(toks.length);
+      for (const tok of toks) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+    }
+    const kept = [...counts.entries()]
+      .filter(([, c]) => c >= opts.minCount)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, opts.maxVocab)
+      .map(([t]) => t);
+    const vocabulary = ['<pad>', '<oov>', ...kept];
+    const len = opts.sequenceLength ?? Math.max(1, Math.min(SEQUENCE_CAP[kind], percentile(lengths, 0.95)));
+    return new SequencePipeline(opts, vocabulary, len);
+  }
+
+  encode(texts: readonly string[], mode: LongTextMode = 'truncate'): EncodedTexts {
+    const L = this.sequenceLength;
+    const rows: number[][] = [];
+    const textIndex: number[] = [];
+    const long: EncodedTexts['long'] = [];
+    texts.forEach((text, ti) => {
+      const ids = tokenize(this.options.tokens as 'words' | 'chars', text, this.options.lowercase).map((t) => this.index.get(t) ?? OOV_ID);
+      if (ids.length <= L) {
+        long.push('fits');
+        rows.push(ids);
+        textIndex.push(ti);
+      } else if (mode === 'windows') {
+        long.push('windows');
+        for (const s of windowStarts(ids.length, L)) {
+          rows.push(ids.slice(s, s + L));
+          textIndex.push(ti);
+        }
+      } else {
+        long.push('truncated');
+        rows.push(ids.slice(0, L));
+        textIndex.push(ti);
+      }
+    });
+    const data = new Int32Array(rows.length * L);
+    rows.forEach((r, i) => data.set(r, i * L + (L - r.length)));
+    return { inputs: [{ name: 'tokens', dtype: 'int32', data, shape: [rows.length, L] }], textIndex: Int32Array.from(textIndex), long };
+  }
+
+  toJSON(): PipelineJSON {
+    return { version: 1, options: { ...this.options }, sequenceLength: this.sequenceLength, vocabulary: [...this.vocabulary] };
+  }
+}
+
+interface NgramExtra {
+  ngrams: NgramSettings;
+  /** Hash buckets seen in train, ascending; input id = 2 + position. */
+  buckets: number[];
+  /** IDF of each kept bucket, same order. */
+  idf: number[];
+}
+
+/** Hashed word n-grams and character n-grams (within word boundaries) with TF-IDF weights, L2-normalised. */
+class NgramPipeline implements TextPipeline {
+  readonly options: PipelineOptions;
+  readonly sequenceLength: number;
+  readonly inputDim: number;
+  private readonly extra: NgramExtra;
+  private readonly idOf: Map<number, number>;
+
+  constructor(options: PipelineOptions, sequenceLength: number, extra: NgramExtra) {
+    this.options = options;
+    this.sequenceLength = sequenceLength;
+    this.extra = extra;
+    this.inputDim = extra.buckets.length + 2;
+    this.idOf = new Map(extra.buckets.map((b, i) => [b, i + 2]));
+  }
+
+  static features(text: string, lowercase: boolean, s: NgramSettings): { word: Map<number, number>; char: Map<number, number> } {
+    const mask = 2 ** s.hashBits - 1;
+    const words = tokenizeWords(text, lowercase);
+    const word = new Map<number, number>();
+    const char = new Map<number, number>();
+    const add = (m: Map<number, number>, key: string) => {
+      const b = fnv1a(key) & mask;
+      m.set(b, (m.get(b) ?? 0) + 1);
+    };
+    for (let n = s.wordNgrams[0]; n <= s.wordNgrams[1]; n++) {
+      for (let i = 0; i + n <= words.length; i++) add(word, `w${n}\u0001${words.slice(i, i + n).join(' ')}`);
+    }
+    if (s.charNgrams[1] > 0) {
+      for (const w of words) {
+        const cps = Array.from(` ${w} `);
+        for (let n = s.charNgrams[0]; n <= s.charNgrams[1]; n++) {
+          if (cps.length < n) {
+            if (n === s.charNgrams[0]) add(char, `c\u0001${cps.join('')}`);
+            break;
+          }
+          for (let i = 0; i + n <= cps.length; i++) add(char, `c\u0001${cps.slice(i, i + n).join('')}`);
+        }
+      }
+    }
+    return { word, char };
+  }
+
+  static fit(texts: readonly string[], opts: PipelineOptions, s: NgramSettings): NgramPipeline {
+    const df = new Map<number, number>();
+    for (const t of texts) {
+      const { word, char } = NgramPipeline.features(t, opts.lowercase, s);
+      for (const b of word.keys()) df.set(b, (df.get(b) ?? 0) + 1);
+      for (const b of char.keys()) if (!word.has(b)) df.set(b, (df.get(b) ?? 0) + 1);
+    }
+    const n = texts.length;
+    const buckets = [...df.entries()].filter(([, d]) => d >= s.minDf).map(([b]) => b).sort((a, b) => a - b);
+    const idf = buckets.map((b) => Math.log((1 + n) / (1 + df.get(b)!)) + 1);
+    const probe = new NgramPipeline(opts, 1, { ngrams: s, buckets, idf });
+    let longest = 1;
+    for (const t of texts) longest = Math.max(longest, probe.weigh(t).length + 1);
+    const len = opts.sequenceLength ?? Math.min(s.maxFeatures, longest);
+    return new NgramPipeline(opts, len, { ngrams: s, buckets, idf });
+  }
+
+  static fromJSON(json: PipelineJSON): NgramPipeline {
+    const extra = json.extra as unknown as NgramExtra | undefined;
+    if (!extra || !Array.isArray(extra.buckets) || !Array.isArray(extra.idf) || extra.buckets.length !== extra.idf.length || !extra.ngrams) {
+      throw new TextbenchError('The n-gram text pipeline is missing its hash buckets or IDF weights; the run or bundle is damaged.', 'PIPELINE_DAMAGED');
+    }
+    return new NgramPipeline(json.options, json.sequenceLength, extra);
+  }
+
+  /** (input id, weight) pairs of one text, highest weight first; each group (words, chars) has unit L2 norm. */
+  private weigh(text: string): Array<[number, number]> {
+    const s = this.extra.ngrams;
+    const { word, char } = NgramPipeline.features(text, this.options.lowercase, s);
+    const groups = [word, char].map((m) => {
+      const out: Array<[number, number]> = [];
+      for (const [b, c] of m) {
+        const id = this.idOf.get(b);
+        if (id === undefined) continue;
+        const tf = s.sublinearTf ? 1 + Math.log(c) : c;
+        out.push([id, tf * this.extra.idf[id - 2]!]);
+      }
+      let norm = 0;
+      for (const [, w] of out) norm += w * w;
+      norm = Math.sqrt(norm);
+      if (norm > 0) for (const p of out) p[1] /= norm;
+      return out;
+    });
+    const nonEmpty = groups.filter((g) => g.length).length;
+    const scale = nonEmpty > 1 ? Math.SQRT1_2 : 1;
+    const merged = new Map<number, number>();
+    for (const g of groups) for (const [id, w] of g) merged.set(id, (merged.get(id) ?? 0) + w * scale);
+    return [...merged.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+
+  encode(texts: readonly string[], _mode: LongTextMode = 'truncate'): EncodedTexts {
+    // A bag of features has no order, so "windows" would only split the bag: the strongest features are kept instead.
+    const L = this.sequenceLength;
+    const ids = new Int32Array(texts.length * L);
+    const weights = new Float32Array(texts.length * L);
+    const long: EncodedTexts['long'] = [];
+    texts.forEach((t, i) => {
+      const f = this.weigh(t);
+      ids[i * L] = BIAS_ID;
+      weights[i * L] = 1;
+      const k = Math.min(f.length, L - 1);
+      for (let j = 0; j < k; j++) {
+        ids[i * L + 1 + j] = f[j]![0];
+        weights[i * L + 1 + j] = f[j]![1];
+      }
+      long.push(f.length > L - 1 ? 'truncated' : 'fits');
+    });
+    const inputs: EncodedInput[] = [
+      { name: 'ids', dtype: 'int32', data: ids, shape: [texts.length, L] },
+      { name: 'weights', dtype: 'float32', data: weights, shape: [texts.length, L] },
+    ];
+    return { inputs, textIndex: Int32Array.from(texts.map((_, i) => i)), long };
+  }
+
+  toJSON(): PipelineJSON {
+    return {
+      version: 1,
+      options: { ...this.options },
+      sequenceLength: this.sequenceLength,
+      vocabulary: [],
+      extra: { ngrams: { ...this.extra.ngrams }, buckets: [...this.extra.buckets], idf: [...this.extra.idf] } as unknown as Record<string, unknown>,
+    };
+  }
+}

@@ -1,0 +1,31 @@
+// Tokenizers. Intl.Segmenter knows word boundaries for scripts without spaces (Chinese, Japanese, Thai)
+// and keeps letters with diacritics (Polish, Spanish) inside words, which a regex split does not.
+
+const wordSegmenter = new Intl.Segmenter('und', { granularity: 'word' });
+const graphemeSegmenter = new Intl.Segmenter('und', { granularity: 'grapheme' });
+
+/** Word-like segments of a text (punctuation and spaces dropped), lowercased unless told otherwise. */
+export function tokenizeWords(text: string, lowercase = true): string[] {
+  const src = lowercase ? text.toLowerCase() : text;
+  const out: string[] = [];
+  for (const s of wordSegmenter.segment(src)) if (s.isWordLike) out.push(s.segment);
+  return out;
+}
+
+/** User-perceived characters (grapheme clusters), whitespace runs collapsed to one space. */
+export function tokenizeChars(text: string, lowercase = true): string[] {
+  const src = (lowercase ? text.toLowerCase() : text).replace(/\s+/gu, ' ').trim();
+  const out: string[] = [];
+  for (const s of graphemeSegmenter.segment(src)) out.push(s.segment);
+  return out;
+}
+
+/** 32-bit FNV-1a over UTF-16 code units: stable across platforms and versions, so hashed features round-trip. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

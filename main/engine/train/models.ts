@@ -1,0 +1,140 @@
+// The model zoo: each model is a pure function of its hyperparameters, the data's dimensions and a seed.
+// Only standard layers are used, so every model serialises to the TensorFlow.js layers format and loads anywhere.
+// Dropout layers get no seed on purpose: a seeded tfjs dropout draws the same mask every step; the loop seeds
+// Math.random (which unseeded tfjs random ops draw from) per epoch instead, so runs stay reproducible.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelBuilder, ModelDims } from './types.ts';
+import type { ModelName } from '../../../shared/training.ts';
+
+export interface ModelHyperparams {
+  embeddingDim: number;
+  units: number;
+  /** Stacked recurrent layers. */
+  layers: number;
+  dropout: number;
+  recurrentDropout: number;
+  /** L2 penalty: on the linear model's weights, on the output layer's kernel for the others. */
+  l2: number;
+}
+
+export const DEFAULT_HYPERPARAMS: ModelHyperparams = {
+  embeddingDim: 64,
+  units: 64,
+  layers: 1,
+  dropout: 0.2,
+  recurrentDropout: 0,
+  l2: 0,
+};
+
+/** Which input the model expects: token ids (words/chars) or hashed n-gram ids with their TF-IDF weights. */
+export const MODEL_INPUT: Record<ModelName, 'sequence' | 'ngrams'> = {
+  linear: 'ngrams',
+  baseline: 'sequence',
+  lstm: 'sequence',
+  gru: 'sequence',
+  bilstm: 'sequence',
+  bigru: 'sequence',
+};
+
+function seeded(seed: number, i: number): number {
+  return (seed * 7919 + i * 104729) % 2147483647;
+}
+
+function embedding(dims: ModelDims, dim: number, seed: number, extra: Partial<Parameters<typeof tf.layers.embedding>[0]> = {}): tf.layers.Layer {
+  const pre = dims.embeddings;
+  if (pre && pre.dim !== dim) throw new Error(`Pretrained vectors have ${pre.dim} dimensions but the model asks for ${dim}.`);
+  return tf.layers.embedding({
+    name: 'embedding',
+    inputDim: dims.inputDim,
+    outputDim: pre ? pre.dim : dim,
+    inputLength: dims.sequenceLength,
+    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seeded(seed, 1) }),
+    trainable: pre ? pre.trainable : true,
+    ...(pre ? { weights: [tf.tensor2d(pre.matrix, [dims.inputDim, pre.dim])] } : {}),
+    ...extra,
+  });
+}
+
+function output(dims: ModelDims, hp: ModelHyperparams, seed: number): tf.layers.Layer {
+  return tf.layers.dense({
+    name: 'output',
+    units: dims.classes,
+    activation: 'softmax',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seeded(seed, 99) }),
+    ...(hp.l2 > 0 ? { kernelRegularizer: tf.regularizers.l2({ l2: hp.l2 }) } : {}),
+  });
+}
+
+/** Multinomial logistic regression on TF-IDF n-grams: a per-class weight per feature, summed with the feature weights. */
+function linear(hp: ModelHyperparams): ModelBuilder {
+  return (dims) => {
+    const ids = tf.input({ name: 'ids', shape: [dims.sequenceLength], dtype: 'int32' });
+    const weights = tf.input({ name: 'weights', shape: [dims.sequenceLength], dtype: 'float32' });
+    // Zero start = plain logistic regression from the origin; ids never seen in train keep contributing nothing.
+    const table = tf.layers.embedding({
+      name: 'feature_weights',
+      inputDim: dims.inputDim,
+      outputDim: dims.classes,
+      inputLength: dims.sequenceLength,
+      embeddingsInitializer: 'zeros',
+      ...(hp.l2 > 0 ? { embeddingsRegularizer: tf.regularizers.l2({ l2: hp.l2 }) } : {}),
+    });
+    const perFeature = table.apply(ids) as tf.SymbolicTensor; // [batch, L, classes]
+    const logits = tf.layers.dot({ name: 'weighted_sum', axes: [1, 1] }).apply([weights, perFeature]) as tf.SymbolicTensor;
+    const probs = tf.layers.activation({ name: 'softmax', activation: 'softmax' }).apply(logits) as tf.SymbolicTensor;
+    return tf.model({ name: 'linear', inputs: [ids, weights], outputs: probs });
+  };
+}
+
+/** Embedding → global max pooling → dense: trains smoothly and fast, the reference the recurrent nets must beat. */
+function baseline(hp: ModelHyperparams): ModelBuilder {
+  return (dims, seed) => {
+    const tokens = tf.input({ name: 'tokens', shape: [dims.sequenceLength], dtype: 'int32' });
+    let x = embedding(dims, hp.embeddingDim, seed).apply(tokens) as tf.SymbolicTensor;
+    x = tf.layers.globalMaxPooling1d({ name: 'max_pool' }).apply(x) as tf.SymbolicTensor;
+    if (hp.dropout > 0) x = tf.layers.dropout({ name: 'dropout', rate: hp.dropout }).apply(x) as tf.SymbolicTensor;
+    const probs = output(dims, hp, seed).apply(x) as tf.SymbolicTensor;
+    return tf.model({ name: 'baseline', inputs: tokens, outputs: probs });
+  };
+}
+
+function recurrent(kind: 'lstm' | 'gru', bidirectional: boolean, hp: ModelHyperparams): ModelBuilder {
+  return (dims, seed) => {
+    const tokens = tf.input({ name: 'tokens', shape: [dims.sequenceLength], dtype: 'int32' });
+    let x = embedding(dims, hp.embeddingDim, seed).apply(tokens) as tf.SymbolicTensor;
+    const layers = Math.max(1, Math.round(hp.layers));
+    for (let i = 0; i < layers; i++) {
+      const args = {
+        units: hp.units,
+        returnSequences: i < layers - 1,
+        dropout: hp.dropout,
+        recurrentDropout: hp.recurrentDropout,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seeded(seed, 10 + 3 * i) }),
+        recurrentInitializer: tf.initializers.orthogonal({ seed: seeded(seed, 11 + 3 * i) }),
+      };
+      const name = `${bidirectional ? 'bi' : ''}${kind}_${i + 1}`;
+      const rnn = kind === 'lstm' ? tf.layers.lstm({ ...args, name: bidirectional ? `${name}_inner` : name }) : tf.layers.gru({ ...args, name: bidirectional ? `${name}_inner` : name });
+      const layer = bidirectional ? tf.layers.bidirectional({ name, layer: rnn as tf.RNN, mergeMode: 'concat' }) : rnn;
+      x = layer.apply(x) as tf.SymbolicTensor;
+    }
+    if (hp.dropout > 0) x = tf.layers.dropout({ name: 'dropout', rate: hp.dropout }).apply(x) as tf.SymbolicTensor;
+    const probs = output(dims, hp, seed).apply(x) as tf.SymbolicTensor;
+    return tf.model({ name: `${bidirectional ? 'bi' : ''}${kind}`, inputs: tokens, outputs: probs });
+  };
+}
+
+export const MODEL_BUILDERS: Record<ModelName, (hp?: Partial<ModelHyperparams>) => ModelBuilder> = {
+  linear: (hp) => linear({ ...DEFAULT_HYPERPARAMS, ...hp }),
+  baseline: (hp) => baseline({ ...DEFAULT_HYPERPARAMS, ...hp }),
+  lstm: (hp) => recurrent('lstm', false, { ...DEFAULT_HYPERPARAMS, ...hp }),
+  gru: (hp) => recurrent('gru', false, { ...DEFAULT_HYPERPARAMS, ...hp }),
+  bilstm: (hp) => recurrent('lstm', true, { ...DEFAULT_HYPERPARAMS, ...hp }),
+  bigru: (hp) => recurrent('gru', true, { ...DEFAULT_HYPERPARAMS, ...hp }),
+};
+
+/** The builder for a model name with hyperparameters; throws a clear error for unknown names. */
+export function modelBuilder(name: ModelName, hp: Partial<ModelHyperparams> = {}): ModelBuilder {
+  const make = MODEL_BUILDERS[name];
+  if (!make) throw new Error(`Unknown model "${String(name)}". Known models: ${Object.keys(MODEL_BUILDERS).join(', ')}.`);
+  return make(hp);
+}
