@@ -151,3 +151,16 @@ export function checkManifest(value: unknown, dir: string): BundleManifest {
   }
   return value as unknown as BundleManifest;
 }
+
+/** Input names in the order the model takes them, read from a layers-format topology. */
+export function topologyInputs(topology: Record<string, unknown>): string[] {
+  const model = (topology.model_config ?? topology) as { class_name?: unknown; config?: { input_layers?: unknown; layers?: unknown } };
+  const inputs = model.config?.input_layers;
+  if (Array.isArray(inputs)) return inputs.map((l) => (Array.isArray(l) ? String(l[0]) : String(l)));
+  const layers = model.config?.layers;
+  if (Array.isArray(layers) && layers.length) {
+    const first = layers[0] as { config?: { name?: unknown } };
+    return [`${String(first.config?.name ?? 'input')}_input`];
+  }
+  return [];
+}

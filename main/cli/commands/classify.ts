@@ -1,0 +1,143 @@
+import readline from 'node:readline';
+import type { Command, CommandContext } from '../command.ts';
+import { str } from '../command.ts';
+import { TextbenchError } from '../../engine/errors.ts';
+import { initBackend, type BackendName } from '../../engine/compute/backend.ts';
+import { loadBundle } from '../../engine/bundle/index.ts';
+import { classifyFile, defaultOutPath } from '../../engine/bundle/batch.ts';
+import type { ClassifyFileResult } from '../../../shared/bundle.ts';
+import type { Prediction, Progress } from '../../../shared/domain.ts';
+
+async function readStdinLines(): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) if (line.trim()) lines.push(line);
+  return lines;
+}
+
+function printPredictions(ctx: CommandContext, preds: Prediction[]): void {
+  for (const p of preds) {
+    if (ctx.json) {
+      ctx.io.out(JSON.stringify({ text: p.text, label: p.label, probability: p.probability, probabilities: p.probabilities, long: p.long ?? 'fits' }));
+    } else {
+      const note = p.long && p.long !== 'fits' ? `\t(long text: ${p.long})` : '';
+      const shown = p.text.length > 80 ? `${p.text.slice(0, 77)}...` : p.text;
+      ctx.io.out(`${p.label}\t${p.probability.toFixed(3)}\t${shown.replace(/\s+/g, ' ')}${note}`);
+    }
+  }
+}
+
+function progressPrinter(ctx: CommandContext): (p: Progress) => void {
+  let last = -1;
+  return (p) => {
+    if (!p.total) return;
+    const pct = Math.floor((100 * p.done) / p.total);
+    if (pct >= last + 10 || p.done === p.total) {
+      last = pct;
+      ctx.io.err(`${p.task}: ${pct}%`);
+    }
+  };
+}
+
+function printFileResult(ctx: CommandContext, r: ClassifyFileResult): void {
+  if (ctx.json) {
+    ctx.io.out(JSON.stringify(r));
+    return;
+  }
+  ctx.io.out(`Classified ${r.rows} rows of ${r.file} (column "${r.column}") into ${r.out}.`);
+  ctx.io.out(`Labels: ${Object.entries(r.labels).map(([l, n]) => `${l} ${n}`).join(', ')}`);
+  if (r.long.truncated || r.long.windows) ctx.io.out(`Long texts: ${r.long.truncated} truncated, ${r.long.windows} averaged over windows.`);
+  if (r.stored) ctx.io.out(`Stored ${r.stored} predictions in the workspace.`);
+}
+
+export const command: Command = {
+  name: 'classify',
+  summary: 'classify text or a file with a bundle or a run',
+  usage: `(--bundle DIR | --run RUN | --model MODEL) [TEXT ...]
+       (--bundle DIR | --run RUN | --model MODEL) --file FILE [--column C] [--out OUT] [--force]
+
+Classifies the TEXT arguments (or, with none, one text per line of stdin), or every row of a CSV/TSV/JSONL
+file. The output file keeps every input column and adds predicted_label, probability, long (fits,
+truncated or windows) and one p_LABEL column per label (JSONL: a probabilities object).
+
+  --bundle DIR     an exported bundle folder; nothing is stored anywhere
+  --run RUN        a run of the workspace; predictions are stored in the workspace
+  --model MODEL    a model of the workspace (see import-bundle); predictions are stored
+  --file FILE      classify a .csv, .tsv or .jsonl file
+  --column C       the text column (default: the only text column, else the one with the longest texts)
+  --out OUT        output file; .jsonl writes JSON lines, .tsv tabs, else CSV (default: FILE.classified.csv)
+  --force          replace OUT if it exists
+  --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
+
+With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}, "long"};
+with --file, one line with the summary.`,
+  options: {
+    bundle: { type: 'string' },
+    run: { type: 'string' },
+    model: { type: 'string' },
+    file: { type: 'string' },
+    column: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    force: { type: 'boolean', default: false },
+    backend: { type: 'string' },
+  },
+  async run(ctx) {
+    const bundle = str(ctx.values.bundle);
+    const run = str(ctx.values.run);
+    const model = str(ctx.values.model);
+    if ([bundle, run, model].filter(Boolean).length !== 1) {
+      throw new TextbenchError('Say which model classifies: exactly one of --bundle DIR, --run RUN or --model MODEL.', 'USAGE');
+    }
+    const file = str(ctx.values.file);
+    if (file && ctx.positionals.length) throw new TextbenchError('Give either TEXT arguments or --file FILE, not both.', 'USAGE');
+    let texts = ctx.positionals;
+    if (!file && (!texts.length || (texts.length === 1 && texts[0] === '-'))) {
+      if (process.stdin.isTTY) throw new TextbenchError('Nothing to classify: give TEXT arguments, --file FILE, or pipe one text per line on stdin.', 'USAGE');
+      texts = await readStdinLines();
+    }
+    await initBackend(str(ctx.values.backend) as BackendName | undefined);
+
+    if (bundle) {
+      // A bare bundle: no workspace is opened and nothing is stored.
+      const loaded = await loadBundle(bundle);
+      try {
+        if (file) {
+          const r = await classifyFile(loaded, {
+            file,
+            out: str(ctx.values.out) ?? defaultOutPath(file),
+            column: str(ctx.values.column),
+            force: ctx.values.force === true,
+            onProgress: progressPrinter(ctx),
+          });
+          printFileResult(ctx, r);
+        } else {
+          printPredictions(ctx, await loaded.classify(texts));
+        }
+      } finally {
+        loaded.dispose();
+      }
+      return 0;
+    }
+
+    const wb = ctx.workbench();
+    const ref = run ? { run } : { model: model! };
+    if (file) {
+      const show = progressPrinter(ctx);
+      const off = wb.onEvent((e) => {
+        if (e.type === 'task.progress') show(e);
+      });
+      try {
+        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true }));
+      } finally {
+        off();
+        wb.models.dispose();
+      }
+      return 0;
+    }
+    try {
+      printPredictions(ctx, await wb.models.classify({ ...ref, texts, source: 'cli' }));
+    } finally {
+      wb.models.dispose();
+    }
+    return 0;
+  },
+};
