@@ -28,7 +28,8 @@ export interface ClassifyFileOptions {
 }
 
 type FileFormat = 'csv' | 'tsv' | 'jsonl';
-type Row = { line: number; values: Record<string, string | unknown> };
+/** One input row: its 1-based line, its values by column, and the input bytes consumed up to its end. */
+type Row = { line: number; values: Record<string, string | unknown>; bytes?: number };
 
 export function formatOf(file: string, role: 'input' | 'output'): FileFormat {
   const ext = path.extname(file).toLowerCase();
@@ -100,14 +101,15 @@ export function guessTextColumn(columns: readonly string[], sample: readonly Row
 }
 
 /** Yields rows with their 1-based line number; tracks bytes read for progress. */
-async function* readRows(file: string, format: FileFormat, bytesRead: { n: number }): AsyncGenerator<{ columns?: string[]; row?: Row }> {
+async function* readRows(file: string, format: FileFormat): AsyncGenerator<{ columns?: string[]; row?: Row }> {
   const input = fs.createReadStream(file);
-  input.on('data', (chunk) => (bytesRead.n += chunk.length));
   if (format === 'jsonl') {
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
     let line = 0;
+    let bytes = 0;
     for await (const text of lines) {
       line++;
+      bytes += Buffer.byteLength(text) + 1;
       const t = line === 1 ? text.replace(/^\uFEFF/, '') : text;
       if (!t.trim()) continue;
       let value: unknown;
@@ -124,7 +126,7 @@ async function* readRows(file: string, format: FileFormat, bytesRead: { n: numbe
         input.destroy();
         throw new TextbenchError(`${file}, line ${line}: each line must be a JSON object such as {"text": "..."}.`, 'CLASSIFY_INPUT_INVALID', { file, line });
       }
-      yield { row: { line, values: value as Record<string, unknown> } };
+      yield { row: { line, values: value as Record<string, unknown>, bytes } };
     }
     return;
   }
@@ -133,7 +135,7 @@ async function* readRows(file: string, format: FileFormat, bytesRead: { n: numbe
   input.on('error', (err) => parser.destroy(err));
   let columns: string[] | undefined;
   try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
       if (!columns) {
         columns = rec.record.map((c) => c.trim());
         const seen = new Set<string>();
@@ -147,7 +149,7 @@ async function* readRows(file: string, format: FileFormat, bytesRead: { n: numbe
       }
       const values: Record<string, string> = {};
       for (let i = 0; i < columns.length; i++) values[columns[i]!] = rec.record[i] ?? '';
-      yield { row: { line: rec.info.lines, values } };
+      yield { row: { line: rec.info.lines, values, bytes: rec.info.bytes } };
     }
   } catch (err) {
     if (err instanceof CsvError) {
@@ -175,7 +177,7 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
   const inFormat = formatOf(file, 'input');
   const outFormat = formatOf(out, 'output');
   const total = fs.statSync(file).size;
-  const bytes = { n: 0 };
+  let consumed = 0;
   const chunkRows = options.chunkRows ?? 256;
 
   let lastEmit = 0;
@@ -183,14 +185,14 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
   const progress = (final: boolean): void => {
     if (!options.onProgress) return;
     const now = Date.now();
-    const done = final ? total : Math.min(bytes.n, total);
-    if (!final && (now - lastEmit < 100 || done <= lastDone)) return;
+    const done = final ? total : Math.min(consumed, total);
+    if (done <= lastDone || (!final && now - lastEmit < 100)) return;
     lastEmit = now;
     lastDone = done;
     options.onProgress({ task: `classify ${path.basename(file)}`, done, total, unit: 'bytes' });
   };
 
-  const rows = readRows(file, inFormat, bytes);
+  const rows = readRows(file, inFormat);
   let columns: string[] | undefined;
   const sample: Row[] = [];
   let ended = false;
@@ -240,7 +242,8 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const ws = fs.createWriteStream(temp, { flags: 'wx' });
   const write = async (s: string): Promise<void> => {
-    if (!ws.write(s)) await Promise.race([once(ws, 'drain'), once(ws, 'error').then(([e]) => Promise.reject(e))]);
+    // once() rejects if the stream emits 'error' while we wait, so a full disk surfaces here.
+    if (!ws.write(s)) await once(ws, 'drain');
   };
 
   const result: ClassifyFileResult = {
@@ -280,6 +283,7 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
     }
     result.rows += batch.length;
     await write(text);
+    consumed = Math.max(consumed, batch[batch.length - 1]!.bytes ?? 0);
     progress(false);
   };
 
