@@ -1,11 +1,23 @@
 import type { Command } from '../command.ts';
-import { probeBackends, type BackendProbe } from '../../engine/compute/probe.ts';
+import { probeBackends, type BackendProbe, type ProbeReport } from '../../engine/compute/probe.ts';
 
 function describe(b: BackendProbe): string {
   if (!b.loads) return b.reason ?? 'does not load';
   const parts = [b.version ?? 'loads'];
   if (b.kernels?.length) parts.push(`kernels added by Textbench: ${b.kernels.join(', ')}`);
   return parts.join('; ');
+}
+
+/** The report as lines for a person. */
+export function formatReport(report: ProbeReport): string[] {
+  const width = Math.max(...report.backends.map((b) => b.name.length));
+  return [
+    `TensorFlow.js backends on this machine (Node ${report.node}, ${report.platform}), best first:`,
+    ...report.backends.map((b) => `  ${b.name.padEnd(width)}  ${b.loads ? 'loads  ' : 'missing'}  ${describe(b)}`),
+    report.chosen
+      ? `Training uses ${report.chosen} (the first that loads); choose another with --backend NAME.`
+      : 'No backend loads here: reinstall Textbench (npm install) and run `textbench doctor` again.',
+  ];
 }
 
 export const command: Command = {
@@ -22,14 +34,7 @@ on each that loads, and prints which one training would use. Exit code 1 when no
     if (ctx.json) {
       ctx.io.out(JSON.stringify(report));
     } else {
-      const width = Math.max(...report.backends.map((b) => b.name.length));
-      ctx.io.out(`TensorFlow.js backends on this machine (Node ${report.node}, ${report.platform}), best first:`);
-      for (const b of report.backends) ctx.io.out(`  ${b.name.padEnd(width)}  ${b.loads ? 'loads  ' : 'missing'}  ${describe(b)}`);
-      ctx.io.out(
-        report.chosen
-          ? `Training uses ${report.chosen} (the first that loads); choose another with --backend NAME.`
-          : 'No backend loads here: reinstall Textbench (npm install) and run `textbench doctor` again.',
-      );
+      for (const line of formatReport(report)) ctx.io.out(line);
     }
     return report.chosen ? 0 : 1;
   },

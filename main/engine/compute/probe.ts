@@ -3,8 +3,9 @@
 // abort the whole process, and because a process can only make one wasm/native backend current
 // reliably (the wasm binary is set up once per process).
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { BACKEND_ORDER, type BackendName } from './backend.ts';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BACKEND_ORDER, BACKEND_PACKAGES, type BackendName } from './backend.ts';
 
 export interface BackendProbe {
   name: BackendName;
@@ -33,9 +34,23 @@ export interface ProbeOptions {
 }
 
 const CHILD = fileURLToPath(new URL('./probe-child.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+const require = createRequire(import.meta.url);
+// An absolute URL, so the child finds tsx whatever the current directory is.
+const TSX = pathToFileURL(require.resolve('tsx')).href;
+
+/** A package that cannot even be resolved needs no child process to say so. */
+function resolvable(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') return false;
+    throw err;
+  }
+}
 
 function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
+  if (!resolvable(BACKEND_PACKAGES[name].pkg)) return Promise.resolve({ name, loads: false, reason: BACKEND_PACKAGES[name].missing });
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', TSX, CHILD, name], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let out = '';

@@ -1,0 +1,108 @@
+// Backend choice: best-first fallback with a reason for every skip, --backend overrides that fail
+// loudly, and the fall back to cpu when wasm cannot start (simulated through the injectable loader).
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, type BackendLoader } from '../../main/engine/compute/backend.ts';
+import { TextbenchError } from '../../main/engine/errors.ts';
+
+const require = createRequire(import.meta.url);
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false; // resolve only fails with MODULE_NOT_FOUND here: the package is absent
+  }
+}
+const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
+
+/** The real loader, except that the native packages behave as on a machine without them. */
+const withoutNative: BackendLoader = async (name) => {
+  if (name === 'tensorflow-gpu' || name === 'tensorflow') throw new Error(BACKEND_PACKAGES[name].missing);
+  return defaultBackendLoader(name);
+};
+
+async function rejection(p: Promise<unknown>): Promise<TextbenchError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TextbenchError);
+  return err as TextbenchError;
+}
+
+describe('initBackend', () => {
+  it.skipIf(nativeInstalled)('on this machine (no native TensorFlow) picks wasm and says why the native ones were skipped', async () => {
+    const info = await initBackend();
+    expect(info.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    expect(info.skipped[0]!.reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed.*npm install @tensorflow\/tfjs-node-gpu/);
+    expect(info.skipped[1]!.reason).toMatch(/@tensorflow\/tfjs-node is not installed.*internet.*npm install @tensorflow\/tfjs-node$/);
+    expect(info.version).toMatch(/^@tensorflow\/tfjs-backend-wasm \d+\.\d+\.\d+$/);
+    expect(info.kernels).toContainEqual({ kernel: 'UnsortedSegmentSum', backend: 'wasm', action: 'added' });
+  });
+
+  it('falls back in order when the native backends are missing', async () => {
+    const tried: string[] = [];
+    const info = await initBackend(undefined, { loader: async (n) => (tried.push(n), withoutNative(n)) });
+    expect(tried).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
+    expect(info.name).toBe('wasm');
+    expect(info.skipped).toEqual([
+      { name: 'tensorflow-gpu', reason: BACKEND_PACKAGES['tensorflow-gpu'].missing },
+      { name: 'tensorflow', reason: BACKEND_PACKAGES.tensorflow.missing },
+    ]);
+  });
+
+  it('falls back to cpu, with its fast kernels, when wasm fails to start', async () => {
+    const info = await initBackend(undefined, {
+      loader: async (n) => {
+        if (n === 'wasm') throw new Error('the wasm backend did not start: failed to load wasm binary file (simulated)');
+        return withoutNative(n);
+      },
+    });
+    expect(info.name).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
+    expect(info.skipped[2]!.reason).toContain('simulated');
+    expect(info.kernels).toContainEqual({ kernel: 'UnsortedSegmentSum', backend: 'cpu', action: 'replaced' });
+    // Training an embedding works there: the gradient goes through the replaced kernel.
+    const g = tf.tidy(() => tf.grad((p: tf.Tensor) => tf.gather(p, tf.tensor1d([1, 1], 'int32')).sum())(tf.zeros([3, 2])).arraySync());
+    expect(g).toEqual([[0, 0], [2, 2], [0, 0]]);
+  });
+
+  it('with --backend uses exactly that backend', async () => {
+    expect((await initBackend('cpu')).name).toBe('cpu');
+    const info = await initBackend('wasm');
+    expect(info).toMatchObject({ name: 'wasm', skipped: [] });
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('with --backend naming one that does not load here, says why and what to do instead of falling back', async () => {
+    const err = await rejection(initBackend('tensorflow', { loader: withoutNative }));
+    expect(err.code).toBe('backend_unavailable');
+    expect(err.message).toContain('--backend tensorflow');
+    expect(err.message).toContain('npm install @tensorflow/tfjs-node');
+    expect(err.message).toContain('textbench doctor');
+  });
+
+  it('rejects an unknown backend name with the list of known ones', async () => {
+    const err = await rejection(initBackend('tpu'));
+    expect(err.code).toBe('backend_unknown');
+    expect(err.message).toContain('"tpu"');
+    expect(err.message).toContain('tensorflow-gpu, tensorflow, wasm, cpu');
+  });
+
+  it('reports every reason when nothing loads', async () => {
+    const err = await rejection(
+      initBackend(undefined, {
+        loader: async (n) => {
+          throw new Error(`${n} broken (simulated)`);
+        },
+      }),
+    );
+    expect(err.code).toBe('backend_none');
+    for (const n of ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) expect(err.message).toContain(`${n}: ${n} broken (simulated)`);
+  });
+});

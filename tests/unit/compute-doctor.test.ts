@@ -1,0 +1,78 @@
+// `textbench doctor`: each backend is probed in its own process; the report says which load,
+// which one training uses, and why the others do not.
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { command, formatReport } from '../../main/cli/commands/doctor.ts';
+import type { ProbeReport } from '../../main/engine/compute/probe.ts';
+
+const require = createRequire(import.meta.url);
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false; // resolve only fails with MODULE_NOT_FOUND here: the package is absent
+  }
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  // The command itself, not the CLI's main(): doctor needs no workspace, so the test does not
+  // depend on the rest of the engine loading.
+  const code = await command.run({
+    values: { json: args.includes('--json') },
+    positionals: [],
+    json: args.includes('--json'),
+    io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+    workbench: () => {
+      throw new Error('doctor must not open a workspace');
+    },
+  });
+  return { code, out, err };
+}
+
+describe('textbench doctor', () => {
+  it.skipIf(installed('@tensorflow/tfjs-node'))('--json: wasm and cpu load and train a step, native TensorFlow is missing with the reason and the fix', async () => {
+    const { code, out } = await run(['doctor', '--json']);
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const report = JSON.parse(out[0]!) as ProbeReport;
+    expect(report.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(report.chosen).toBe('wasm');
+    const by = Object.fromEntries(report.backends.map((b) => [b.name, b]));
+    expect(by.tensorflow).toMatchObject({ loads: false });
+    expect(by.tensorflow!.reason).toBe(
+      '@tensorflow/tfjs-node is not installed (it downloads TensorFlow at install time, which needs internet): npm install @tensorflow/tfjs-node',
+    );
+    expect(by['tensorflow-gpu']!.loads).toBe(false);
+    expect(by.wasm).toMatchObject({ loads: true, version: expect.stringMatching(/^@tensorflow\/tfjs-backend-wasm /) });
+    expect(by.wasm!.kernels).toContain('UnsortedSegmentSum (added)');
+    expect(by.cpu!.loads).toBe(true);
+    expect(by.cpu!.kernels).toContain('UnsortedSegmentSum (replaced)');
+  });
+
+  it('prints a table for a person, and exits 1 when nothing loads', () => {
+    const report: ProbeReport = {
+      node: 'v20.0.0',
+      platform: 'linux-x64',
+      chosen: 'wasm',
+      backends: [
+        { name: 'tensorflow-gpu', loads: false, reason: 'gpu reason' },
+        { name: 'tensorflow', loads: false, reason: 'native reason' },
+        { name: 'wasm', loads: true, version: '@tensorflow/tfjs-backend-wasm 4.22.0', kernels: ['UnsortedSegmentSum (added)'] },
+        { name: 'cpu', loads: true, version: '@tensorflow/tfjs-core 4.22.0' },
+      ],
+    };
+    expect(formatReport(report)).toEqual([
+      'TensorFlow.js backends on this machine (Node v20.0.0, linux-x64), best first:',
+      '  tensorflow-gpu  missing  gpu reason',
+      '  tensorflow      missing  native reason',
+      '  wasm            loads    @tensorflow/tfjs-backend-wasm 4.22.0; kernels added by Textbench: UnsortedSegmentSum (added)',
+      '  cpu             loads    @tensorflow/tfjs-core 4.22.0',
+      'Training uses wasm (the first that loads); choose another with --backend NAME.',
+    ]);
+    const none = formatReport({ ...report, chosen: null, backends: report.backends.map((b) => ({ name: b.name, loads: false, reason: 'x' })) });
+    expect(none.at(-1)).toMatch(/^No backend loads here/);
+  });
+});

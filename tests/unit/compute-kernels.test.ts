@@ -1,0 +1,192 @@
+// The kernels the project registers: UnsortedSegmentSum (missing on wasm, slow on cpu) and the
+// faster Slice/Unpack/SplitV/BatchMatMul. Each is checked against numbers computed by hand or by
+// plain JS, and a few training steps of Embedding models must give the same losses on wasm and cpu.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../main/engine/compute/backend.ts';
+import { registeredKernelPatches, scatterAdd } from '../../main/engine/compute/kernels.ts';
+
+beforeAll(async () => {
+  // Both backends live in one process; tf.setBackend switches between them and moves data.
+  await initBackend('cpu');
+  await initBackend('wasm');
+});
+
+async function on<T>(backend: 'wasm' | 'cpu', f: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  return f();
+}
+
+function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (Math.abs(actual[i]! - expected[i]!) > tol) throw new Error(`element ${i}: ${actual[i]} != ${expected[i]} (tolerance ${tol})`);
+  }
+}
+
+describe('scatterAdd', () => {
+  it('adds rows into their segments and drops ids outside the range', () => {
+    const out = new Float32Array(6);
+    scatterAdd([1, 2, 3, 4, 5, 6, 7, 8], [2, 0, 2, 3], 2, 3, out);
+    // row0 [1,2] -> seg2, row1 [3,4] -> seg0, row2 [5,6] -> seg2, row3 id 3 is out of range
+    expect(Array.from(out)).toEqual([3, 4, 0, 0, 6, 8]);
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('UnsortedSegmentSum on %s', (backend) => {
+  it('is registered by initBackend', () => {
+    const patch = registeredKernelPatches().find((p) => p.kernel === 'UnsortedSegmentSum' && p.backend === backend);
+    expect(patch?.action).toBe(backend === 'wasm' ? 'added' : 'replaced');
+  });
+
+  it('matches a hand-computed scatter-add (1-D ids, repeated and unused segments)', async () => {
+    const values = await on(backend, () =>
+      tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]), tf.tensor1d([1, 3, 1, 0], 'int32'), 4).arraySync()),
+    );
+    expect(values).toEqual([[7, 8], [6, 8], [0, 0], [3, 4]]);
+  });
+
+  it('handles 2-D ids over 3-D data and int32 data', async () => {
+    const [f, i] = await on(backend, () =>
+      tf.tidy(() => {
+        const ids = tf.tensor2d([[0, 2], [2, 2]], [2, 2], 'int32');
+        const data = tf.tensor3d([[[1], [2]], [[3], [4]]]);
+        const ints = tf.tensor1d([5, 6, 7], 'int32');
+        return [
+          tf.unsortedSegmentSum(data, ids as unknown as tf.Tensor1D, 3).arraySync(), // TF allows ids of any rank that prefixes data
+          tf.unsortedSegmentSum(ints, tf.tensor1d([1, 1, 0], 'int32'), 2).arraySync(),
+        ];
+      }),
+    );
+    expect(f).toEqual([[1], [0], [9]]);
+    expect(i).toEqual([7, 11]);
+  });
+
+  it('gives the gradient of a gather: each row gets the sum of the upstream gradients that picked it', async () => {
+    const grad = await on(backend, () =>
+      tf.tidy(() => {
+        const params = tf.ones([5, 3]);
+        const ids = tf.tensor1d([4, 1, 4, 4], 'int32');
+        const dy = tf.tensor2d([[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4]]);
+        const g = tf.grad((p: tf.Tensor) => tf.gather(p, ids).mul(dy).sum())(params);
+        return g.arraySync();
+      }),
+    );
+    expect(grad).toEqual([[0, 0, 0], [2, 2, 2], [0, 0, 0], [0, 0, 0], [8, 8, 8]]);
+  });
+});
+
+/** Plain-JS reference for slicing a row-major array. */
+function refSlice(x: number[], shape: number[], begin: number[], size: number[]): number[] {
+  const out: number[] = [];
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const walk = (d: number, offset: number): void => {
+    if (d === shape.length) {
+      out.push(x[offset]!);
+      return;
+    }
+    for (let i = 0; i < size[d]!; i++) walk(d + 1, offset + (begin[d]! + i) * strides[d]!);
+  };
+  walk(0, 0);
+  return out;
+}
+
+function refMatMul(a: number[][], b: number[][]): number[][] {
+  return a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
+}
+const transpose2d = (m: number[][]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
+
+describe.each(['wasm', 'cpu'] as const)('faster slicing on %s', (backend) => {
+  const shape = [3, 4, 5];
+  const x = Array.from({ length: 60 }, (_, i) => i * 0.5 - 7);
+
+  it('Slice matches a plain-JS slice (contiguous, strided, 1-D, bool)', async () => {
+    for (const [begin, size] of [
+      [[1, 0, 0], [2, 4, 5]],
+      [[0, 1, 2], [3, 2, 3]],
+      [[2, 3, 4], [1, 1, 1]],
+      [[0, 0, 1], [3, 4, 0]],
+    ] as Array<[number[], number[]]>) {
+      const got = await on(backend, () => tf.tidy(() => tf.slice(tf.tensor3d(x, shape as [number, number, number]), begin, size).dataSync()));
+      closeTo(got, refSlice(x, shape, begin, size));
+    }
+    const b = await on(backend, () => tf.tidy(() => tf.slice(tf.tensor1d([true, false, true, true], 'bool'), [1], [2]).arraySync()));
+    expect(b).toEqual([0, 1]);
+  });
+
+  it('Unpack and Split give the same pieces as plain-JS slices', async () => {
+    const [unstacked, split] = await on(backend, () =>
+      tf.tidy(() => {
+        const t = tf.tensor3d(x, shape as [number, number, number]);
+        return [tf.unstack(t, 1).map((p) => p.arraySync() as number[][]), tf.split(t, [1, 3, 1], 2).map((p) => Array.from(p.dataSync()))];
+      }),
+    );
+    expect(unstacked).toHaveLength(4);
+    for (let i = 0; i < 4; i++) closeTo(unstacked[i]!.flat(), refSlice(x, shape, [0, i, 0], [3, 1, 5]));
+    closeTo(split[0]!, refSlice(x, shape, [0, 0, 0], [3, 4, 1]));
+    closeTo(split[1]!, refSlice(x, shape, [0, 0, 1], [3, 4, 3]));
+    closeTo(split[2]!, refSlice(x, shape, [0, 0, 4], [3, 4, 1]));
+  });
+
+  it('matMul with transposed operands matches a plain-JS product, and leaks no tensors', async () => {
+    const a = [[1, 2, 3], [4, 5, 6]];
+    const b = [[0.5, -1], [2, 0], [1, 3]];
+    const before = await on(backend, () => tf.memory().numTensors);
+    const got = await on(backend, () =>
+      tf.tidy(() => {
+        const A = tf.tensor2d(a);
+        const B = tf.tensor2d(b);
+        return [
+          tf.matMul(A, B).arraySync(),
+          tf.matMul(A, B.transpose(), false, true).arraySync(),
+          tf.matMul(A.transpose(), B, true, false).arraySync(),
+          tf.matMul(A.transpose(), B.transpose(), true, true).arraySync(),
+          tf.matMul(tf.stack([A, A.mul(2)]), tf.stack([B, B]).transpose([0, 2, 1]), false, true).arraySync() as number[][][],
+        ];
+      }),
+    );
+    const want = refMatMul(a, b);
+    for (const g of got.slice(0, 4)) expect(g).toEqual(want);
+    expect((got[4] as number[][][])[1]).toEqual(refMatMul(transpose2d(transpose2d(a)).map((r) => r.map((v) => v * 2)), b));
+    expect(await on(backend, () => tf.memory().numTensors)).toBe(before);
+  });
+});
+
+/** A few Adam steps of a tiny model on one backend, from the same initial weights; returns the losses. */
+async function trainSteps(backend: 'wasm' | 'cpu', kind: 'dense' | 'lstm' | 'gru', weights?: Float32Array[]): Promise<{ losses: number[]; init: Float32Array[] }> {
+  await tf.setBackend(backend);
+  const vocab = 40;
+  const seq = 6;
+  const layers: tf.layers.Layer[] = [tf.layers.embedding({ inputDim: vocab, outputDim: 8, inputLength: seq, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: 1 }) })];
+  if (kind === 'dense') layers.push(tf.layers.flatten());
+  if (kind === 'lstm') layers.push(tf.layers.lstm({ units: 5, kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform' }));
+  if (kind === 'gru') layers.push(tf.layers.gru({ units: 5, kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform' }));
+  layers.push(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  const model = tf.sequential({ layers });
+  if (weights) model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
+  const init = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  // Repeated ids within and across rows, so gradient rows must be summed.
+  const ids = [[1, 2, 3, 3, 0, 0], [5, 5, 5, 1, 2, 0], [7, 8, 1, 2, 3, 4], [39, 1, 1, 0, 0, 0]];
+  const x = tf.tensor2d(ids, [4, seq], 'int32');
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3).toFloat();
+  const opt = tf.train.adam(0.05);
+  const losses: number[] = [];
+  for (let step = 0; step < 4; step++) {
+    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+    losses.push(loss.dataSync()[0]!);
+    loss.dispose();
+  }
+  tf.dispose([x, y]);
+  opt.dispose();
+  model.dispose();
+  return { losses, init };
+}
+
+describe('training an Embedding model gives the same losses on wasm and cpu', () => {
+  it.each(['dense', 'lstm', 'gru'] as const)('Embedding + %s', async (kind) => {
+    const cpu = await trainSteps('cpu', kind);
+    const wasm = await trainSteps('wasm', kind, cpu.init);
+    expect(cpu.losses[3]!).toBeLessThan(cpu.losses[0]!); // it learns, so the gradients are not zero
+    closeTo(wasm.losses, cpu.losses, 1e-4);
+  });
+});
