@@ -1,6 +1,75 @@
+import os from 'node:os';
 import type { EngineContext } from '../context.ts';
+import type { Dataset, LabelEdit, Project } from '../../../shared/domain.ts';
+import type { ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
+import { defaultProject, getProject, touchProject } from '../store/projects.ts';
+import { listDatasets } from '../store/datasets.ts';
+import { labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
+import { listEdits, relabelExamples, undoBatch } from '../store/labelEdits.ts';
+import { importFile, previewImport } from './importer.ts';
+import { reviewProject } from './review.ts';
 
-/** Import, review, examples and label edits. (Filled in by the data work.) */
+/** Import, review, examples and label edits: the engine's public data API (CLI, app and server call these). */
 export class DataService {
-  constructor(protected readonly ctx: EngineContext) {}
+  constructor(protected readonly ctx: EngineContext) {
+    registerTextFunctions(ctx.db);
+  }
+
+  private project(idOrName?: string): Project {
+    const p = idOrName ? getProject(this.ctx.db, idOrName) : defaultProject(this.ctx.db);
+    touchProject(this.ctx.db, p.id);
+    return p;
+  }
+
+  /** Format, encoding, columns, the first rows and the column guess, without importing anything. */
+  previewImport(file: string, opts: ReadOptions & { rows?: number } = {}): Promise<ImportPreview> {
+    return previewImport(file, opts);
+  }
+
+  /** Streams the file into a project in one transaction; emits import.progress events (bytes). */
+  importFile(file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+    return importFile(this.ctx, file, opts);
+  }
+
+  datasets(project?: string): Dataset[] {
+    return listDatasets(this.ctx.db, this.project(project).id);
+  }
+
+  /** Labels with their counts, overall and per split, most frequent first. */
+  labels(project?: string): LabelCount[] {
+    return labelCounts(this.ctx.db, this.project(project).id);
+  }
+
+  review(project?: string): ReviewReport {
+    const p = this.project(project);
+    return reviewProject(this.ctx.db, p);
+  }
+
+  examples(project: string | undefined, query: ExampleQuery = {}): ExamplePage {
+    return queryExamples(this.ctx.db, this.project(project).id, query);
+  }
+
+  /** Changes the label of the given examples as one undoable batch. */
+  relabel(project: string | undefined, exampleIds: number[], newLabel: string, author: string = defaultAuthor()): RelabelResult {
+    return relabelExamples(this.ctx.db, this.project(project).id, exampleIds, newLabel, author);
+  }
+
+  /** Reverts a batch of label edits (default: the latest one not yet undone). */
+  undo(project?: string, batchId?: string): UndoResult {
+    return undoBatch(this.ctx.db, this.project(project).id, batchId);
+  }
+
+  /** Every label edit of the project, newest first. */
+  history(project?: string): LabelEdit[] {
+    return listEdits(this.ctx.db, this.project(project).id);
+  }
+}
+
+function defaultAuthor(): string {
+  try {
+    return os.userInfo().username || 'unknown';
+  } catch (err) {
+    // Some containers have no passwd entry for the uid; the audit trail still needs a name.
+    return process.env.USER || process.env.USERNAME || `uid-${(err as NodeJS.ErrnoException).code ?? 'unknown'}`;
+  }
 }

@@ -1,5 +1,9 @@
 import type { Db } from './db.ts';
 import type { Example, Split } from '../../../shared/domain.ts';
+import type { ExamplePage, ExampleQuery, ExampleFlag, LabelCount } from '../../../shared/data.ts';
+import { EXAMPLE_FLAGS, REVIEW_THRESHOLDS } from '../../../shared/data.ts';
+import { hasNoContent, wordCount } from '../data/text.ts';
+import { TextbenchError } from '../errors.ts';
 
 /** The columns of one examples row, as SQLite returns them. */
 export interface ExampleRow {
@@ -47,4 +51,116 @@ export function listSplitExamples(db: Db, projectId: string, split: Split): Spli
 /** Number of examples in a project (all datasets). */
 export function countExamples(db: Db, projectId: string): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM examples WHERE project_id = ?').get(projectId) as { n: number }).n;
+}
+
+// ---- Queries for the review and the examples list.
+
+
+/** SQL functions the flag filters use, so that SQL and the review count words the same way. */
+export function registerTextFunctions(db: Db): void {
+  db.function('textbench_words', { deterministic: true }, (text: unknown) => wordCount(String(text ?? '')));
+  db.function('textbench_no_content', { deterministic: true }, (text: unknown) => (hasNoContent(String(text ?? '')) ? 1 : 0));
+}
+
+/** Labels with counts overall and per split, most frequent first (ties by name). */
+export function labelCounts(db: Db, projectId: string): LabelCount[] {
+  const rows = db
+    .prepare(
+      `SELECT label,
+         COUNT(*) AS count,
+         SUM(split = 'train') AS train, SUM(split = 'validation') AS validation, SUM(split = 'test') AS test
+       FROM examples WHERE project_id = ? GROUP BY label ORDER BY count DESC, label`,
+    )
+    .all(projectId) as { label: string; count: number; train: number; validation: number; test: number }[];
+  return rows.map((r) => ({ label: r.label, count: r.count, splits: { train: r.train, validation: r.validation, test: r.test } }));
+}
+
+/**
+ * Classes too rare to learn or to measure: fewer than REVIEW_THRESHOLDS.rareTrain train examples, or absent
+ * from validation or test while that split has rows.
+ */
+export function rareLabels(counts: LabelCount[]): string[] {
+  const hasVal = counts.some((c) => c.splits.validation > 0);
+  const hasTest = counts.some((c) => c.splits.test > 0);
+  return counts
+    .filter((c) => c.splits.train < REVIEW_THRESHOLDS.rareTrain || (hasVal && !c.splits.validation) || (hasTest && !c.splits.test))
+    .map((c) => c.label);
+}
+
+const FLAG_ALIASES: Record<string, ExampleFlag> = {
+  duplicates: 'duplicate',
+  conflicts: 'conflict',
+  leaks: 'leak',
+  edits: 'edited',
+  edit: 'edited',
+};
+
+export function toFlag(flag: string): ExampleFlag {
+  const f = (FLAG_ALIASES[flag.toLowerCase()] ?? flag.toLowerCase()) as ExampleFlag;
+  if (!EXAMPLE_FLAGS.includes(f)) {
+    throw new TextbenchError(`Unknown flag "${flag}". Use one of: ${EXAMPLE_FLAGS.join(', ')}.`, 'BAD_FLAG', { flag });
+  }
+  return f;
+}
+
+export const MAX_PAGE = 10_000;
+
+/** One page of a project's examples matching the filters, in import order, with the total that match. */
+export function queryExamples(db: Db, projectId: string, q: ExampleQuery): ExamplePage {
+  const where: string[] = ['e.project_id = @project'];
+  const params: Record<string, unknown> = { project: projectId };
+  if (q.search) {
+    where.push(`e.text LIKE @search ESCAPE '\\'`);
+    params.search = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  }
+  if (q.label !== undefined) {
+    where.push('e.label = @label');
+    params.label = q.label;
+  }
+  if (q.split) {
+    where.push('e.split = @split');
+    params.split = q.split;
+  }
+  if (q.ids) {
+    where.push('e.id IN (SELECT value FROM json_each(@ids))');
+    params.ids = JSON.stringify(q.ids);
+  }
+  if (q.flag) {
+    const flag = toFlag(q.flag);
+    const groupBy = (having: string) =>
+      `e.content_hash IN (SELECT content_hash FROM examples WHERE project_id = @project GROUP BY content_hash HAVING ${having})`;
+    switch (flag) {
+      case 'duplicate':
+        where.push(groupBy('COUNT(*) > 1'));
+        break;
+      case 'conflict':
+        where.push(groupBy('COUNT(DISTINCT label) > 1'));
+        break;
+      case 'leak':
+        where.push(groupBy('COUNT(DISTINCT split) > 1'));
+        break;
+      case 'empty':
+        where.push('textbench_no_content(e.text) = 1');
+        break;
+      case 'short':
+        where.push(`textbench_words(e.text) < ${REVIEW_THRESHOLDS.shortWords}`);
+        break;
+      case 'long':
+        where.push(`textbench_words(e.text) > ${REVIEW_THRESHOLDS.longWords}`);
+        break;
+      case 'rare':
+        where.push('e.label IN (SELECT value FROM json_each(@rare))');
+        params.rare = JSON.stringify(rareLabels(labelCounts(db, projectId)));
+        break;
+      case 'edited':
+        where.push('e.label <> e.original_label');
+        break;
+    }
+  }
+  const offset = Math.max(0, Math.floor(q.offset ?? 0));
+  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? 100)));
+  const clause = where.join(' AND ');
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM examples e WHERE ${clause}`).get(params) as { n: number }).n;
+  const rows = db.prepare(`SELECT e.* FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset`).all({ ...params, limit, offset }) as ExampleRow[];
+  return { total, offset, rows: rows.map(toExample) };
 }

@@ -1,0 +1,267 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ImportFormat, TextEncoding } from '../../../shared/domain.ts';
+import type { ReadOptions } from '../../../shared/data.ts';
+import { TextbenchError } from '../errors.ts';
+import { decodeFile, decodeSample, readHead, type ByteCounter } from './decode.ts';
+import { sniffDelimiter, sniffEncoding, sniffFormat, sniffQuoting, wholeLines, type EncodingSniff } from './sniff.ts';
+import { readDelimited } from './readers/delimited.ts';
+import { readJsonArray, readJsonLines } from './readers/json.ts';
+import { XlsxReader, columnLetter } from './readers/xlsx.ts';
+import type { RawRecord } from './readers/types.ts';
+
+/** One data row: the line (or sheet row / JSON element) it came from and its cells in column order. */
+export interface Row {
+  line: number;
+  cells: string[];
+}
+
+/** A file opened for reading: what was sniffed, the column names, a sample of rows, and a stream of all rows. */
+export interface Table {
+  file: string;
+  format: ImportFormat;
+  encoding: TextEncoding;
+  encodingReason: EncodingSniff['reason'];
+  delimiter?: string;
+  quoting?: boolean;
+  header: boolean;
+  sheets?: string[];
+  sheet?: string;
+  sizeBytes: number;
+  columns: string[];
+  /** The first data rows (up to the sample size), already consumed from the stream. */
+  sample: Row[];
+  /** Every data row, the sample first. Can be iterated once. */
+  rows(): AsyncGenerator<Row>;
+  /** Bytes of the file consumed so far (an estimate for XLSX). */
+  bytesRead(): number;
+  /** Reader notes worth telling the user (e.g. JSON keys that appeared only after the sample). */
+  notes(): string[];
+  close(): void;
+}
+
+export const HEAD_BYTES = 1 << 20;
+export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
+
+export async function openTable(file: string, opts: ReadOptions & { maxBytes?: number; sampleRows?: number } = {}): Promise<Table> {
+  const sampleRows = opts.sampleRows ?? 2000;
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TextbenchError(
+      code === 'ENOENT' ? `${file} does not exist. Check the path.` : `${file} cannot be opened (${code ?? (err as Error).message}). Check the path and its permissions.`,
+      'FILE_NOT_FOUND',
+      { file },
+    );
+  }
+  if (stat.isDirectory()) throw new TextbenchError(`${file} is a folder, not a file. Pick the file to import.`, 'NOT_A_FILE', { file });
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (stat.size > maxBytes) {
+    throw new TextbenchError(
+      `${file} is ${formatBytes(stat.size)}, over the import limit of ${formatBytes(maxBytes)}. Split the file, or raise the limit (maxBytes / --max-bytes).`,
+      'FILE_TOO_LARGE',
+      { file, size: stat.size, maxBytes },
+    );
+  }
+  if (stat.size === 0) throw emptyFile(file);
+  const head = await readHead(file, HEAD_BYTES);
+  const complete = head.length >= stat.size;
+
+  if (opts.format === 'xlsx' || (!opts.format && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04)) {
+    return openXlsx(file, stat.size, opts.sheet, sampleRows);
+  }
+  const enc = sniffEncoding(file, head, opts.encoding);
+  const text = decodeSample(head, enc.encoding, enc.bomLength);
+  if (complete && !text.trim()) throw emptyFile(file);
+  const kind = sniffFormat(file, head, text, opts.format);
+  const counter: ByteCounter = { bytes: 0 };
+  const chunks = decodeFile(file, enc.encoding, enc.bomLength, counter);
+  const base = { file, encoding: enc.encoding, encodingReason: enc.reason, sizeBytes: stat.size, bytesRead: () => counter.bytes };
+
+  if (kind === 'json' || kind === 'jsonl') {
+    const records = kind === 'json' ? readJsonArray(file, chunks) : readJsonLines(file, chunks);
+    return openKeyed({ ...base, format: kind }, records, sampleRows);
+  }
+  const ext = path.extname(file).toLowerCase();
+  const sample = wholeLines(text, complete);
+  const delimiter = opts.delimiter ?? (opts.format === 'tsv' ? '\t' : sniffDelimiter(sample, ext));
+  const quoting = sniffQuoting(sample, delimiter, complete);
+  const records = readDelimited(file, chunks, { delimiter, quoting });
+  return openCells({ ...base, format: delimiter === '\t' ? 'tsv' : 'csv', delimiter, quoting }, records, sampleRows, opts.header, () => undefined);
+}
+
+function emptyFile(file: string): TextbenchError {
+  return new TextbenchError(`${file} is empty. Pick a file with a header row and at least one row of data.`, 'EMPTY_FILE', { file });
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${n} bytes`;
+}
+
+type Base = Pick<Table, 'file' | 'encoding' | 'encodingReason' | 'sizeBytes' | 'bytesRead'> & Partial<Pick<Table, 'delimiter' | 'quoting' | 'sheets' | 'sheet'>> & { format: ImportFormat };
+
+async function takeSample(records: AsyncGenerator<RawRecord>, n: number): Promise<RawRecord[]> {
+  const out: RawRecord[] = [];
+  while (out.length < n) {
+    const r = await records.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+/** CSV, TSV and XLSX: decide whether the first record is a header, name the columns, and map the rest. */
+async function openCells(base: Base, records: AsyncGenerator<RawRecord>, sampleRows: number, header: boolean | undefined, close: () => void): Promise<Table> {
+  let raw: RawRecord[];
+  try {
+    raw = await takeSample(records, sampleRows + 1);
+  } catch (err) {
+    close();
+    throw err;
+  }
+  const cellRows = raw.map((r) => ({ line: r.line, cells: r.cells ?? [] }));
+  if (!cellRows.length || cellRows.every((r) => r.cells.every((c) => !c.trim()))) {
+    close();
+    throw emptyFile(base.file);
+  }
+  const first = cellRows[0]!;
+  const hasHeader = header ?? !looksLikeData(first.cells, cellRows.slice(1).map((r) => r.cells));
+  const isXlsx = base.format === 'xlsx';
+  const width = isXlsx ? Math.max(...cellRows.map((r) => r.cells.length)) : first.cells.length;
+  const columns = hasHeader ? nameColumns(first.cells, width, isXlsx) : Array.from({ length: width }, (_, i) => (isXlsx ? columnLetter(i) : `column${i + 1}`));
+  const sample = (hasHeader ? cellRows.slice(1) : cellRows).slice(0, sampleRows);
+  // Rows beyond the sample that were already read (the sample held one more record than needed).
+  const pending = (hasHeader ? cellRows.slice(1) : cellRows).slice(sampleRows);
+  const pad = (cells: string[]): string[] => {
+    if (!isXlsx) return cells;
+    const c = cells.slice(0, columns.length);
+    while (c.length < columns.length) c.push('');
+    return c;
+  };
+  for (const r of sample) r.cells = pad(r.cells);
+  let used = false;
+  async function* rows(): AsyncGenerator<Row> {
+    if (used) throw new Error('Table.rows() can be iterated once.');
+    used = true;
+    try {
+      yield* sample;
+      for (const r of pending) yield { line: r.line, cells: pad(r.cells) };
+      for await (const r of records) yield { line: r.line, cells: pad(r.cells ?? []) };
+    } finally {
+      close();
+    }
+  }
+  return {
+    ...base,
+    header: hasHeader,
+    columns,
+    sample,
+    rows,
+    notes: () => [],
+    close: () => {
+      void records.return(undefined);
+      close();
+    },
+  };
+}
+
+/**
+ * A first record that looks like data rather than names: one of its values recurs in the same column of the
+ * following rows where that column repeats values (a label), or it is numeric where the column is numeric,
+ * or it is as long as a sentence.
+ */
+export function looksLikeData(first: string[], rest: string[][]): boolean {
+  if (!rest.length) return false;
+  for (let j = 0; j < first.length; j++) {
+    const v = first[j]!.trim();
+    if (!v) continue;
+    if (v.length > 100) return true;
+    const col = rest.map((r) => (r[j] ?? '').trim()).filter((x) => x);
+    if (!col.length) continue;
+    const distinct = new Set(col);
+    if (distinct.size < col.length && distinct.has(v)) return true;
+    const numeric = (x: string) => x !== '' && Number.isFinite(Number(x));
+    if (numeric(v) && col.every(numeric)) return true;
+  }
+  return false;
+}
+
+function nameColumns(cells: string[], width: number, lettersForBlank: boolean): string[] {
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  for (let i = 0; i < width; i++) {
+    let name = (cells[i] ?? '').normalize('NFC').trim();
+    if (!name) name = lettersForBlank ? columnLetter(i) : `column${i + 1}`;
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    out.push(n ? `${name}_${n + 1}` : name);
+  }
+  return out;
+}
+
+/** JSON and JSON Lines: the columns are the keys seen in the sample, in the order they first appear. */
+async function openKeyed(base: Base, records: AsyncGenerator<RawRecord>, sampleRows: number): Promise<Table> {
+  const raw = await takeSample(records, sampleRows);
+  if (!raw.length) {
+    throw new TextbenchError(`${base.file} holds no records. Pick a file with at least one object.`, 'EMPTY_FILE', { file: base.file });
+  }
+  const columns: string[] = [];
+  const known = new Set<string>();
+  for (const r of raw) for (const k of r.values!.keys()) if (!known.has(k)) (known.add(k), columns.push(k));
+  const unknownKeys = new Map<string, number>();
+  const toRow = (r: RawRecord): Row => {
+    const v = r.values!;
+    if (v.size > columns.length || [...v.keys()].some((k) => !known.has(k))) {
+      for (const k of v.keys()) if (!known.has(k)) unknownKeys.set(k, (unknownKeys.get(k) ?? 0) + 1);
+    }
+    return { line: r.line, cells: columns.map((c) => v.get(c) ?? '') };
+  };
+  const sample = raw.map(toRow);
+  let used = false;
+  async function* rows(): AsyncGenerator<Row> {
+    if (used) throw new Error('Table.rows() can be iterated once.');
+    used = true;
+    yield* sample;
+    for await (const r of records) yield toRow(r);
+  }
+  return {
+    ...base,
+    header: true,
+    columns,
+    sample,
+    rows,
+    notes: () =>
+      [...unknownKeys].map(([k, n]) => `Key "${k}" first appears after the first ${sampleRows} records (in ${n} records); it was not imported as a column.`),
+    close: () => void records.return(undefined),
+  };
+}
+
+async function openXlsx(file: string, size: number, sheetName: string | undefined, sampleRows: number): Promise<Table> {
+  const reader = await XlsxReader.open(file);
+  let sheet: { name: string; path: string };
+  try {
+    sheet = reader.pickSheet(sheetName);
+  } catch (err) {
+    reader.close();
+    throw err;
+  }
+  const total = reader.sheetSize(sheet.path) || 1;
+  let done = 0;
+  const records = reader.rows(sheet.path, (n) => (done = n));
+  const base: Base = {
+    file,
+    format: 'xlsx',
+    encoding: 'utf-8',
+    encodingReason: 'container',
+    sizeBytes: size,
+    bytesRead: () => Math.min(size, Math.round((done / total) * size)),
+    sheets: reader.sheets.map((s) => s.name),
+    sheet: sheet.name,
+  };
+  return openCells(base, records, sampleRows, undefined, () => reader.close());
+}

@@ -1,0 +1,44 @@
+import crypto from 'node:crypto';
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** NFC-normalises a cell (skipping the work for pure ASCII, which is already NFC) and trims it. */
+export function cleanCell(value: string): string {
+  const v = NON_ASCII.test(value) ? value.normalize('NFC') : value;
+  return v.trim();
+}
+
+/**
+ * The form two texts must share to count as "the same text": NFC, whitespace runs collapsed to one space,
+ * trimmed. Case and punctuation are kept: "Great!" and "great" are different texts.
+ */
+export function normaliseText(text: string): string {
+  const v = NON_ASCII.test(text) ? text.normalize('NFC') : text;
+  return v.replace(/\s+/g, ' ').trim();
+}
+
+/** sha256 of the normalised text: duplicates and conflicts are found through it. */
+export function contentHash(text: string): string {
+  return crypto.createHash('sha256').update(normaliseText(text)).digest('hex');
+}
+
+/** Words as the review counts them: runs of non-space characters. */
+export function wordCount(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x85 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029;
+    if (space) inWord = false;
+    else if (!inWord) {
+      inWord = true;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** True when the text has no letter and no digit (only punctuation, symbols or spaces). */
+export function hasNoContent(text: string): boolean {
+  return !/[\p{L}\p{N}]/u.test(text);
+}
