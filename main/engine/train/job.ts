@@ -1,0 +1,257 @@
+// One training run from start (or resume) to its stored evaluation. Runs inside the training worker, which owns
+// TensorFlow.js; it writes to the workspace through its own SQLite connection (WAL), one transaction per epoch.
+import * as tf from '@tensorflow/tfjs';
+import type { Db } from '../store/db.ts';
+import * as runs from '../store/runs.ts';
+import { initBackend, type BackendName } from '../compute/backend.ts';
+import { fitPipeline, pipelineFromJSON } from '../text/pipeline.ts';
+import type { TextPipeline } from '../text/types.ts';
+import type { WorkbenchEvent } from '../../../shared/events.ts';
+import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
+import type { TrainResult } from '../../../shared/training.ts';
+import { modelBuilder, MODEL_INPUT } from './models.ts';
+import { findRecipe } from './config.ts';
+import { loadRunData, labelIds, summarize, type RunData } from './data.ts';
+import { loadVectors } from './vectors.ts';
+import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
+import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
+import { createDoctor } from './doctor/index.ts';
+import type { ModelDims } from './types.ts';
+import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
+import type { SplitExample } from '../store/examples.ts';
+import { TextbenchError } from '../errors.ts';
+
+export interface JobHooks {
+  emit(event: WorkbenchEvent): void;
+  shouldStop(): boolean;
+  /** Progress lines for a person (backend choice, data sizes); the CLI prints them on stderr. */
+  log?(message: string): void;
+}
+
+/** At most one batch event per this many milliseconds (the last batch of an epoch always goes out). */
+const BATCH_EVENT_MS = 100;
+
+function encodeFor(pipeline: TextPipeline, examples: readonly SplitExample[], labels: readonly string[]): LoopDataset {
+  return { inputs: pipeline.encode(examples.map((e) => e.text), 'truncate').inputs, labels: labelIds(examples, labels) };
+}
+
+function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
+  return { accuracy: e.accuracy, macroF1: e.macroF1 };
+}
+
+/** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
+export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split): Evaluation {
+  const data = encodeFor(pipeline, examples, labels);
+  const probs = predictProbabilities(model, data.inputs);
+  const rep = classificationReport(labels, data.labels, probs);
+  return {
+    run,
+    split,
+    accuracy: rep.accuracy,
+    macroF1: rep.macroF1,
+    weightedF1: rep.weightedF1,
+    loss: rep.loss,
+    perClass: rep.perClass,
+    confusion: rep.confusion,
+    mistakes: listMistakes(labels, examples, data.labels, probs),
+  };
+}
+
+export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, options: { resume: boolean }): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const summary = runs.getRunSummary(db, runId);
+  const config = runs.getRunConfig(db, runId);
+  let backendName = 'unknown';
+  let model: tf.LayersModel | undefined;
+  let bestWeights: tf.Tensor[] | undefined;
+  try {
+    const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
+    backendName = backend.name;
+    log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
+
+    const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
+    const data: RunData = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels: stored?.labels });
+    log(`data: ${data.train.length} train, ${data.validation.length} validation (${data.validationSource}), ${data.test.length} test, ${data.labels.length} labels`);
+    const recipe = config.recipe ? findRecipe(config.recipe) : undefined;
+    const ngrams = !recipe && MODEL_INPUT[config.model] === 'ngrams';
+    const pipeline = stored
+      ? pipelineFromJSON(stored.pipeline)
+      : fitPipeline(
+          data.train.map((e) => e.text),
+          {
+            ...(recipe?.pipeline ?? {}),
+            tokens: ngrams ? 'ngrams' : config.tokens === 'ngrams' ? 'words' : config.tokens,
+            lowercase: config.lowercase,
+            ...(ngrams ? {} : { minCount: config.minCount, maxVocab: config.maxVocab }),
+            sequenceLength: config.sequenceLength,
+          },
+        );
+    log(`text: ${pipeline.options.tokens}, ${pipeline.inputDim} input ids, sequence length ${pipeline.sequenceLength}`);
+    const train = encodeFor(pipeline, data.train, data.labels);
+    const validation = encodeFor(pipeline, data.validation, data.labels);
+
+    let resumeState: LoopState | undefined;
+    if (options.resume) {
+      const last = runs.loadCheckpoint(db, runId, 'last');
+      if (!last) throw new TextbenchError(`Run ${runId} has no checkpoint to resume from: it never finished an epoch. Start a new run.`, 'NO_CHECKPOINT', { run: runId });
+      model = await modelFromArtifacts(last.artifacts);
+      resumeState = last.state as LoopState;
+      const best = runs.loadCheckpoint(db, runId, 'best');
+      if (best && config.earlyStop !== 'none') {
+        const m = await modelFromArtifacts(best.artifacts);
+        bestWeights = m.getWeights().map((w) => tf.keep(w.clone()));
+        m.dispose();
+      }
+      log(`resuming after epoch ${resumeState.epoch}`);
+    } else {
+      const dims: ModelDims = { inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: data.labels.length };
+      if (config.vectors) {
+        if (pipeline.options.tokens !== 'words') throw new TextbenchError('Pretrained word vectors (--vectors) need word tokens (--tokens words).', 'BAD_OPTION', { field: 'vectors' });
+        const v = await loadVectors(config.vectors, pipeline.toJSON().vocabulary, config.seed, pipeline.options.lowercase);
+        dims.embeddings = { matrix: v.matrix, dim: v.dim, trainable: !config.freezeVectors };
+        config.embeddingDim = v.dim;
+        log(`vectors: ${v.found} of ${pipeline.inputDim - 2} words found in ${config.vectors} (${v.dim} dimensions, ${config.freezeVectors ? 'frozen' : 'trainable'})`);
+      }
+      const build = recipe
+        ? recipe.build
+        : modelBuilder(config.model, {
+            embeddingDim: config.embeddingDim,
+            units: config.units,
+            layers: config.layers,
+            dropout: config.dropout,
+            recurrentDropout: config.recurrentDropout,
+            l2: config.l2,
+          });
+      model = build(dims, config.seed);
+    }
+
+    const doctor = createDoctor({ repair: config.repair });
+    const findings = options.resume ? runs.getRunDetail(db, runId).findings : doctor.beforeTraining(summarize(data));
+    if (!options.resume) for (const f of findings) hooks.emit({ type: 'training.finding', run: runId, finding: f });
+    runs.markRunStarted(db, runId, {
+      backend: backend.name,
+      pipeline: pipeline.toJSON(),
+      labels: data.labels,
+      dataHash: data.dataHash,
+      config: { ...config, validationSource: data.validationSource },
+      findings: initialPlus(findings, resumeState?.findings ?? []),
+    });
+
+    let lastBatchEvent = 0;
+    const result = await trainLoop(
+      model,
+      train,
+      validation,
+      data.labels,
+      {
+        epochs: config.epochs,
+        batchSize: config.batchSize,
+        optimizer: config.optimizer,
+        learningRate: config.learningRate,
+        loss: config.loss,
+        k: config.k,
+        classWeights: config.classWeights,
+        labelSmoothing: config.labelSmoothing,
+        clipNorm: config.clipNorm,
+        earlyStop: config.earlyStop,
+        patience: config.patience,
+        seed: config.seed,
+        repair: config.repair,
+      },
+      {
+        doctor,
+        resume: resumeState ? { state: resumeState, bestWeights } : undefined,
+        hooks: {
+          shouldStop: hooks.shouldStop,
+          onBatch(p) {
+            const now = performance.now();
+            if (p.batch !== p.batches && now - lastBatchEvent < BATCH_EVENT_MS) return;
+            lastBatchEvent = now;
+            hooks.emit({ type: 'training.batch', run: runId, ...p });
+          },
+          onEpoch(metrics, etaSeconds) {
+            hooks.emit({ type: 'training.epoch', run: runId, metrics, etaSeconds });
+          },
+          onFinding(finding) {
+            hooks.emit({ type: 'training.finding', run: runId, finding });
+          },
+          onAction(action) {
+            hooks.emit({ type: 'training.action', run: runId, action });
+          },
+          async checkpoint({ best, state, model: m }) {
+            const artifacts = await modelToArtifacts(m);
+            const allFindings = initialPlus(findings, state.findings);
+            runs.recordEpoch(db, runId, {
+              metrics: state.history[state.history.length - 1]!,
+              bestEpoch: state.bestEpoch,
+              findings: allFindings,
+              actions: state.actions,
+              checkpoint: { artifacts, state, best },
+            });
+          },
+        },
+      },
+    );
+
+    // The model now holds the weights the run keeps (best epoch, or last): evaluate those.
+    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation');
+    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test') : null;
+    const allFindings = initialPlus(findings, result.state.findings);
+    const status = result.status;
+    runs.finishRun(db, runId, {
+      status,
+      epochs: result.epochs,
+      bestEpoch: result.bestEpoch,
+      metrics: { validation: splitMetrics(valEval), test: testEval ? splitMetrics(testEval) : null },
+      evaluation: testEval,
+      findings: allFindings,
+      actions: result.state.actions,
+    });
+    const out: TrainResult = {
+      run: runId,
+      status,
+      backend: backend.name,
+      model: summary.model,
+      epochs: result.epochs,
+      bestEpoch: result.bestEpoch,
+      validation: splitMetrics(valEval),
+      test: testEval ? splitMetrics(testEval) : { accuracy: NaN, macroF1: NaN },
+      findings: allFindings,
+      actions: result.state.actions,
+    };
+    hooks.emit({ type: 'run.finished', run: runId, status, validation: out.validation, test: testEval ? out.test : null });
+    log(`${status}: ${result.epochs} epochs (${result.stoppedBy}), best epoch ${result.bestEpoch}`);
+    return out;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    runs.failRun(db, runId, message);
+    hooks.emit({ type: 'run.failed', run: runId, error: message });
+    if (err instanceof Error) (err as Error & { backend?: string }).backend = backendName;
+    throw err;
+  } finally {
+    if (bestWeights) tf.dispose(bestWeights);
+    model?.dispose();
+  }
+}
+
+/** Findings from before training (data checks) come first; the loop's findings follow, without repeats on resume. */
+function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Finding[] {
+  const seen = new Set(initial.map((f) => JSON.stringify(f)));
+  return [...initial, ...loop.filter((f) => !seen.has(JSON.stringify(f)))];
+}
+
+/** Evaluates a run's kept weights on one split (the test evaluation is also stored with the run). */
+export async function runEvaluationJob(db: Db, runId: string, split: Split, backend?: string): Promise<Evaluation> {
+  await initBackend(backend as BackendName | undefined);
+  const { artifacts, pipeline: pj, labels, summary, config } = runs.loadRunModel(db, runId);
+  const pipeline = pipelineFromJSON(pj);
+  const data = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels });
+  const model = await modelFromArtifacts(artifacts);
+  try {
+    const examples = data[split];
+    if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
+    return evaluateModel(model, pipeline, examples, labels, runId, split);
+  } finally {
+    model.dispose();
+  }
+}
