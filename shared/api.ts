@@ -3,8 +3,11 @@
 // reaches the engine) and a phantom output type. Free of Node and DOM imports: both sides compile it.
 import { z } from 'zod';
 import type { WorkbenchEvent } from './events.ts';
-import type { Evaluation, Example, Prediction, Project, RunStatus, SplitMetrics, TrainingEpoch, Finding, DoctorAction, LabelEdit } from './domain.ts';
-import type { Dataset, ImportFormat, Split, TextEncoding } from './domain.ts';
+import type { Evaluation, Example, Prediction, Project, LabelEdit } from './domain.ts';
+import type { Dataset } from './domain.ts';
+import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
+import type { RunDetail, RunSummary } from './training.ts';
+import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
 /** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
 function request<Out>() {
@@ -40,26 +43,32 @@ export type ExampleQuery = z.input<typeof ExampleQuerySchema>;
 
 export const TrainSettingsSchema = z.object({
   project: projectRef,
-  /** linear | baseline | lstm | gru | bilstm | bigru | auto, or a recipe name with `recipe`. */
-  model: z.string().min(1).default('baseline'),
+  name: z.string().trim().max(200).optional(),
+  model: z.enum(['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigru']).optional(),
+  /** A recipe name (see training.presets): its architecture and settings, overridable by the fields below. */
   recipe: z.string().min(1).optional(),
   epochs: z.number().int().positive().max(1000).optional(),
-  learningRate: z.number().positive().max(100).optional(),
   batchSize: z.number().int().positive().max(4096).optional(),
-  embeddingDim: z.number().int().positive().max(2048).optional(),
-  units: z.number().int().positive().max(4096).optional(),
-  layers: z.number().int().positive().max(8).optional(),
-  dropout: z.number().min(0).max(0.95).optional(),
+  learningRate: z.number().positive().max(100).optional(),
   optimizer: z.enum(['adam', 'rmsprop', 'sgd']).optional(),
-  loss: z.enum(['crossentropy', 'topk', 'focal']).optional(),
-  k: z.number().int().positive().optional(),
+  loss: z.enum(['crossentropy', 'topk']).optional(),
+  k: z.number().int().positive().max(4096).optional(),
   classWeights: z.enum(['none', 'balanced']).optional(),
   labelSmoothing: z.number().min(0).max(0.5).optional(),
-  clipNorm: z.number().positive().optional(),
-  earlyStopping: z.number().int().nonnegative().optional(),
-  sequenceLength: z.number().int().positive().max(10_000).optional(),
-  maxVocab: z.number().int().positive().optional(),
-  tokens: z.enum(['words', 'chars', 'ngrams']).optional(),
+  clipNorm: z.number().positive().nullable().optional(),
+  earlyStop: z.enum(['val-loss', 'macro-f1', 'none']).optional(),
+  patience: z.number().int().nonnegative().max(1000).optional(),
+  units: z.number().int().positive().max(4096).optional(),
+  layers: z.number().int().positive().max(8).optional(),
+  embeddingDim: z.number().int().positive().max(2048).optional(),
+  dropout: z.number().min(0).max(0.95).optional(),
+  recurrentDropout: z.number().min(0).max(0.95).optional(),
+  l2: z.number().min(0).max(10).optional(),
+  tokens: z.enum(['words', 'chars']).optional(),
+  sequenceLength: z.number().int().positive().max(10_000).nullable().optional(),
+  minCount: z.number().int().positive().optional(),
+  maxVocab: z.number().int().positive().max(10_000_000).optional(),
+  lowercase: z.boolean().optional(),
   seed: z.number().int().optional(),
   backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   repair: z.boolean().optional(),
@@ -79,17 +88,18 @@ export const API = {
     summary: 'delete a project with its datasets, runs and edits',
   }),
 
-  'data.preview': request<ApiImportPreview>()(
+  'data.preview': request<ImportPreview>()(
     z.object({
       file: filePath,
       format: ImportFormatSchema.optional(),
       encoding: EncodingSchema.optional(),
       sheet: z.string().optional(),
-      rows: z.number().int().positive().max(200).default(20),
+      delimiter: z.string().min(1).max(4).optional(),
+      header: z.boolean().optional(),
     }),
     { summary: 'format, encoding and column guess, with the first rows' },
   ),
-  'data.import': request<ApiImportResult>()(
+  'data.import': request<ImportResult>()(
     z.object({
       file: filePath,
       /** Existing project (id or name) or the name of a new one. */
@@ -101,19 +111,22 @@ export const API = {
       format: ImportFormatSchema.optional(),
       encoding: EncodingSchema.optional(),
       sheet: z.string().optional(),
+      delimiter: z.string().min(1).max(4).optional(),
+      header: z.boolean().optional(),
       seed: z.number().int().optional(),
+      datasetName: z.string().trim().min(1).max(200).optional(),
     }),
     { summary: 'import a file into a project (one transaction), streaming import.progress events' },
   ),
-  'data.datasets': request<ApiDataset[]>()(z.object({ project: projectRef }), { summary: "a project's datasets" }),
-  'data.labels': request<ApiLabelCount[]>()(z.object({ project: projectRef }), { summary: 'labels with counts per split' }),
-  'data.review': request<ApiReview>()(z.object({ project: projectRef }), { summary: 'the review checks' }),
-  'data.examples': request<ApiExamplesPage>()(ExampleQuerySchema, { summary: 'one page of examples matching a filter' }),
-  'data.relabel': request<ApiRelabelResult>()(
+  'data.datasets': request<Dataset[]>()(z.object({ project: projectRef }), { summary: "a project's datasets" }),
+  'data.labels': request<LabelCount[]>()(z.object({ project: projectRef }), { summary: 'labels with counts per split' }),
+  'data.review': request<ReviewReport>()(z.object({ project: projectRef }), { summary: 'the review checks' }),
+  'data.examples': request<ExamplePage>()(ExampleQuerySchema, { summary: 'one page of examples matching a filter' }),
+  'data.relabel': request<RelabelResult>()(
     z.object({ project: projectRef, ids: z.array(z.number().int().nonnegative()).min(1).max(100_000), label: z.string().trim().min(1) }),
     { summary: 'change labels (one undoable batch)' },
   ),
-  'data.undo': request<ApiUndoResult>()(z.object({ project: projectRef, batchId: z.string().optional() }), {
+  'data.undo': request<UndoResult>()(z.object({ project: projectRef, batchId: z.string().optional() }), {
     summary: 'undo the last (or the named) batch of label edits',
   }),
   'data.history': request<LabelEdit[]>()(z.object({ project: projectRef }), { summary: 'the audit trail of label edits' }),
@@ -130,6 +143,7 @@ export const API = {
     summary: 'export a run as a bundle folder',
   }),
   'models.classify': request<Prediction[]>()(z.object({ run: runRef, texts }), { summary: 'classify texts with a run' }),
+  'models.list': request<ModelInfo[]>()(z.object({}), { summary: 'models in the workspace (from runs and imported bundles)' }),
   'models.classifyFile': request<ClassifyFileResult>()(
     z.object({ run: runRef, file: filePath, column: z.string().optional(), out: z.string().trim().min(1).optional() }),
     { summary: 'classify every row of a file and write CSV/JSONL with the predictions' },
@@ -190,117 +204,13 @@ export interface TrainPreset {
   defaults: Partial<Omit<TrainSettings, 'project'>>;
 }
 
-export interface RunSummary {
-  id: string;
-  projectId: string;
-  name: string;
-  model: string;
-  status: RunStatus;
-  backend: string | null;
-  epochs: number;
-  bestEpoch: number | null;
-  validation: SplitMetrics | null;
-  test: SplitMetrics | null;
-  createdAt: string;
-  finishedAt: string | null;
-  error: string | null;
-}
-
-export interface RunDetail extends RunSummary {
-  config: Record<string, unknown>;
-  labels: string[];
-  history: TrainingEpoch[];
-  findings: Finding[];
-  actions: DoctorAction[];
-}
-
-export interface ExportResult {
-  bundle: string;
-  files: string[];
-  sha256: Record<string, string>;
-}
-
-export interface ClassifyFileResult {
-  out: string;
-  rows: number;
-  /** Browser mode: a URL (with the token) that downloads the output. */
+export interface ClassifyFileResult extends EngineClassifyFileResult {
+  /** Browser mode: a server-relative link (with the token) that downloads the output. */
   download?: string;
 }
 
-export type { Example };
+export type { Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
 
-// ---- Data shapes the renderer sees. The handlers on the Node side map the engine's results onto them,
-// so that the views keep working while the engine's own types evolve.
-
-export interface ApiImportPreview {
-  file: string;
-  format: ImportFormat;
-  encoding: TextEncoding;
-  columns: string[];
-  /** The first rows, as strings, in column order. */
-  rows: string[][];
-  /** The line in the file of each preview row (1-based). */
-  lines: number[];
-  guess: { text: string[]; label: string | null; split: string | null };
-  sheets?: string[];
-  /** Problems found while reading the preview, with the line they are on. */
-  problems: ApiProblem[];
-}
-
-export interface ApiProblem {
-  message: string;
-  line?: number;
-  column?: string | number;
-}
-
-export interface ApiImportResult {
-  project: string;
-  projectId: string;
-  dataset: string;
-  rows: number;
-  skipped: number;
-  labels: string[];
-  splits: Record<Split, number>;
-}
-
-export type ApiDataset = Dataset;
-
-export interface ApiLabelCount {
-  label: string;
-  count: number;
-  splits: Record<Split, number>;
-}
-
-export interface ApiReviewCheck {
-  /** Stable id; also the `flag` filter of data.examples that lists the rows behind it. */
-  id: string;
-  title: string;
-  severity: 'ok' | 'info' | 'warning' | 'error';
-  count: number;
-  message: string;
-}
-
-export interface ApiReview {
-  total: number;
-  classes: ApiLabelCount[];
-  checks: ApiReviewCheck[];
-}
-
-export interface ApiExamplesPage {
-  total: number;
-  offset: number;
-  rows: Example[];
-}
-
-export interface ApiRelabelResult {
-  batchId: string;
-  changed: number;
-}
-
-export interface ApiUndoResult {
-  batchId: string | null;
-  reverted: number;
-}
 
 // ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.
 

@@ -77,6 +77,7 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'models.export': () => notYet('Export'),
     'models.classify': () => notYet('Classification'),
     'models.classifyFile': () => notYet('Classification'),
+    'models.list': () => notYet('Models'),
     'models.suggestPath': ({ run, kind, file }) => {
       if (kind === 'bundle') return { path: freePath(path.join(wb.dir, 'bundles', run)) };
       const stem = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'texts';
