@@ -3,6 +3,7 @@ import type { BundleManifest, ModelInfo } from '../../../shared/bundle.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import { newId, nowIso } from './ids.ts';
 import { TextbenchError } from '../errors.ts';
+import { resolveRunId } from './runs.ts';
 
 /** One row of the models table as SQLite returns it. */
 interface ModelRow {
@@ -178,14 +179,15 @@ interface CheckpointRow {
   weights: Buffer;
 }
 
-/** A run with the weights of its best checkpoint (or the one asked for); refuses runs that have none yet. */
+/**
+ * A run (by id, unique id prefix, name or "latest", as the runs store resolves it) with the weights of its best
+ * checkpoint (or the one asked for); refuses runs that have none yet.
+ */
 export function readRunForExport(db: Db, runId: string, kind?: 'best' | 'last'): RunForExport {
+  const id = resolveRunId(db, runId);
   const r = db
-    .prepare('SELECT id, project_id, name, model, status, config, backend, data_hash, pipeline, labels, metrics FROM runs WHERE id = ? OR name = ? ORDER BY created_at DESC LIMIT 1')
-    .get(runId, runId) as RunRow | undefined;
-  if (!r) {
-    throw new TextbenchError(`No run "${runId}" in this workspace. Run \`textbench runs\` to list them.`, 'RUN_NOT_FOUND', { run: runId });
-  }
+    .prepare('SELECT id, project_id, name, model, status, config, backend, data_hash, pipeline, labels, metrics FROM runs WHERE id = ?')
+    .get(id) as RunRow;
   const cps = db.prepare('SELECT kind, epoch, topology, weight_specs, weights FROM run_checkpoints WHERE run_id = ?').all(r.id) as CheckpointRow[];
   const cp = kind ? cps.find((c) => c.kind === kind) : (cps.find((c) => c.kind === 'best') ?? cps.find((c) => c.kind === 'last'));
   if (!cp || !r.pipeline || !r.labels) {
