@@ -1,0 +1,44 @@
+// One measurement for train-throughput.bench.ts, in its own process so that each backend and kernel
+// set starts clean: `node --import tsx train-throughput-worker.ts BACKEND lstm|gru fast|stock STEPS`.
+// Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax) with Adam on one fixed batch
+// (64 x 100 token ids) the way the training loop does (optimizer.minimize on a cross-entropy) and
+// prints one JSON line.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../main/engine/compute/backend.ts';
+
+export const SHAPES = { vocab: 5000, embedding: 64, units: 64, sequence: 100, batch: 64, classes: 30 } as const;
+
+const [backend = 'wasm', cell = 'lstm', kernels = 'fast', stepsArg = '5'] = process.argv.slice(2);
+const info = await initBackend(backend, { kernels: { fast: kernels !== 'stock' } });
+const { vocab, embedding, units, sequence, batch, classes } = SHAPES;
+
+// Deterministic inputs without depending on Math.random.
+let s = 12345;
+const rand = (n: number): number => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) % n;
+const x = tf.tensor2d(Array.from({ length: batch * sequence }, () => 1 + rand(vocab - 1)), [batch, sequence], 'int32');
+const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, () => rand(classes)), 'int32'), classes).toFloat();
+
+const model = tf.sequential({
+  layers: [
+    tf.layers.embedding({ inputDim: vocab, outputDim: embedding, inputLength: sequence }),
+    cell === 'gru' ? tf.layers.gru({ units, recurrentInitializer: 'glorotUniform' }) : tf.layers.lstm({ units, recurrentInitializer: 'glorotUniform' }),
+    tf.layers.dense({ units: classes, activation: 'softmax' }),
+  ],
+});
+const optimizer = tf.train.adam(1e-3);
+const step = (): number => {
+  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+  const value = loss.dataSync()[0]!;
+  loss.dispose();
+  return value;
+};
+
+step(); // first step: kernel setup, weight creation, optimizer slots
+const steps = Math.max(1, Number(stepsArg));
+const t0 = performance.now();
+let loss = 0;
+for (let i = 0; i < steps; i++) loss = step();
+const msPerStep = (performance.now() - t0) / steps;
+process.stdout.write(
+  JSON.stringify({ backend: info.name, cell, kernels, steps, msPerStep, samplesPerSec: (batch * 1000) / msPerStep, loss, version: info.version }) + '\n',
+);
