@@ -115,6 +115,8 @@ export function sniffFormat(file: string, head: Uint8Array, firstText: string, f
   return 'delimited';
 }
 
+const QUOTING_SAMPLE = 64 * 1024;
+
 export const DELIMITERS = [',', '\t', ';', '|'] as const;
 
 /** Cuts a decoded sample at its last line break so that no record is cut in half (unless there is none). */
@@ -186,8 +188,11 @@ function modeOf(values: number[]): { mode: number; share: number } {
  * Whether `"` quotes fields. Parses the sample both ways: quoting stays on unless it fails (or swallows lines
  * into one field) where reading the quotes as plain text gives a clean table, as in the raw UCI sentence files.
  */
-export function sniffQuoting(sample: string, delimiter: string, complete: boolean): boolean {
-  if (!sample.includes('"')) return true;
+export function sniffQuoting(fullSample: string, delimiter: string, fullComplete: boolean): boolean {
+  if (!fullSample.includes('"')) return true;
+  // 64 kB of whole lines is plenty to tell, and parsing it twice stays cheap.
+  const complete = fullComplete && fullSample.length <= QUOTING_SAMPLE;
+  const sample = complete ? fullSample : wholeLines(fullSample.slice(0, QUOTING_SAMPLE), false);
   const on = tryParse(sample, delimiter, true, complete);
   const off = tryParse(sample, delimiter, false, complete);
   if (delimiter === '\t') {

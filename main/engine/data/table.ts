@@ -31,8 +31,8 @@ export interface Table {
   columns: string[];
   /** The first data rows (up to the sample size), already consumed from the stream. */
   sample: Row[];
-  /** Every data row, the sample first. Can be iterated once. */
-  rows(): AsyncGenerator<Row>;
+  /** Every data row in batches, the sample first. Can be iterated once. */
+  rows(): AsyncGenerator<Row[]>;
   /** Bytes of the file consumed so far (an estimate for XLSX). */
   bytesRead(): number;
   /** Reader notes worth telling the user (e.g. JSON keys that appeared only after the sample). */
@@ -105,26 +105,27 @@ export function formatBytes(n: number): string {
 
 type Base = Pick<Table, 'file' | 'encoding' | 'encodingReason' | 'sizeBytes' | 'bytesRead'> & Partial<Pick<Table, 'delimiter' | 'quoting' | 'sheets' | 'sheet'>> & { format: ImportFormat };
 
-async function takeSample(records: AsyncGenerator<RawRecord>, n: number): Promise<RawRecord[]> {
-  const out: RawRecord[] = [];
-  while (out.length < n) {
+/** Pulls batches until `n` records are in hand; returns them and whatever else the last batch held. */
+async function takeSample(records: AsyncGenerator<RawRecord[]>, n: number): Promise<{ head: RawRecord[]; extra: RawRecord[] }> {
+  const got: RawRecord[] = [];
+  while (got.length < n) {
     const r = await records.next();
     if (r.done) break;
-    out.push(r.value);
+    for (const x of r.value) got.push(x);
   }
-  return out;
+  return { head: got.slice(0, n), extra: got.slice(n) };
 }
 
 /** CSV, TSV and XLSX: decide whether the first record is a header, name the columns, and map the rest. */
-async function openCells(base: Base, records: AsyncGenerator<RawRecord>, sampleRows: number, header: boolean | undefined, close: () => void): Promise<Table> {
-  let raw: RawRecord[];
+async function openCells(base: Base, records: AsyncGenerator<RawRecord[]>, sampleRows: number, header: boolean | undefined, close: () => void): Promise<Table> {
+  let taken: { head: RawRecord[]; extra: RawRecord[] };
   try {
-    raw = await takeSample(records, sampleRows + 1);
+    taken = await takeSample(records, sampleRows + 1);
   } catch (err) {
     close();
     throw err;
   }
-  const cellRows = raw.map((r) => ({ line: r.line, cells: r.cells ?? [] }));
+  const cellRows = taken.head.map((r) => ({ line: r.line, cells: r.cells ?? [] }));
   if (!cellRows.length || cellRows.every((r) => r.cells.every((c) => !c.trim()))) {
     close();
     throw emptyFile(base.file);
@@ -134,24 +135,26 @@ async function openCells(base: Base, records: AsyncGenerator<RawRecord>, sampleR
   const isXlsx = base.format === 'xlsx';
   const width = isXlsx ? Math.max(...cellRows.map((r) => r.cells.length)) : first.cells.length;
   const columns = hasHeader ? nameColumns(first.cells, width, isXlsx) : Array.from({ length: width }, (_, i) => (isXlsx ? columnLetter(i) : `column${i + 1}`));
-  const sample = (hasHeader ? cellRows.slice(1) : cellRows).slice(0, sampleRows);
-  // Rows beyond the sample that were already read (the sample held one more record than needed).
-  const pending = (hasHeader ? cellRows.slice(1) : cellRows).slice(sampleRows);
+  const dataRows = hasHeader ? cellRows.slice(1) : cellRows;
+  const sample = dataRows.slice(0, sampleRows);
+  // Records already read beyond the sample.
+  const pending: Row[] = [...dataRows.slice(sampleRows), ...taken.extra.map((r) => ({ line: r.line, cells: r.cells ?? [] }))];
   const pad = (cells: string[]): string[] => {
-    if (!isXlsx) return cells;
+    if (!isXlsx || cells.length === columns.length) return cells;
     const c = cells.slice(0, columns.length);
     while (c.length < columns.length) c.push('');
     return c;
   };
   for (const r of sample) r.cells = pad(r.cells);
+  for (const r of pending) r.cells = pad(r.cells);
   let used = false;
-  async function* rows(): AsyncGenerator<Row> {
+  async function* rows(): AsyncGenerator<Row[]> {
     if (used) throw new Error('Table.rows() can be iterated once.');
     used = true;
     try {
-      yield* sample;
-      for (const r of pending) yield { line: r.line, cells: pad(r.cells) };
-      for await (const r of records) yield { line: r.line, cells: pad(r.cells ?? []) };
+      if (sample.length) yield sample;
+      if (pending.length) yield pending;
+      for await (const batch of records) yield batch.map((r) => ({ line: r.line, cells: pad(r.cells ?? []) }));
     } finally {
       close();
     }
@@ -205,29 +208,29 @@ function nameColumns(cells: string[], width: number, lettersForBlank: boolean): 
 }
 
 /** JSON and JSON Lines: the columns are the keys seen in the sample, in the order they first appear. */
-async function openKeyed(base: Base, records: AsyncGenerator<RawRecord>, sampleRows: number): Promise<Table> {
-  const raw = await takeSample(records, sampleRows);
-  if (!raw.length) {
+async function openKeyed(base: Base, records: AsyncGenerator<RawRecord[]>, sampleRows: number): Promise<Table> {
+  const { head, extra } = await takeSample(records, sampleRows);
+  if (!head.length) {
     throw new TextbenchError(`${base.file} holds no records. Pick a file with at least one object.`, 'EMPTY_FILE', { file: base.file });
   }
   const columns: string[] = [];
   const known = new Set<string>();
-  for (const r of raw) for (const k of r.values!.keys()) if (!known.has(k)) (known.add(k), columns.push(k));
+  for (const r of head) for (const k of r.values!.keys()) if (!known.has(k)) (known.add(k), columns.push(k));
   const unknownKeys = new Map<string, number>();
   const toRow = (r: RawRecord): Row => {
     const v = r.values!;
-    if (v.size > columns.length || [...v.keys()].some((k) => !known.has(k))) {
-      for (const k of v.keys()) if (!known.has(k)) unknownKeys.set(k, (unknownKeys.get(k) ?? 0) + 1);
-    }
+    for (const k of v.keys()) if (!known.has(k)) unknownKeys.set(k, (unknownKeys.get(k) ?? 0) + 1);
     return { line: r.line, cells: columns.map((c) => v.get(c) ?? '') };
   };
-  const sample = raw.map(toRow);
+  const sample = head.map(toRow);
+  const pending = extra.map(toRow);
   let used = false;
-  async function* rows(): AsyncGenerator<Row> {
+  async function* rows(): AsyncGenerator<Row[]> {
     if (used) throw new Error('Table.rows() can be iterated once.');
     used = true;
-    yield* sample;
-    for await (const r of records) yield toRow(r);
+    if (sample.length) yield sample;
+    if (pending.length) yield pending;
+    for await (const batch of records) yield batch.map(toRow);
   }
   return {
     ...base,

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { TextbenchError } from '../../errors.ts';
 import type { RawRecord } from './types.ts';
@@ -13,8 +12,12 @@ interface InfoRecord {
   info: { lines: number; empty_lines: number };
 }
 
-/** Streams CSV/TSV records with the line each one starts on; field-count checks are the caller's. */
-export async function* readDelimited(file: string, chunks: AsyncIterable<string>, opts: DelimitedOptions): AsyncGenerator<RawRecord> {
+/**
+ * Streams CSV/TSV records, in batches (one per decoded chunk), with the line each record starts on;
+ * field-count checks are the caller's. Records are taken from csv-parse's synchronous 'data' events rather
+ * than one `await` per record, which would cost more than the parsing itself.
+ */
+export async function* readDelimited(file: string, chunks: AsyncIterable<string>, opts: DelimitedOptions): AsyncGenerator<RawRecord[]> {
   const parser = parse({
     delimiter: opts.delimiter,
     quote: opts.quoting ? '"' : false,
@@ -23,23 +26,43 @@ export async function* readDelimited(file: string, chunks: AsyncIterable<string>
     skip_empty_lines: true,
     info: true,
   });
-  const source = Readable.from(chunks, { objectMode: false });
-  source.on('error', (err) => parser.destroy(err));
-  source.pipe(parser);
+  let batch: RawRecord[] = [];
   let prevLines = 0;
   let prevEmpty = 0;
+  let failed: unknown = null;
+  parser.on('data', (item: InfoRecord) => {
+    const line = prevLines + 1 + (item.info.empty_lines - prevEmpty);
+    prevLines = item.info.lines;
+    prevEmpty = item.info.empty_lines;
+    batch.push({ line, cells: item.record });
+  });
+  const ended = new Promise<void>((resolve) => {
+    parser.on('error', (err) => {
+      failed = err;
+      resolve();
+    });
+    parser.on('end', () => resolve());
+  });
+  const check = (): void => {
+    if (failed) throw failed instanceof CsvError ? csvError(file, failed) : failed;
+  };
   try {
-    for await (const item of parser as AsyncIterable<InfoRecord>) {
-      const line = prevLines + 1 + (item.info.empty_lines - prevEmpty);
-      prevLines = item.info.lines;
-      prevEmpty = item.info.empty_lines;
-      yield { line, cells: item.record };
+    for await (const chunk of chunks) {
+      check();
+      if (!parser.write(chunk)) await new Promise<void>((resolve) => parser.once('drain', () => resolve()));
+      if (batch.length) {
+        const out = batch;
+        batch = [];
+        yield out;
+      }
     }
-  } catch (err) {
-    if (err instanceof CsvError) throw csvError(file, err);
-    throw err;
+    parser.end();
+    await ended;
+    const out = batch;
+    batch = [];
+    if (out.length) yield out;
+    check();
   } finally {
-    source.destroy();
     parser.destroy();
   }
 }

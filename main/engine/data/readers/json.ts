@@ -22,7 +22,7 @@ function toValues(obj: unknown, file: string, line: number, what: string): Map<s
 }
 
 /** JSON Lines: one object per line; blank lines are skipped. */
-export async function* readJsonLines(file: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+export async function* readJsonLines(file: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord[]> {
   let rest = '';
   let line = 0;
   const one = (text: string): RawRecord | null => {
@@ -44,16 +44,18 @@ export async function* readJsonLines(file: string, chunks: AsyncIterable<string>
   for await (const chunk of chunks) {
     rest += chunk;
     let start = 0;
+    const out: RawRecord[] = [];
     for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n', start)) {
       const rec = one(rest.slice(start, nl));
       start = nl + 1;
-      if (rec) yield rec;
+      if (rec) out.push(rec);
     }
     rest = rest.slice(start);
+    if (out.length) yield out;
   }
   if (rest.length) {
     const rec = one(rest);
-    if (rec) yield rec;
+    if (rec) yield [rec];
   }
 }
 
@@ -61,7 +63,7 @@ export async function* readJsonLines(file: string, chunks: AsyncIterable<string>
  * A JSON array of objects, streamed: a small scanner finds where each top-level element starts and ends
  * (tracking strings and escapes across chunks) and JSON.parse reads one element at a time.
  */
-export async function* readJsonArray(file: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+export async function* readJsonArray(file: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord[]> {
   type State = 'start' | 'between' | 'element' | 'done';
   let state: State = 'start';
   let line = 1;
@@ -129,7 +131,7 @@ export async function* readJsonArray(file: string, chunks: AsyncIterable<string>
       }
     }
     if (state === 'element') parts.push(chunk.slice(segStart));
-    for (const r of out) yield r;
+    if (out.length) yield out;
   }
   if ((state as State) === 'start') fail('the file holds no JSON array.');
   if ((state as State) !== 'done') fail('the file ends before the array is closed (missing ]). The file may be truncated.');

@@ -136,8 +136,8 @@ export class XlsxReader {
     return out;
   }
 
-  /** Rows of a sheet as cells (column A first), with the sheet's row number as `line`. */
-  async *rows(sheetPath: string, progress: (uncompressedBytes: number) => void): AsyncGenerator<RawRecord> {
+  /** Rows of a sheet as cells (column A first), with the sheet's row number as `line`, in batches. */
+  async *rows(sheetPath: string, progress: (uncompressedBytes: number) => void): AsyncGenerator<RawRecord[]> {
     const strings = await this.sharedStrings();
     const parser = new SaxesParser();
     const ready: RawRecord[] = [];
@@ -200,11 +200,11 @@ export class XlsxReader {
       done += buf.length;
       parser.write(dec.decode(buf, { stream: true }));
       progress(done);
-      yield* ready.splice(0, ready.length);
+      if (ready.length) yield ready.splice(0, ready.length);
     }
     parser.write(dec.decode());
     parser.close();
-    yield* ready.splice(0, ready.length);
+    if (ready.length) yield ready.splice(0, ready.length);
   }
 }
 
