@@ -162,6 +162,27 @@ model.dispose();
     expect(countPredictions(wb.db, models[0]!.id)).toBe(6);
   });
 
+  it('classifying a file with the run stores one prediction per row and reports progress', async () => {
+    const file = path.join(tmp, 'new.csv');
+    fs.writeFileSync(file, ['id,review', ...testTexts.slice(0, 40).map((t, i) => `${i},${csvField(t, ',')}`)].join('\n') + '\n');
+    const events: number[] = [];
+    const off = wb.onEvent((e) => {
+      if (e.type === 'task.progress') events.push(e.done);
+    });
+    const r = await wb.models.classifyFile({ run: runId, file });
+    off();
+    expect(r.out).toBe(path.join(tmp, 'new.classified.csv'));
+    expect(r.rows).toBe(40);
+    expect(r.stored).toBe(40);
+    expect(r.column).toBe('review');
+    expect(events.at(-1)).toBe(fs.statSync(file).size);
+    const modelId = wb.models.list('sentiment').find((m) => m.runId === runId)!.id;
+    const last = listPredictions(wb.db, modelId, { textHash: textHash(testTexts[39]!) }).at(-1)!;
+    expect(last.source).toBe('file:new.csv');
+    const out = parse(fs.readFileSync(r.out), { columns: true }) as Array<Record<string, string>>;
+    expect(out[39]!.predicted_label).toBe(last.label);
+  });
+
   it('import-bundle adds the bundle as a model that classifies and evaluates on the project like the run', async () => {
     const { stdout } = await cli(['import-bundle', bundle, '--project', 'sentiment', '--json', '--backend', BACKEND]);
     const { model, evaluation } = JSON.parse(stdout) as { model: { id: string; source: string; labels: string[] }; evaluation: { accuracy: number; macroF1: number; examples: number } };

@@ -2,7 +2,7 @@ import readline from 'node:readline';
 import type { Command, CommandContext } from '../command.ts';
 import { str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
-import { initBackend, type BackendName } from '../../engine/compute/backend.ts';
+import { initBackend } from '../../engine/compute/backend.ts';
 import { loadBundle } from '../../engine/bundle/index.ts';
 import { classifyFile, defaultOutPath } from '../../engine/bundle/batch.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
@@ -94,9 +94,8 @@ with --file, one line with the summary.`,
       if (process.stdin.isTTY) throw new TextbenchError('Nothing to classify: give TEXT arguments, --file FILE, or pipe one text per line on stdin.', 'USAGE');
       texts = await readStdinLines();
     }
-    await initBackend(str(ctx.values.backend) as BackendName | undefined);
-
     if (bundle) {
+      await initBackend(str(ctx.values.backend));
       // A bare bundle: no workspace is opened and nothing is stored.
       const loaded = await loadBundle(bundle);
       try {
@@ -119,6 +118,7 @@ with --file, one line with the summary.`,
     }
 
     const wb = ctx.workbench();
+    wb.models.useBackend(str(ctx.values.backend));
     const ref = run ? { run } : { model: model! };
     if (file) {
       const show = progressPrinter(ctx);

@@ -1,7 +1,6 @@
 import type { Command } from '../command.ts';
 import { str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
-import { initBackend } from '../../engine/compute/backend.ts';
 
 export const command: Command = {
   name: 'export',
@@ -27,8 +26,13 @@ With --json prints {"bundle": DIR, "files": [...], "sha256": {file: hash}}.`,
     if (checkpoint !== undefined && checkpoint !== 'best' && checkpoint !== 'last') {
       throw new TextbenchError(`--checkpoint must be "best" or "last", not "${checkpoint}".`, 'USAGE');
     }
-    await initBackend('cpu'); // export only loads the model once to check it; the cpu backend starts fastest.
-    const result = await ctx.workbench().models.exportRun(run, out, { force: ctx.values.force === true, checkpoint });
+    const wb = ctx.workbench();
+    let result;
+    try {
+      result = await wb.models.exportRun(run, out, { force: ctx.values.force === true, checkpoint });
+    } finally {
+      wb.models.dispose();
+    }
     if (ctx.json) {
       ctx.io.out(JSON.stringify(result));
     } else {

@@ -1,7 +1,6 @@
-import type { Command } from '../command.ts';
+import type { Command, CommandContext } from '../command.ts';
 import { str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
-import { initBackend, type BackendName } from '../../engine/compute/backend.ts';
 import type { ModelEvaluation } from '../../../shared/bundle.ts';
 
 function pct(v: number): string {
@@ -30,10 +29,20 @@ With --json prints {"model": {...}, "evaluation": {...} | null}.`,
     backend: { type: 'string' },
   },
   async run(ctx) {
+    try {
+      return await importBundle(ctx);
+    } finally {
+      ctx.workbench().models.dispose();
+    }
+  },
+};
+
+async function importBundle(ctx: CommandContext): Promise<number> {
+  {
     const dir = ctx.positionals[0];
     if (!dir || ctx.positionals.length > 1) throw new TextbenchError('Name one bundle folder: textbench import-bundle DIR [--project P].', 'USAGE');
-    await initBackend(str(ctx.values.backend) as BackendName | undefined);
     const wb = ctx.workbench();
+    wb.models.useBackend(str(ctx.values.backend));
     const project = str(ctx.values.project);
     const model = await wb.models.importBundle(dir, project, { name: str(ctx.values.name) });
     let evaluation: ModelEvaluation | null = null;
@@ -57,5 +66,5 @@ With --json prints {"model": {...}, "evaluation": {...} | null}.`,
     }
     ctx.io.out(`Classify with: textbench classify --model ${model.id} "some text"`);
     return 0;
-  },
-};
+  }
+}

@@ -12,7 +12,6 @@ import type {
 } from '../../../shared/bundle.ts';
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
-import { pipelineFromJSON } from '../text/pipeline.ts';
 import { classificationReport } from '../evaluate/metrics.ts';
 import { getProject } from '../store/projects.ts';
 import { listSplitExamples } from '../store/examples.ts';
@@ -20,29 +19,75 @@ import * as models from '../store/models.ts';
 import { insertPredictions } from '../store/predictions.ts';
 import { renderBundle, writeBundle, type BundleContents, type WriteBundleOptions } from './writer.ts';
 import { readBundle } from './reader.ts';
-import { modelFromParts, type LoadedModel, type ModelParts } from './loader.ts';
-import { classifyFile as classifyFileStream, defaultOutPath } from './batch.ts';
+import type { ModelParts } from './loader.ts';
+import { defaultOutPath } from './batch.ts';
 import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
+import { ClassifierHost } from './host.ts';
+import type { ClassifyResult, ModelSource } from './protocol.ts';
 
-/** A model ready to classify, and where its predictions go (null: a bare bundle, nothing is stored). */
+/** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
 interface Resolved {
-  model: LoadedModel;
+  source: ModelSource;
   modelId: string | null;
-  /** Loaded only for this call (a bundle folder): dispose after use. */
-  transient: boolean;
 }
 
 function refCount(ref: { run?: string; model?: string; bundle?: string }): number {
   return [ref.run, ref.model, ref.bundle].filter((v) => v !== undefined && v !== '').length;
 }
 
-/** Models, export bundles and classification. */
+/**
+ * Models, export bundles and classification. TensorFlow.js work runs in a classification worker
+ * (bundle/worker.ts), so that classifying a big file never blocks the Electron main thread or the server;
+ * this side reads and writes the workspace (models, predictions) and streams progress as task.progress events.
+ */
 export class ModelService {
-  /** Loaded workspace models by model id; small, since each holds its weights in TensorFlow.js memory. */
-  private readonly cache = new Map<string, LoadedModel>();
+  private readonly host = new ClassifierHost();
+  /** Model keys the worker holds (most recently used last), so their weights are not sent again. */
+  private known: string[] = [];
+  private knownGeneration = -1;
   private static readonly CACHE_SIZE = 3;
 
   constructor(protected readonly ctx: EngineContext) {}
+
+  /** The TensorFlow.js backend classification uses (--backend); default: the best one that loads. */
+  useBackend(name: string | undefined): void {
+    this.host.setBackend(name);
+  }
+
+  private async ask<K extends ClassifyResult['kind']>(
+    body: Parameters<ClassifierHost['request']>[0],
+    kind: K,
+    handlers: Parameters<ClassifierHost['request']>[1] = {},
+  ): Promise<Extract<ClassifyResult, { kind: K }>> {
+    let r: ClassifyResult;
+    try {
+      r = await this.host.request(body, handlers);
+    } catch (err) {
+      // The worker may not have kept a model it failed on: send its parts again next time.
+      if ('source' in body && body.source.kind === 'parts') this.known = this.known.filter((k) => k !== (body.source as { key: string }).key);
+      throw err;
+    }
+    if (r.kind !== kind) throw new Error(`The classification worker answered a ${kind} request with ${r.kind}.`);
+    return r as Extract<ClassifyResult, { kind: K }>;
+  }
+
+  /** A source for a workspace model: its parts are sent only if the worker does not hold them yet. */
+  private partsSource(key: string, parts: () => ModelParts): ModelSource {
+    const generation = this.host.ensureStarted();
+    if (generation !== this.knownGeneration) {
+      this.known = [];
+      this.knownGeneration = generation;
+    }
+    const at = this.known.indexOf(key);
+    if (at >= 0) {
+      this.known.splice(at, 1);
+      this.known.push(key);
+      return { kind: 'parts', key, parts: null };
+    }
+    this.known.push(key);
+    while (this.known.length > ModelService.CACHE_SIZE) this.host.evict(this.known.shift()!);
+    return { kind: 'parts', key, parts: parts() };
+  }
 
   private runContents(run: models.RunForExport): BundleContents {
     return {
@@ -74,11 +119,9 @@ export class ModelService {
     const run = models.readRunForExport(this.ctx.db, runRef, options.checkpoint);
     const contents = this.runContents(run);
     const { manifest } = renderBundle(contents);
-    const probe = await modelFromParts(
-      { origin: `run ${run.id}`, manifest, topology: run.checkpoint.topology, weightSpecs: contents.artifacts.weightSpecs as WeightSpec[], weights: run.checkpoint.weights, pipeline: run.pipeline },
-      pipelineFromJSON,
-    );
-    probe.dispose();
+    // Build the network once before writing anything: a bundle that cannot load is never written.
+    const parts: ModelParts = { origin: `run ${run.id}`, manifest, topology: run.checkpoint.topology, weightSpecs: contents.artifacts.weightSpecs as WeightSpec[], weights: run.checkpoint.weights, pipeline: run.pipeline };
+    await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${run.id}`, parts } }, 'check');
     const written = await writeBundle(out, contents, { force: options.force, afterFile: options.afterFile });
     return { bundle: written.dir, files: written.files, sha256: written.sha256 };
   }
@@ -119,41 +162,21 @@ export class ModelService {
     };
   }
 
-  private async cached(id: string, parts: () => ModelParts): Promise<LoadedModel> {
-    const hit = this.cache.get(id);
-    if (hit) {
-      this.cache.delete(id);
-      this.cache.set(id, hit);
-      return hit;
-    }
-    const loaded = await modelFromParts(parts(), pipelineFromJSON);
-    this.cache.set(id, loaded);
-    while (this.cache.size > ModelService.CACHE_SIZE) {
-      const [oldest, m] = this.cache.entries().next().value as [string, LoadedModel];
-      this.cache.delete(oldest);
-      m.dispose();
-    }
-    return loaded;
-  }
-
-  private async resolve(ref: { run?: string; model?: string; bundle?: string }): Promise<Resolved> {
+  private resolve(ref: { run?: string; model?: string; bundle?: string }): Resolved {
     if (refCount(ref) !== 1) {
       throw new TextbenchError('Say which model classifies: exactly one of --run RUN, --model MODEL or --bundle DIR.', 'CLASSIFY_MODEL_REQUIRED');
     }
-    if (ref.bundle) {
-      const b = readBundle(ref.bundle);
-      return { model: await modelFromParts({ origin: `the bundle ${b.dir}`, ...b }, pipelineFromJSON), modelId: null, transient: true };
-    }
+    if (ref.bundle) return { source: { kind: 'bundle', dir: path.resolve(ref.bundle) }, modelId: null };
     if (ref.run) {
       const { info, parts } = this.modelForRun(ref.run);
-      return { model: await this.cached(info.id, () => parts), modelId: info.id, transient: false };
+      return { source: this.partsSource(info.id, () => parts), modelId: info.id };
     }
     const info = models.getModelInfo(this.ctx.db, ref.model!);
-    const model = await this.cached(info.id, () => {
+    const source = this.partsSource(info.id, () => {
       const s = models.loadStoredModel(this.ctx.db, info.id);
       return { origin: `model ${info.id}`, manifest: s.manifest, topology: s.topology, weightSpecs: s.weightSpecs as WeightSpec[], weights: s.weights, pipeline: s.pipeline };
     });
-    return { model, modelId: info.id, transient: false };
+    return { source, modelId: info.id };
   }
 
   /**
@@ -161,45 +184,36 @@ export class ModelService {
    * probabilities, source); with a bare bundle nothing is stored anywhere.
    */
   async classify(request: ClassifyRequest): Promise<Prediction[]> {
-    const r = await this.resolve(request as { run?: string; model?: string; bundle?: string });
-    try {
-      const predictions = await r.model.classify(request.texts);
-      if (r.modelId) insertPredictions(this.ctx.db, r.modelId, predictions, request.source ?? 'classify');
-      return predictions;
-    } finally {
-      if (r.transient) r.model.dispose();
-    }
+    const r = this.resolve(request as { run?: string; model?: string; bundle?: string });
+    const { predictions } = await this.ask({ type: 'classify', source: r.source, texts: request.texts }, 'classify');
+    if (r.modelId) insertPredictions(this.ctx.db, r.modelId, predictions, request.source ?? 'classify');
+    return predictions;
   }
 
   /** Classifies every row of a CSV/TSV/JSONL file into a CSV/TSV/JSONL output, with task.progress events. */
   async classifyFile(request: Omit<ClassifyFileRequest, 'out'> & { out?: string }): Promise<ClassifyFileResult> {
-    const r = await this.resolve(request);
-    const out = request.out ?? defaultOutPath(request.file);
+    const r = this.resolve(request);
+    const out = path.resolve(request.out ?? defaultOutPath(request.file));
     let stored = 0;
-    try {
-      const result = await classifyFileStream(r.model, {
-        file: request.file,
-        out,
-        column: request.column,
-        force: request.force,
+    const source = `file:${path.basename(request.file)}`;
+    const { result } = await this.ask(
+      { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, stream: r.modelId !== null },
+      'classifyFile',
+      {
         onProgress: (p: Progress) => this.ctx.emit({ type: 'task.progress', ...p }),
-        onPredictions: r.modelId
-          ? (preds) => {
-              stored += insertPredictions(this.ctx.db, r.modelId!, preds, `file:${path.basename(request.file)}`);
-            }
-          : undefined,
-      });
-      return { ...result, stored };
-    } finally {
-      if (r.transient) r.model.dispose();
-    }
+        onPredictions: (preds) => {
+          stored += insertPredictions(this.ctx.db, r.modelId!, preds, source);
+        },
+      },
+    );
+    return { ...result, stored };
   }
 
   /** Adds a bundle folder to the workspace as a model (its files are copied into the models table). */
   async importBundle(dir: string, project?: string, options: { name?: string } = {}): Promise<ModelInfo> {
     const b = readBundle(dir);
     // Load once so that a bundle that cannot classify is refused now, not at first use.
-    (await modelFromParts({ origin: `the bundle ${b.dir}`, ...b }, pipelineFromJSON)).dispose();
+    await this.ask({ type: 'check', source: { kind: 'bundle', dir: b.dir } }, 'check');
     const projectId = project ? getProject(this.ctx.db, project).id : null;
     const existing = models.findBundleModel(this.ctx.db, b.checksum, projectId);
     if (existing) return existing;
@@ -242,39 +256,34 @@ export class ModelService {
         { project: p.name },
       );
     }
-    const r = await this.resolve(ref);
-    try {
-      const labels = [...r.model.labels];
-      const unknown = [...new Set(examples.map((e) => e.label).filter((l) => !labels.includes(l)))].sort();
-      const all = [...labels, ...unknown];
-      const index = new Map(all.map((l, i) => [l, i]));
-      const { probabilities } = await r.model.scores(examples.map((e) => e.text));
-      const C = all.length;
-      const probs = new Float64Array(examples.length * C);
-      for (let i = 0; i < examples.length; i++) {
-        for (let j = 0; j < labels.length; j++) probs[i * C + j] = probabilities[i * labels.length + j]!;
-      }
-      const yTrue = Int32Array.from(examples.map((e) => index.get(e.label)!));
-      const report = classificationReport(all, yTrue, probs);
-      return {
-        model: r.modelId ?? (ref.bundle as string),
-        project: p.id,
-        split: 'test',
-        examples: examples.length,
-        accuracy: report.accuracy,
-        macroF1: report.macroF1,
-        perClass: report.perClass,
-        confusion: report.confusion,
-        unknownLabels: unknown,
-      };
-    } finally {
-      if (r.transient) r.model.dispose();
+    const r = this.resolve(ref);
+    const { labels, probabilities } = await this.ask({ type: 'scores', source: r.source, texts: examples.map((e) => e.text) }, 'scores');
+    const unknown = [...new Set(examples.map((e) => e.label).filter((l) => !labels.includes(l)))].sort();
+    const all = [...labels, ...unknown];
+    const index = new Map(all.map((l, i) => [l, i]));
+    const C = all.length;
+    const probs = new Float64Array(examples.length * C);
+    for (let i = 0; i < examples.length; i++) {
+      for (let j = 0; j < labels.length; j++) probs[i * C + j] = probabilities[i * labels.length + j]!;
     }
+    const yTrue = Int32Array.from(examples.map((e) => index.get(e.label)!));
+    const report = classificationReport(all, yTrue, probs);
+    return {
+      model: r.modelId ?? (ref.bundle as string),
+      project: p.id,
+      split: 'test',
+      examples: examples.length,
+      accuracy: report.accuracy,
+      macroF1: report.macroF1,
+      perClass: report.perClass,
+      confusion: report.confusion,
+      unknownLabels: unknown,
+    };
   }
 
-  /** Frees the TensorFlow.js memory of cached models. */
+  /** Ends the classification worker and frees its models; the next call starts a new one. */
   dispose(): void {
-    for (const m of this.cache.values()) m.dispose();
-    this.cache.clear();
+    this.host.stop();
+    this.known = [];
   }
 }

@@ -1,0 +1,42 @@
+// The typed message protocol between ModelService (main thread) and the classification worker, which owns
+// TensorFlow.js so that classifying a big file never blocks the Electron main thread or the server.
+import type { Prediction, Progress } from '../../../shared/domain.ts';
+import type { ClassifyFileResult } from '../../../shared/bundle.ts';
+import type { ModelParts } from './loader.ts';
+
+/** Which model: a bundle folder the worker reads itself, or parts the main thread read from the workspace. */
+export type ModelSource = { kind: 'bundle'; dir: string } | { kind: 'parts'; key: string; parts: ModelParts | null };
+
+export interface ClassifyInit {
+  /** --backend, or undefined for the best one that loads. */
+  backend?: string;
+}
+
+export type ClassifyRequest =
+  | { type: 'check'; id: number; source: ModelSource }
+  | { type: 'classify'; id: number; source: ModelSource; texts: string[] }
+  | { type: 'scores'; id: number; source: ModelSource; texts: string[] }
+  | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; stream: boolean }
+  | { type: 'evict'; key: string }
+  | { type: 'shutdown' };
+
+export interface ClassifyError {
+  message: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+export type ClassifyResult =
+  | { kind: 'check'; labels: string[]; backend: string }
+  | { kind: 'classify'; predictions: Prediction[] }
+  | { kind: 'scores'; labels: string[]; probabilities: Float64Array }
+  | { kind: 'classifyFile'; result: ClassifyFileResult };
+
+export type ClassifyMessage =
+  | { type: 'ready'; backend: string }
+  | { type: 'log'; message: string }
+  | { type: 'progress'; id: number; progress: Progress }
+  /** A chunk of a file's predictions, in input order, for the main thread to store. */
+  | { type: 'predictions'; id: number; predictions: Prediction[] }
+  | { type: 'result'; id: number; result: ClassifyResult }
+  | { type: 'error'; id: number; error: ClassifyError };
