@@ -31,6 +31,8 @@ interface ColumnStats {
   distinct: number;
   avgLength: number;
   allSplitWords: boolean;
+  /** Share of filled cells that are train/validation/test words. */
+  splitShare: number;
 }
 
 function stats(columns: string[], rows: Row[]): ColumnStats[] {
@@ -38,16 +40,24 @@ function stats(columns: string[], rows: Row[]): ColumnStats[] {
     const seen = new Set<string>();
     let filled = 0;
     let len = 0;
-    let allSplit = true;
+    let splitWords = 0;
     for (const r of rows) {
       const v = (r.cells[index] ?? '').trim();
       if (!v) continue;
       filled++;
       len += v.length;
       seen.add(v);
-      if (allSplit && !splitOf(v)) allSplit = false;
+      if (splitOf(v)) splitWords++;
     }
-    return { name, index, filled, distinct: seen.size, avgLength: filled ? len / filled : 0, allSplitWords: filled > 0 && allSplit };
+    return {
+      name,
+      index,
+      filled,
+      distinct: seen.size,
+      avgLength: filled ? len / filled : 0,
+      allSplitWords: filled > 0 && splitWords === filled,
+      splitShare: filled ? splitWords / filled : 0,
+    };
   });
 }
 
@@ -59,7 +69,10 @@ function stats(columns: string[], rows: Row[]): ColumnStats[] {
 export function guessColumns(columns: string[], rows: Row[]): ColumnGuess {
   const st = stats(columns, rows);
   const n = rows.length;
-  const split = st.find((c) => c.allSplitWords && (SPLIT_NAMES.test(c.name) || c.distinct <= 3)) ?? st.find((c) => SPLIT_NAMES.test(c.name) && c.allSplitWords);
+  // A split column: only split words (named like one, or at most three values), or named like one with mostly
+  // split words (then the import reports the odd values instead of silently ignoring the column).
+  const split =
+    st.find((c) => c.allSplitWords && (SPLIT_NAMES.test(c.name) || c.distinct <= 3)) ?? st.find((c) => SPLIT_NAMES.test(c.name) && c.splitShare >= 0.8);
   const rest = st.filter((c) => c !== split && c.filled > 0);
   const byLength = [...rest].sort((a, b) => b.avgLength - a.avgLength || Number(TEXT_NAMES.test(b.name)) - Number(TEXT_NAMES.test(a.name)));
   const text = byLength[0];

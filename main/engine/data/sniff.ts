@@ -185,8 +185,8 @@ function modeOf(values: number[]): { mode: number; share: number } {
 }
 
 /**
- * Whether `"` quotes fields. Parses the sample both ways: quoting stays on unless it fails (or swallows lines
- * into one field) where reading the quotes as plain text gives a clean table, as in the raw UCI sentence files.
+ * Whether `"` quotes fields. CSV: always. TSV: only where the file needs it; parsing the sample both ways tells
+ * files whose quotes are plain text (the raw UCI sentence files) from files written with quoting.
  */
 export function sniffQuoting(fullSample: string, delimiter: string, fullComplete: boolean): boolean {
   if (!fullSample.includes('"')) return true;
@@ -201,9 +201,7 @@ export function sniffQuoting(fullSample: string, delimiter: string, fullComplete
     if (!off.ok) return on.ok || on.records === -1;
     return /(^|\t)"[^"\t\n]*""/m.test(sample) && on.ok && on.records === off.records;
   }
-  // The sample ended inside a quoted field: fine for CSV.
-  if (on.records === -1) return true;
-  if (!on.ok && off.ok) return false;
+  // CSV follows RFC 4180: quotes are quoting. A broken quote is reported with its line rather than guessed around.
   return true;
 }
 

@@ -136,6 +136,10 @@ async function openCells(base: Base, records: AsyncGenerator<RawRecord[]>, sampl
   const width = isXlsx ? Math.max(...cellRows.map((r) => r.cells.length)) : first.cells.length;
   const columns = hasHeader ? nameColumns(first.cells, width, isXlsx) : Array.from({ length: width }, (_, i) => (isXlsx ? columnLetter(i) : `column${i + 1}`));
   const dataRows = hasHeader ? cellRows.slice(1) : cellRows;
+  if (!dataRows.length) {
+    close();
+    throw new TextbenchError(`${base.file} has a header row but no data rows. Add rows of text and label under the header.`, 'NO_ROWS', { file: base.file });
+  }
   const sample = dataRows.slice(0, sampleRows);
   // Records already read beyond the sample.
   const pending: Row[] = [...dataRows.slice(sampleRows), ...taken.extra.map((r) => ({ line: r.line, cells: r.cells ?? [] }))];
