@@ -159,6 +159,8 @@ export interface ReviewReport {
   classes: LabelCount[];
   /** Exact duplicates: examples whose normalised text already appeared earlier (extra copies). */
   duplicates: number;
+  /** Distinct normalised texts that occur more than once. */
+  duplicateTexts: number;
   /** Examples whose normalised text also appears with a different label (onet_tasks.csv: 67). */
   conflicts: number;
   /** Distinct normalised texts that carry two or more different labels (onet_tasks.csv: 22). */

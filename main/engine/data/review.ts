@@ -181,6 +181,7 @@ export function reviewProject(db: Db, project: Project): ReviewReport {
     total,
     classes,
     duplicates,
+    duplicateTexts: dupGroups.length,
     conflicts: conflictExamples,
     conflictTexts: conflictGroups.length,
     checks,
