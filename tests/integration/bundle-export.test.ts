@@ -202,6 +202,21 @@ model.dispose();
     }
   });
 
+  it('a damaged bundle is refused with its reason, by the CLI and by the service', async () => {
+    const copy = path.join(tmp, 'damaged');
+    fs.cpSync(bundle, copy, { recursive: true });
+    const weights = fs.readFileSync(path.join(copy, 'weights.bin'));
+    fs.writeFileSync(path.join(copy, 'weights.bin'), weights.subarray(0, weights.length - 100));
+    await expect(cli(['classify', '--bundle', copy, 'some text'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`The file weights.bin in ${copy} is truncated`),
+    });
+    await expect(wb.models.classify({ bundle: copy, texts: ['x'] })).rejects.toMatchObject({ code: 'BUNDLE_FILE_TRUNCATED' });
+    await expect(wb.models.importBundle(copy, 'sentiment')).rejects.toMatchObject({ code: 'BUNDLE_FILE_TRUNCATED' });
+    // The worker is still fine after a refused request.
+    expect(await wb.models.classify({ bundle, texts: ['fine'] })).toHaveLength(1);
+  });
+
   it('export refuses an existing folder without --force and says so on stderr', async () => {
     await expect(cli(['export', runId, '--out', bundle])).rejects.toMatchObject({
       code: 1,

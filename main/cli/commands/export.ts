@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from '../command.ts';
 import { str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
+import type { BundleManifest } from '../../../shared/bundle.ts';
 
 export const command: Command = {
   name: 'export',
@@ -36,7 +39,8 @@ With --json prints {"bundle": DIR, "files": [...], "sha256": {file: hash}}.`,
     if (ctx.json) {
       ctx.io.out(JSON.stringify(result));
     } else {
-      ctx.io.out(`Exported run ${run} to ${result.bundle}`);
+      const manifest = JSON.parse(fs.readFileSync(path.join(result.bundle, 'manifest.json'), 'utf8')) as BundleManifest;
+      ctx.io.out(`Exported run ${manifest.training.run ?? run} (${manifest.labels.length} labels: ${manifest.labels.join(', ')}) to ${result.bundle}`);
       for (const f of result.files) ctx.io.out(`  ${f}  sha256 ${result.sha256[f]}`);
       ctx.io.out(`Classify with: textbench classify --bundle ${result.bundle} "some text"`);
     }

@@ -61,7 +61,9 @@ async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown'
   }
 }
 
-let queue: Promise<void> = Promise.resolve();
+// Requests wait for the backend: a model built before the backend is ready fails inside TensorFlow.js.
+const backendReady = initBackend(init.backend);
+let queue: Promise<unknown> = backendReady.catch(() => undefined);
 
 port.on('message', (req: ClassifyRequest) => {
   if (req.type === 'shutdown') {
@@ -78,6 +80,7 @@ port.on('message', (req: ClassifyRequest) => {
   // One request at a time, in arrival order: predictions of a file stream back in order.
   queue = queue.then(async () => {
     try {
+      await backendReady;
       const result = await handle(req);
       post({ type: 'result', id: req.id, result }, result.kind === 'scores' ? [result.probabilities.buffer as ArrayBuffer] : []);
     } catch (err) {
@@ -87,9 +90,8 @@ port.on('message', (req: ClassifyRequest) => {
   });
 });
 
-try {
-  const info = await initBackend(init.backend);
-  post({ type: 'ready', backend: info.name });
-} catch (err) {
-  post({ type: 'error', id: 0, error: { message: (err as Error).message, code: isTextbenchError(err) ? err.code : undefined } });
-}
+backendReady.then(
+  (info) => post({ type: 'ready', backend: info.name }),
+  // Each waiting request also fails with this error (above); id 0 tells the host the worker is unusable.
+  (err: unknown) => post({ type: 'error', id: 0, error: { message: (err as Error).message, code: isTextbenchError(err) ? err.code : undefined } }),
+);
