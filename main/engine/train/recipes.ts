@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelDims, Recipe } from './types.ts';
 
+type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+
 /**
  * What a recipe builder may additionally be told. `trainExamples` lets `chars-lstm` scale its LSTM to the
  * amount of data (the loop passes it when it knows it; without it the recipe uses a modest default).
@@ -14,11 +16,11 @@ export interface RecipeDims extends ModelDims {
 
 // Orthogonal recurrent initialisation (the Keras default) runs a QR decomposition in pure TensorFlow.js ops,
 // which takes minutes for a 100-unit LSTM here; Glorot-uniform is what tfjs-node users fall back to as well.
-function init(seed: number, i: number): tf.initializers.Initializer {
+function init(seed: number, i: number): Initializer {
   return tf.initializers.glorotUniform({ seed: seed * 131 + i });
 }
 
-function he(seed: number, i: number): tf.initializers.Initializer {
+function he(seed: number, i: number): Initializer {
   return tf.initializers.heUniform({ seed: seed * 131 + i });
 }
 
@@ -44,7 +46,7 @@ function embedding(dims: ModelDims, outputDim: number, seed: number, options: { 
   });
 }
 
-function lstm(units: number, seed: number, i: number, extra: Partial<tf.layers.LSTMLayerArgs> = {}): tf.layers.Layer {
+function lstm(units: number, seed: number, i: number, extra: Partial<tf.LSTMLayerArgs> = {}): tf.layers.Layer {
   return tf.layers.lstm({
     units,
     kernelInitializer: init(seed, i),
