@@ -2,7 +2,7 @@
 // so both transports run exactly the same code behind the same schemas.
 import path from 'node:path';
 import fs from 'node:fs';
-import type { ApiHandlers, SystemInfo } from '../../shared/api.ts';
+import type { ApiHandlers, SystemInfo, TrainPreset } from '../../shared/api.ts';
 import type { Workbench } from '../engine/workbench.ts';
 import { TextbenchError } from '../engine/errors.ts';
 
@@ -20,8 +20,33 @@ export interface HandlerOptions {
   desktop?: DesktopHooks;
 }
 
-function notYet(what: string): never {
-  throw new TextbenchError(`${what} is not available in this build of Textbench yet.`, 'NOT_AVAILABLE');
+const MODEL_PRESETS: TrainPreset[] = [
+  { name: 'baseline', title: 'Baseline', kind: 'model', description: 'Embedding → global max pooling → dense: fast and smooth, the first thing to try.', defaults: { epochs: 10 } },
+  { name: 'linear', title: 'Linear (TF-IDF)', kind: 'model', description: 'Hashed word and character n-grams with logistic regression: the yardstick the neural models have to beat.', defaults: { epochs: 10 } },
+  { name: 'lstm', title: 'LSTM', kind: 'model', description: 'A recurrent network with long short-term memory cells.', defaults: { epochs: 10 } },
+  { name: 'gru', title: 'GRU', kind: 'model', description: 'A gated recurrent network: fewer weights than an LSTM and often as good.', defaults: { epochs: 10 } },
+  { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU that reads the text in both directions.', defaults: { epochs: 10 } },
+  { name: 'bilstm', title: 'BiLSTM', kind: 'model', description: 'An LSTM that reads the text in both directions.', defaults: { epochs: 10 } },
+];
+
+/** The model presets, then every recipe of the failure stories (from the recipes module, as they land). */
+export async function trainPresets(): Promise<TrainPreset[]> {
+  // Loaded lazily: recipes build models with TensorFlow.js, which the server need not load to start.
+  const { RECIPES } = await import('../engine/train/recipes.ts');
+  const recipes = Object.values(RECIPES).map(
+    (r): TrainPreset => ({
+      name: r.name,
+      title: r.title,
+      kind: 'recipe',
+      description: r.description,
+      defaults: {
+        ...(r.training?.epochs ? { epochs: r.training.epochs } : {}),
+        ...(r.training?.learningRate ? { learningRate: r.training.learningRate } : {}),
+        ...(r.training?.batchSize ? { batchSize: r.training.batchSize } : {}),
+      },
+    }),
+  );
+  return [...MODEL_PRESETS, ...recipes];
 }
 
 function needDesktop(opts: HandlerOptions): DesktopHooks {
@@ -56,28 +81,28 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
       return { deleted: p.id };
     },
 
-    'data.preview': () => notYet('Import preview'),
-    'data.import': () => notYet('Import'),
-    'data.datasets': () => notYet('Datasets'),
-    'data.labels': () => notYet('Labels'),
-    'data.review': () => notYet('Review'),
-    'data.examples': () => notYet('Examples'),
-    'data.relabel': () => notYet('Relabel'),
-    'data.undo': () => notYet('Undo'),
-    'data.history': () => notYet('History'),
+    'data.preview': ({ file, ...opts }) => wb.data.previewImport(file, opts),
+    'data.import': ({ file, ...opts }) => wb.data.importFile(file, opts),
+    'data.datasets': ({ project }) => wb.data.datasets(project),
+    'data.labels': ({ project }) => wb.data.labels(project),
+    'data.review': ({ project }) => wb.data.review(project),
+    'data.examples': ({ project, ...query }) => wb.data.examples(project, query),
+    'data.relabel': ({ project, ids, label }) => wb.data.relabel(project, ids, label),
+    'data.undo': ({ project, batchId }) => wb.data.undo(project, batchId),
+    'data.history': ({ project }) => wb.data.history(project),
 
-    'training.presets': () => notYet('Training'),
-    'training.start': () => notYet('Training'),
-    'training.stop': () => notYet('Training'),
-    'training.resume': () => notYet('Training'),
-    'training.list': () => notYet('Runs'),
-    'training.get': () => notYet('Runs'),
-    'training.evaluate': () => notYet('Evaluation'),
+    'training.presets': () => trainPresets(),
+    'training.start': (settings) => ({ run: wb.training.start(settings).run.id }),
+    'training.stop': async ({ run }) => ({ run: (await wb.training.stop(run)).id }),
+    'training.resume': ({ run }) => ({ run: wb.training.resume(run).run.id }),
+    'training.list': ({ project }) => wb.training.list(project),
+    'training.get': ({ run }) => wb.training.get(run),
+    'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),
 
-    'models.export': () => notYet('Export'),
-    'models.classify': () => notYet('Classification'),
-    'models.classifyFile': () => notYet('Classification'),
-    'models.list': () => notYet('Models'),
+    'models.export': ({ run, out, force }) => wb.models.exportRun(run, out, { force }),
+    'models.classify': ({ run, texts }) => wb.models.classify({ run, texts, source: opts.mode }),
+    'models.classifyFile': ({ run, file, column, out }) => wb.models.classifyFile({ run, file, column, out }),
+    'models.list': () => wb.models.list(),
     'models.suggestPath': ({ run, kind, file }) => {
       if (kind === 'bundle') return { path: freePath(path.join(wb.dir, 'bundles', run)) };
       const stem = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'texts';

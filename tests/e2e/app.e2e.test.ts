@@ -1,0 +1,228 @@
+// The whole job through the browser: Debian's Chromium (driven by playwright-core) against `textbench serve`
+// on a temporary workspace. Import through the drop zone, review, train the baseline and watch the curve grow,
+// evaluate and open a confusion-matrix cell, classify a sentence, export a bundle. Every view is screenshotted
+// into $TEXTBENCH_SCREENSHOTS (default: <tmp>/textbench-e2e-screenshots).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const DATASET = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
+const SHOTS = process.env.TEXTBENCH_SCREENSHOTS ?? path.join(os.tmpdir(), 'textbench-e2e-screenshots');
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (CI installs Debian's chromium; apt-get install chromium).`);
+
+let workspace: string;
+let server: ChildProcess;
+let url: string;
+let browser: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function ensureRendererBuilt(): Promise<void> {
+  if (fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) return;
+  await build({ configFile: path.join(repoRoot, 'renderer/vite.config.ts'), logLevel: 'warn' });
+}
+
+function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'main/cli/textbench.mjs'), 'serve', '--workspace', dir, '--json'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
+    child.once('exit', (code) => reject(new Error(`textbench serve exited with ${code}: ${stderr}`)));
+  });
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+async function go(view: string): Promise<void> {
+  await page.click(`nav button[data-view="${view}"]`);
+}
+
+describe.skipIf(!haveChromium)('the app in a real browser', () => {
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-e2e-'));
+    await ensureRendererBuilt();
+    ({ child: server, url } = await startServe(workspace));
+    // A fresh profile per run (playwright wants the user data dir as a parameter, not as --user-data-dir).
+    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('refuses the page without the token', async () => {
+    const res = await fetch(url.replace(/\?token=.*/, ''));
+    expect(res.status).toBe(401);
+  });
+
+  it('imports the UCI sentiment file dropped on the drop zone', async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid="dropzone"]');
+    await shot('01-import-empty');
+    const content = fs.readFileSync(DATASET, 'utf8');
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'uci_sentiment.csv', { type: 'text/csv' }));
+      const zone = document.querySelector('[data-testid="dropzone"]')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, content);
+    await page.waitForSelector('[data-testid="preview"] tbody tr');
+    expect(await page.inputValue('[data-testid="label-column"]')).toBe('label');
+    expect(await page.inputValue('[data-testid="split-column"]')).toBe('split');
+    expect(await page.inputValue('[data-testid="project-name"]')).toBe('uci_sentiment');
+    await shot('02-import-preview');
+    await page.click('[data-testid="import-button"]');
+    const result = await page.waitForSelector('[data-testid="import-result"]');
+    expect(await result.textContent()).toContain('Imported 3,000 examples');
+    await shot('03-import-done');
+  });
+
+  it('shows the review and the rows behind a check', async () => {
+    await page.click('text=Review the data');
+    await page.waitForSelector('[data-testid="review"] .checks li');
+    await page.waitForFunction(() => /3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
+    expect(await page.locator('[data-testid="virtual-list"] .erow').count()).toBeGreaterThan(5);
+    // Only the visible rows exist in the DOM.
+    expect(await page.locator('[data-testid="virtual-list"] .erow').count()).toBeLessThan(120);
+    await shot('04-data-review');
+    // A review check's link lists the rows behind it.
+    await page.click('[data-testid="review"] .checks li:first-child button.link');
+    await page.waitForFunction(() => !/^3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
+    await shot('04b-data-duplicates');
+    await page.click('text=Clear filters');
+    await page.waitForFunction(() => /^3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
+    // Inline relabel of one row, then undo.
+    const first = page.locator('[data-testid="virtual-list"] .erow').first().locator('select');
+    const before = await first.inputValue();
+    const other = before === 'positive' ? 'negative' : 'positive';
+    await first.selectOption(other);
+    await page.waitForSelector('.notice >> text=Relabelled 1 example');
+    await page.waitForFunction((want) => (document.querySelector('[data-testid="virtual-list"] .erow select') as HTMLSelectElement).value === want, other);
+    await page.click('button:has-text("Undo")');
+    await page.waitForSelector('.notice >> text=Undid 1 label edit');
+    await page.waitForFunction((want) => (document.querySelector('[data-testid="virtual-list"] .erow select') as HTMLSelectElement).value === want, before);
+    await page.fill('input[type="search"]', 'excellent');
+    await page.waitForFunction(() => !/3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
+    const filtered = await page.textContent('[data-testid="row-count"]');
+    expect(Number(filtered!.replace(/[^0-9]/g, ''))).toBeGreaterThan(0);
+    await page.click('text=Clear filters');
+    await page.waitForFunction(() => /3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
+  });
+
+  it('trains the baseline and draws the curve as epochs finish', async () => {
+    await go('train');
+    await page.click('[data-preset="baseline"]');
+    await page.fill('[data-testid="epochs"]', '3');
+    // Record every point count the accuracy chart shows, to see it grow epoch by epoch while training runs.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { __points: number[] }).__points = seen;
+      new MutationObserver(() => {
+        const n = Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? -1);
+        if (n >= 0 && seen[seen.length - 1] !== n) seen.push(n);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-points'] });
+    });
+    await page.click('[data-testid="start"]');
+    await page.waitForSelector('[data-testid="run-status"]');
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
+    await shot('05-train-running');
+    await page.waitForFunction(() => /finished|stopped|failed/.test(document.querySelector('[data-testid="run-status"] .pill')?.textContent ?? ''), null, { timeout: 170_000 });
+    expect(await page.textContent('[data-testid="run-status"] .pill')).toBe('finished');
+    expect(await page.getAttribute('[aria-label="Accuracy chart"]', 'data-points')).toBe('3');
+    const seen = await page.evaluate(() => (window as unknown as { __points: number[] }).__points);
+    expect(seen.filter((n) => n > 0)).toEqual([1, 2, 3]);
+    expect(await page.textContent('[data-testid="backend"]')).toMatch(/wasm|cpu|tensorflow/);
+    await shot('06-train-finished');
+  });
+
+  it('evaluates the run and opens the examples behind a confusion-matrix cell', async () => {
+    await go('evaluate');
+    await page.waitForSelector('[data-testid="confusion"] button.cell');
+    expect(await page.textContent('[data-testid="accuracy"]')).toMatch(/%/);
+    await shot('07-evaluate');
+    // An off-diagonal cell (true negative predicted positive, or the other way) that is not empty.
+    const cells = page.locator('[data-testid="confusion"] tbody tr');
+    const offDiagonal = (await cells.nth(0).locator('button.cell').nth(1).isEnabled()) ? cells.nth(0).locator('button.cell').nth(1) : cells.nth(1).locator('button.cell').nth(0);
+    const n = Number(await offDiagonal.textContent());
+    await offDiagonal.click();
+    await page.waitForSelector('[data-testid="row-count"]');
+    await page.waitForFunction((want) => new RegExp(`^${want} rows`).test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''), String(n));
+    await shot('08-confusion-cell-examples');
+  });
+
+  it('compares runs', async () => {
+    await go('runs');
+    await page.waitForSelector('table.runs tbody tr');
+    await shot('09-runs');
+  });
+
+  it('classifies a sentence', async () => {
+    await go('classify');
+    await page.fill('[data-testid="classify-text"]', 'Excellent product, works great and I love it.');
+    await page.waitForSelector('[data-testid="prediction"] .probs li');
+    expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/positive|negative/);
+    await shot('10-classify');
+  });
+
+  it('exports a bundle', async () => {
+    await go('export');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="export-path"]') as HTMLInputElement | null)?.value.length);
+    const out = await page.inputValue('[data-testid="export-path"]');
+    await page.click('[data-testid="export-button"]');
+    await page.waitForSelector('[data-testid="export-result"]');
+    expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
+    await shot('11-export');
+  });
+
+  it('fits a 1024×700 window and has no page errors', async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await go('train');
+    await page.waitForSelector('[data-testid="run-status"]');
+    await shot('12-train-1024x700');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(pageErrors).toEqual([]);
+  });
+});
