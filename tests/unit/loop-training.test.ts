@@ -84,14 +84,17 @@ describe('training loop', () => {
   it('stops when cancelled, dropping the unfinished epoch', async () => {
     const model = baseline();
     let batches = 0;
+    let epoch1: number[] = [];
     const r = await trainLoop(model, slice.train, slice.validation, LABELS, { ...SETTINGS, epochs: 5 }, {
-      hooks: { onBatch: () => void batches++, shouldStop: () => batches >= 7 },
+      hooks: { onBatch: () => void batches++, shouldStop: () => batches >= 7, checkpoint: ({ model: m }) => void (epoch1 = flat(m)) },
     });
     // 160 examples / 32 = 5 batches per epoch: epoch 1 completes, epoch 2 is cut after 2 batches
     expect(r.status).toBe('stopped');
     expect(r.stoppedBy).toBe('user');
     expect(r.epochs).toBe(1);
     expect(batches).toBe(7);
+    // the half-trained second epoch is dropped: the model holds epoch 1's weights, as its checkpoint does
+    expect(flat(model)).toEqual(epoch1);
     model.dispose();
   });
 

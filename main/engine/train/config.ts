@@ -12,10 +12,10 @@ import type { Recipe } from './types.ts';
 export const MODEL_DEFAULTS: Record<ModelName, Partial<TrainingConfig>> = {
   linear: { epochs: 40, batchSize: 32, learningRate: 0.02, l2: 1e-4, dropout: 0, patience: 4, earlyStop: 'val-loss' },
   baseline: { epochs: 30, batchSize: 32, learningRate: 0.003, embeddingDim: 64, dropout: 0.3, patience: 4, earlyStop: 'val-loss' },
-  lstm: { epochs: 20, batchSize: 32, learningRate: 0.003, embeddingDim: 64, units: 64, dropout: 0.2, patience: 3, earlyStop: 'val-loss' },
-  gru: { epochs: 20, batchSize: 32, learningRate: 0.003, embeddingDim: 64, units: 64, dropout: 0.2, patience: 3, earlyStop: 'val-loss' },
-  bilstm: { epochs: 20, batchSize: 32, learningRate: 0.003, embeddingDim: 64, units: 64, dropout: 0.2, patience: 3, earlyStop: 'val-loss' },
-  bigru: { epochs: 20, batchSize: 32, learningRate: 0.003, embeddingDim: 64, units: 64, dropout: 0.2, patience: 3, earlyStop: 'val-loss' },
+  lstm: { epochs: 20, batchSize: 32, learningRate: 0.002, embeddingDim: 64, units: 64, dropout: 0.3, patience: 3, earlyStop: 'val-loss' },
+  gru: { epochs: 20, batchSize: 32, learningRate: 0.002, embeddingDim: 64, units: 64, dropout: 0.3, patience: 3, earlyStop: 'val-loss' },
+  bilstm: { epochs: 20, batchSize: 32, learningRate: 0.002, embeddingDim: 64, units: 64, dropout: 0.3, patience: 3, earlyStop: 'val-loss' },
+  bigru: { epochs: 20, batchSize: 32, learningRate: 0.002, embeddingDim: 64, units: 64, dropout: 0.3, patience: 3, earlyStop: 'val-loss' },
 };
 
 const BASE: TrainingConfig = {

@@ -413,7 +413,11 @@ export async function trainLoop(
       }
     }
     if (settings.earlyStop !== 'none' && bestWeights) model.setWeights(bestWeights);
-    else state.bestEpoch = state.epoch;
+    else {
+      // A stop in the middle of an epoch leaves half-updated weights: keep those of the last completed epoch.
+      if (stoppedBy === 'user' && state.epoch > 0) model.setWeights(lastGood);
+      state.bestEpoch = state.epoch;
+    }
     return { status, epochs: state.epoch, bestEpoch: state.bestEpoch, state, stoppedBy };
   } finally {
     restoreRandom();
