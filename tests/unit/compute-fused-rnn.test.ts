@@ -1,0 +1,110 @@
+// The fused LSTM must compute exactly what tf.layers.lstm computes, values and gradients, on every
+// backend it is registered for, and a model built with it must train like one built with the standard
+// layer from the same weights.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../main/engine/compute/backend.ts';
+import { FusedLSTM, fusedLstm, hasFusedLstm, lstmWithOps, type GateActivation } from '../../main/engine/compute/fused-rnn.ts';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+  await initBackend('wasm');
+});
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+const B = 3;
+const T = 7;
+const E = 4;
+const U = 5;
+
+function referenceLayer(gate: GateActivation): tf.layers.Layer {
+  return tf.layers.lstm({
+    units: U,
+    recurrentActivation: gate,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    recurrentInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+    // A wide bias range puts some hardSigmoid gates in their clipped region, where the gradient is 0.
+    biasInitializer: tf.initializers.randomUniform({ minval: -3, maxval: 3, seed: 4 }),
+  });
+}
+
+describe.each(['wasm', 'cpu'] as const)('fusedLstm on %s', (backend) => {
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+  });
+
+  it('is registered there by initBackend', () => {
+    expect(hasFusedLstm(backend)).toBe(true);
+  });
+
+  it.each(['hardSigmoid', 'sigmoid'] as const)('matches tf.layers.lstm in value and in every gradient (%s gates)', (gate) => {
+    const before = tf.memory().numTensors;
+    const layer = referenceLayer(gate);
+    tf.tidy(() => {
+      const x = tf.randomNormal([B, T, E], 0, 1.5, 'float32', 1) as tf.Tensor3D;
+      const w = tf.randomNormal([B, U], 0, 1, 'float32', 5);
+      const ref = layer.apply(x) as tf.Tensor;
+      const [k, rk, b] = layer.getWeights() as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      expect(maxAbsDiff(fusedLstm(x, k, rk, b, gate), ref)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(lstmWithOps(x, k, rk, b, gate), ref)).toBeLessThan(1e-5);
+
+      // Reference gradients: through the layer's variables, and with respect to its input.
+      const vars = layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, w)) as tf.Scalar, vars);
+      const dxRef = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx) as tf.Tensor, w)))(x);
+      const fused = tf.grads((xx: tf.Tensor, kk: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.mul(fusedLstm(xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, gate), w)),
+      )([x, k, rk, b]);
+      expect(maxAbsDiff(fused[0]!, dxRef)).toBeLessThan(1e-5);
+      vars.forEach((v, i) => {
+        const ref = grads[v.name]!;
+        expect(tf.max(tf.abs(ref)).dataSync()[0]).toBeGreaterThan(1e-3); // a real gradient, not zeros
+        expect(maxAbsDiff(fused[i + 1]!, ref)).toBeLessThan(1e-5);
+      });
+    });
+    layer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('FusedLSTM trains like tf.layers.lstm from the same weights, and leaks no tensors', () => {
+    const build = (rnn: tf.layers.Layer): tf.Sequential =>
+      tf.sequential({
+        layers: [
+          tf.layers.embedding({ inputDim: 30, outputDim: E, inputLength: T, embeddingsInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 7 }) }),
+          rnn,
+          tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) }),
+        ],
+      });
+    const standard = build(referenceLayer('hardSigmoid'));
+    const fused = build(new FusedLSTM({ units: U }));
+    expect(fused.getWeights().map((w) => w.shape)).toEqual(standard.getWeights().map((w) => w.shape));
+    fused.setWeights(standard.getWeights());
+    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 0], [7, 7, 7, 1, 1, 0, 0], [29, 3, 1, 4, 1, 5, 9]], [3, T], 'int32');
+    const y = tf.oneHot(tf.tensor1d([0, 2, 1], 'int32'), 3).toFloat();
+    const train = (model: tf.Sequential): number[] => {
+      const opt = tf.train.adam(0.05);
+      const losses: number[] = [];
+      for (let s = 0; s < 4; s++) {
+        const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+        losses.push(loss.dataSync()[0]!);
+        loss.dispose();
+      }
+      opt.dispose();
+      return losses;
+    };
+    const want = train(standard);
+    const before = tf.memory().numTensors;
+    const got = train(fused);
+    expect(want[3]!).toBeLessThan(want[0]!);
+    got.forEach((l, i) => expect(Math.abs(l - want[i]!)).toBeLessThan(1e-4));
+    // train() disposes its optimizer (and so Adam's slots): nothing else may stay behind.
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    standard.dispose();
+    fused.dispose();
+  });
+});
