@@ -1,6 +1,7 @@
 // Model bundles, models in the workspace and classification: the contract between the engine, the CLI,
 // the server and the renderer. Free of Node and DOM imports.
 import type { Prediction, SplitMetrics, ClassMetrics } from './domain.ts';
+import type { ReadOptions } from './data.ts';
 
 /** The bundle format this version of Textbench writes and the newest it can read. */
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -85,6 +86,8 @@ export interface ClassifyFileRequest {
   column?: string;
   /** Output file; .jsonl/.ndjson writes JSON lines, anything else CSV (.tsv: tab-separated). */
   out: string;
+  /** Input format, encoding, delimiter, header, sheet; default: sniffed as `textbench import` does. */
+  read?: ReadOptions;
   /** Replace an existing output file. */
   force?: boolean;
 }
@@ -100,6 +103,8 @@ export interface ClassifyFileResult {
   labels: Record<string, number>;
   /** Rows stored in the workspace predictions table (0 for a bare bundle). */
   stored: number;
+  /** Things about the input worth telling the user (e.g. cells without a column name were not copied). */
+  warnings: string[];
 }
 
 export interface ModelInfo {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
 import * as tf from '@tensorflow/tfjs';
 import { fitPipeline } from '../../main/engine/text/pipeline.ts';
 import { modelBuilder } from '../../main/engine/train/models.ts';
@@ -128,6 +129,17 @@ describe('batch classify', () => {
     );
   });
 
+  it('reads what import reads: a windows-1252 TSV comes out as UTF-8; extra cells are reported, not dropped silently', async () => {
+    const tsv = path.join(tmp, 'legacy.tsv');
+    fs.writeFileSync(tsv, iconv.encode('id\tcomment\n1\tcafé crème très bon\n2\tnaïve façade\textra cell\n3\tÉté\n', 'windows-1252'));
+    const out = path.join(tmp, 'legacy.out.csv');
+    const r = await classifyFile(model, { file: tsv, out });
+    expect(r.column).toBe('comment');
+    const parsed = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    expect(parsed.map((p) => p.comment)).toEqual(['café crème très bon', 'naïve façade', 'Été']);
+    expect(r.warnings.join(' ')).toContain('1 row(s) had more cells than the header names (first at line 3)');
+  });
+
   it('reads JSONL input, and names the line of a broken CSV row', async () => {
     const jsonl = path.join(tmp, 'in.jsonl');
     fs.writeFileSync(jsonl, rows.slice(0, 50).map((r) => JSON.stringify({ review: r.text, n: Number(r.id) })).join('\n') + '\n');
@@ -141,7 +153,8 @@ describe('batch classify', () => {
     const broken = path.join(tmp, 'broken.csv');
     fs.writeFileSync(broken, 'id,text\n1,fine\n2,"unclosed quote\n3,next\n');
     await expect(classifyFile(model, { file: broken, out: path.join(tmp, 'broken.out.csv') })).rejects.toMatchObject({
-      code: 'CLASSIFY_INPUT_INVALID',
+      code: 'CSV_QUOTE_NOT_CLOSED',
+      message: expect.stringContaining(broken),
     });
     expect(fs.existsSync(path.join(tmp, 'broken.out.csv'))).toBe(false);
     expect(fs.readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);

@@ -41,12 +41,14 @@ function progressPrinter(ctx: CommandContext): (p: Progress) => void {
 function printFileResult(ctx: CommandContext, r: ClassifyFileResult): void {
   if (ctx.json) {
     ctx.io.out(JSON.stringify(r));
+    for (const w of r.warnings) ctx.io.err(`Note: ${w}`);
     return;
   }
   ctx.io.out(`Classified ${r.rows} rows of ${r.file} (column "${r.column}") into ${r.out}.`);
   ctx.io.out(`Labels: ${Object.entries(r.labels).map(([l, n]) => `${l} ${n}`).join(', ')}`);
   if (r.long.truncated || r.long.windows) ctx.io.out(`Long texts: ${r.long.truncated} truncated, ${r.long.windows} averaged over windows.`);
   if (r.stored) ctx.io.out(`Stored ${r.stored} predictions in the workspace.`);
+  for (const w of r.warnings) ctx.io.err(`Note: ${w}`);
 }
 
 export const command: Command = {
@@ -55,14 +57,15 @@ export const command: Command = {
   usage: `(--bundle DIR | --run RUN | --model MODEL) [TEXT ...]
        (--bundle DIR | --run RUN | --model MODEL) --file FILE [--column C] [--out OUT] [--force]
 
-Classifies the TEXT arguments (or, with none, one text per line of stdin), or every row of a CSV/TSV/JSONL
-file. The output file keeps every input column and adds predicted_label, probability, long (fits,
-truncated or windows) and one p_LABEL column per label (JSONL: a probabilities object).
+Classifies the TEXT arguments (or, with none, one text per line of stdin), or every row of a file
+(CSV/TSV/JSON/JSONL/XLSX, read like \`textbench import\` reads it: encoding, delimiter and header sniffed).
+The output file keeps every input column and adds predicted_label, probability, long (fits, truncated or
+windows) and one p_LABEL column per label (JSONL: a probabilities object).
 
   --bundle DIR     an exported bundle folder; nothing is stored anywhere
   --run RUN        a run of the workspace; predictions are stored in the workspace
   --model MODEL    a model of the workspace (see import-bundle); predictions are stored
-  --file FILE      classify a .csv, .tsv or .jsonl file
+  --file FILE      classify every row of a file
   --column C       the text column (default: the only text column, else the one with the longest texts)
   --out OUT        output file; .jsonl writes JSON lines, .tsv tabs, else CSV (default: FILE.classified.csv)
   --force          replace OUT if it exists

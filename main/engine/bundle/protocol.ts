@@ -3,6 +3,7 @@
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { ModelParts } from './loader.ts';
+import type { ReadOptions } from '../../../shared/data.ts';
 
 /** Which model: a bundle folder the worker reads itself, or parts the main thread read from the workspace. */
 export type ModelSource = { kind: 'bundle'; dir: string } | { kind: 'parts'; key: string; parts: ModelParts | null };
@@ -16,7 +17,7 @@ export type ClassifyRequest =
   | { type: 'check'; id: number; source: ModelSource }
   | { type: 'classify'; id: number; source: ModelSource; texts: string[] }
   | { type: 'scores'; id: number; source: ModelSource; texts: string[] }
-  | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; stream: boolean }
+  | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; stream: boolean }
   | { type: 'evict'; key: string }
   | { type: 'shutdown' };
 

@@ -52,6 +52,7 @@ async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown'
       out: req.out,
       column: req.column,
       force: req.force,
+      read: req.read,
       onProgress: (progress) => post({ type: 'progress', id: req.id, progress }),
       onPredictions: req.stream ? (predictions) => post({ type: 'predictions', id: req.id, predictions }) : undefined,
     });
