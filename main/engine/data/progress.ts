@@ -6,7 +6,7 @@ import type { WorkbenchEvent } from '../../../shared/events.ts';
  * furthest point already reported.
  */
 export class ImportProgress {
-  private lastAt = 0;
+  private lastAt = -Infinity;
   private lastDone = -1;
   private finished = false;
   constructor(
