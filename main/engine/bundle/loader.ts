@@ -6,6 +6,9 @@ import type { Prediction } from '../../../shared/domain.ts';
 import type { PipelineJSON, TextPipeline } from '../text/types.ts';
 import { TextbenchError } from '../errors.ts';
 import { Classifier, type ClassifierOptions } from './classifier.ts';
+// Registers the project's own layer classes (imports only @tensorflow/tfjs), for models read from run
+// checkpoints; exported bundles carry their standard twins instead (format.ts portableTopology).
+import '../compute/fused-rnn.ts';
 import type { WeightSpec } from './format.ts';
 
 export type PipelineFactory = (json: PipelineJSON) => TextPipeline;

@@ -16,6 +16,7 @@ import {
   WEIGHTS_FILE,
   detectOutputKind,
   expectedWeightBytes,
+  portableTopology,
   sha256Hex,
   type LayersModelJson,
   type WeightSpec,
@@ -51,7 +52,7 @@ export interface WrittenBundle {
 
 /** Builds every file's bytes in memory; the caller decides where they go. */
 export function renderBundle(c: BundleContents): { manifest: BundleManifest; files: Map<string, Buffer> } {
-  const topology = c.artifacts.topology as Record<string, unknown>;
+  const topology = portableTopology(c.artifacts.topology as Record<string, unknown>);
   const specs = c.artifacts.weightSpecs as WeightSpec[];
   const expected = expectedWeightBytes(specs);
   if (expected !== null && expected !== c.artifacts.weights.byteLength) {
