@@ -161,6 +161,12 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
   const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? 100)));
   const clause = where.join(' AND ');
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM examples e WHERE ${clause}`).get(params) as { n: number }).n;
-  const rows = db.prepare(`SELECT e.* FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset`).all({ ...params, limit, offset }) as ExampleRow[];
+  // Page the ids first (an index holds them, sorted cheaply), then read only those rows: sorting whole rows to
+  // skip `offset` of them would drag every text through a temporary b-tree.
+  const rows = db
+    .prepare(
+      `SELECT * FROM examples WHERE id IN (SELECT e.id FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset) ORDER BY id`,
+    )
+    .all({ ...params, limit, offset }) as ExampleRow[];
   return { total, offset, rows: rows.map(toExample) };
 }
