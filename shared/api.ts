@@ -3,6 +3,7 @@
 // reaches the engine) and a phantom output type. Free of Node and DOM imports: both sides compile it.
 import { z } from 'zod';
 import type { WorkbenchEvent } from './events.ts';
+import type { ApiNameFromList } from './api-names.ts';
 import type { Evaluation, Example, Prediction, Project, LabelEdit } from './domain.ts';
 import type { Dataset } from './domain.ts';
 import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
@@ -229,5 +230,9 @@ export interface PreloadApi {
   pathForFile(file: object): string;
 }
 
-/** IPC channel names; used only by the preload and the main process. */
-export const IPC = { call: 'textbench:call', event: 'textbench:event', menu: 'textbench:menu' } as const;
+export { IPC } from './api-names.ts';
+
+// The preload's name list (api-names.ts) must be exactly the request map's keys.
+type MissingFromList = Exclude<ApiName, ApiNameFromList>;
+type ExtraInList = Exclude<ApiNameFromList, ApiName>;
+export const API_NAME_LIST_MATCHES: [MissingFromList, ExtraInList] extends [never, never] ? true : never = true;

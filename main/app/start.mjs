@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm start`: the desktop app when Electron's binary is installed, otherwise the same app in the browser
+// through `textbench serve --open`. Electron downloads its binary on first install/launch; machines without
+// internet do not have it, and that must not stop anyone from using Textbench.
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const require = createRequire(import.meta.url);
+
+/** Where the electron package keeps its binary, without require('electron') (which downloads as a side effect). */
+function installedElectron() {
+  let dir;
+  try {
+    dir = path.dirname(require.resolve('electron/package.json'));
+  } catch {
+    return { missing: 'the electron package is not installed (npm ci installs it)' };
+  }
+  const pathFile = path.join(dir, 'path.txt');
+  const rel = fs.existsSync(pathFile) ? fs.readFileSync(pathFile, 'utf8').trim() : null;
+  const distDir = process.env.ELECTRON_OVERRIDE_DIST_PATH || path.join(dir, 'dist');
+  const bin = rel ? path.join(distDir, rel) : null;
+  if (bin && fs.existsSync(bin)) return { path: bin };
+  return { missing: `no Electron binary in ${distDir}`, dir };
+}
+
+/** Electron fetches its binary on first launch; try once (quietly), and say why it failed. */
+function electronBinary() {
+  const found = installedElectron();
+  if (found.path || !found.dir || process.env.TEXTBENCH_NO_ELECTRON_DOWNLOAD) return found;
+  console.error('textbench: the Electron binary is not here yet; trying to download it (Electron does this on first launch)…');
+  const r = spawnSync(process.execPath, [path.join(found.dir, 'install.js')], { cwd: found.dir, encoding: 'utf8', timeout: 120_000 });
+  const again = installedElectron();
+  if (again.path) return again;
+  const why = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').map((l) => l.trim()).find((l) => /error|failed|ENOTFOUND|EAI_AGAIN|ECONN/i.test(l));
+  return { missing: `the download failed${why ? `: ${why}` : r.error ? `: ${r.error.message}` : ''}` };
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited with ${r.status}`);
+}
+
+function ensureRenderer() {
+  if (fs.existsSync(path.join(root, 'dist/renderer/index.html'))) return;
+  console.error('textbench: building the app (vite build)…');
+  run(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+}
+
+function forward(child) {
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+  child.on('error', (err) => {
+    console.error(`textbench: could not start: ${err.message}`);
+    process.exit(1);
+  });
+}
+
+try {
+  ensureRenderer();
+  const electron = electronBinary();
+  if (electron.path) {
+    if (!fs.existsSync(path.join(root, 'dist/app/main.js')) || !fs.existsSync(path.join(root, 'dist/app/preload.cjs'))) {
+      run(process.execPath, [path.join(root, 'main/app/build.mjs')]);
+    }
+    forward(spawn(electron.path, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+  } else {
+    console.error(
+      [
+        'textbench: the Electron binary is not installed, so the desktop window cannot open.',
+        `  (${electron.missing})`,
+        '  Electron downloads its binary from the internet on first launch, and this machine could not reach it.',
+        '  To get the desktop window later: connect to the internet and run `npm start` again (or `npx install-electron`).',
+        'textbench: starting the same app in your browser instead (textbench serve --open). Stop it with Ctrl+C.',
+      ].join('\n'),
+    );
+    forward(spawn(process.execPath, [path.join(root, 'main/cli/textbench.mjs'), 'serve', '--open', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+  }
+} catch (err) {
+  console.error(`textbench: ${err instanceof Error ? err.message : String(err)}`);
+  console.error('textbench: you can still run the app in a browser: node main/cli/textbench.mjs serve --open');
+  process.exitCode = 1;
+}
