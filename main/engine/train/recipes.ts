@@ -1,6 +1,8 @@
 // The recipes of the three failure stories: each is the model a story came with, as a pure builder,
 // plus the training settings it was run with. They are here so a user can run them on their own data
 // and see them on the same leaderboard as the linear model, and judge them honestly.
+// Dropout layers get no seed (as in models.ts): a seeded tfjs dropout draws the same mask every step; the loop
+// seeds Math.random per epoch instead.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelDims, Recipe } from './types.ts';
 
@@ -111,7 +113,7 @@ export const RECIPES: Record<string, Recipe> = {
     build: (dims, seed) =>
       sequential('jobs_lstm_1', [
         embedding(dims, 80, seed),
-        tf.layers.spatialDropout1d({ rate: 0.2, seed }),
+        tf.layers.spatialDropout1d({ rate: 0.2 }),
         lstm(100, seed, 1, { dropout: 0.2, recurrentDropout: 0.2 }),
         softmax(dims, seed),
       ]),
@@ -130,11 +132,11 @@ export const RECIPES: Record<string, Recipe> = {
       sequential('jobs_lstm_2', [
         embedding(dims, 80, seed),
         lstm(100, seed, 1),
-        tf.layers.dropout({ rate: 0.5, seed: seed + 1 }),
+        tf.layers.dropout({ rate: 0.5 }),
         tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: he(seed, 2) }),
-        tf.layers.dropout({ rate: 0.5, seed: seed + 2 }),
+        tf.layers.dropout({ rate: 0.5 }),
         tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: he(seed, 3) }),
-        tf.layers.dropout({ rate: 0.5, seed: seed + 3 }),
+        tf.layers.dropout({ rate: 0.5 }),
         softmax(dims, seed),
       ]),
     training: { optimizer: 'adam', learningRate: 1e-3, batchSize: 100, loss: 'crossentropy', epochs: 10 },
@@ -152,7 +154,7 @@ export const RECIPES: Record<string, Recipe> = {
     build: (dims, seed) =>
       sequential('jobs_lstm_3', [
         embedding(dims, 80, seed, { frozen: true }),
-        tf.layers.spatialDropout1d({ rate: 0.4, seed }),
+        tf.layers.spatialDropout1d({ rate: 0.4 }),
         lstm(100, seed, 1, { dropout: 0.4, recurrentDropout: 0.4 }),
         tf.layers.dense({ units: 128, activation: 'sigmoid', kernelInitializer: init(seed, 2) }),
         tf.layers.batchNormalization(),
