@@ -1,13 +1,13 @@
 // One measurement for train-throughput.bench.ts, in its own process so that each backend and kernel
 // set starts clean: `node --import tsx train-throughput-worker.ts BACKEND lstm|gru fast|stock|fused STEPS`.
 // stock: TF.js kernels plus only the UnsortedSegmentSum wasm lacks; fast: the project's kernels;
-// fused: fast plus the FusedLSTM layer instead of tf.layers.lstm.
+// fused: fast plus the FusedLSTM/FusedGRU layer instead of tf.layers.lstm/gru.
 // Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax) with Adam on one fixed batch
 // (64 x 100 token ids) the way the training loop does (optimizer.minimize on a cross-entropy) and
 // prints one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { FusedLSTM } from '../../main/engine/compute/fused-rnn.ts';
+import { FusedGRU, FusedLSTM } from '../../main/engine/compute/fused-rnn.ts';
 
 export const SHAPES = { vocab: 5000, embedding: 64, units: 64, sequence: 100, batch: 64, classes: 30 } as const;
 
@@ -24,11 +24,9 @@ const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, () => rand(classes
 const model = tf.sequential({
   layers: [
     tf.layers.embedding({ inputDim: vocab, outputDim: embedding, inputLength: sequence }),
-    cell === 'gru'
-      ? tf.layers.gru({ units, recurrentInitializer: 'glorotUniform' })
-      : kernels === 'fused'
-        ? new FusedLSTM({ units, recurrentInitializer: tf.initializers.glorotUniform({}) })
-        : tf.layers.lstm({ units, recurrentInitializer: 'glorotUniform' }),
+    kernels === 'fused'
+      ? new (cell === 'gru' ? FusedGRU : FusedLSTM)({ units, recurrentInitializer: tf.initializers.glorotUniform({}) })
+      : tf.layers[cell === 'gru' ? 'gru' : 'lstm']({ units, recurrentInitializer: 'glorotUniform' }),
     tf.layers.dense({ units: classes, activation: 'softmax' }),
   ],
 });

@@ -40,7 +40,7 @@ function lastJson<T>(stdout: string): T | undefined {
 }
 
 function tfjs(backend: string, cell: string, kernels: 'fast' | 'stock' | 'fused', steps: number): Row {
-  const label = kernels === 'fast' ? backend : `${backend} (${kernels === 'stock' ? 'stock kernels' : 'FusedLSTM'})`;
+  const label = kernels === 'fast' ? backend : `${backend} (${kernels === 'stock' ? 'stock kernels' : 'fused layer'})`;
   const r = spawnSync(process.execPath, ['--import', TSX, WORKER, backend, cell, kernels, String(steps)], { encoding: 'utf8', timeout: 600_000 });
   const result = lastJson<Measured>(r.stdout ?? '');
   if (!result) return { backend: label, model: cell, note: `failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop()}` };
@@ -74,10 +74,10 @@ export async function run(): Promise<void> {
     for (const [backend, pkg] of [['tensorflow-gpu', BACKEND_PACKAGES['tensorflow-gpu'].pkg], ['tensorflow', BACKEND_PACKAGES.tensorflow.pkg]] as const) {
       rows.push(installed(pkg) ? tfjs(backend, cell, 'fast', 20) : { backend, model: cell, note: `skipped: ${pkg} is not installed` });
     }
-    if (cell === 'lstm') rows.push(tfjs('wasm', cell, 'fused', 10));
+    rows.push(tfjs('wasm', cell, 'fused', 10));
     rows.push(tfjs('wasm', cell, 'fast', 10));
     rows.push(tfjs('wasm', cell, 'stock', 4));
-    if (cell === 'lstm') rows.push(tfjs('cpu', cell, 'fused', 2));
+    rows.push(tfjs('cpu', cell, 'fused', 2));
     rows.push(tfjs('cpu', cell, 'fast', 2));
   }
   const t = torch();
@@ -97,6 +97,6 @@ export async function run(): Promise<void> {
   for (const b of body) console.log(fmt(b));
   console.log(t.about);
   console.log('(stock kernels) = stock TF.js plus only the UnsortedSegmentSum wasm lacks; plain backend name = with the project kernels');
-  console.log('(main/engine/compute/kernels.ts) and tf.layers.lstm/gru; (FusedLSTM) = the fused LSTM layer (main/engine/compute/fused-rnn.ts).');
+  console.log('(main/engine/compute/kernels.ts) and tf.layers.lstm/gru; (fused layer) = FusedLSTM/FusedGRU (main/engine/compute/fused-rnn.ts).');
   console.log('TF.js layers use hardSigmoid gates (their default), PyTorch sigmoid; the arithmetic is otherwise the same.');
 }

@@ -1,10 +1,20 @@
-// The fused LSTM must compute exactly what tf.layers.lstm computes, values and gradients, on every
-// backend it is registered for, and a model built with it must train like one built with the standard
-// layer from the same weights.
+// The fused LSTM and GRU must compute exactly what tf.layers.lstm/gru compute, values and gradients,
+// on every backend they are registered for, and a model built with them must train like one built
+// with the standard layer from the same weights.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { FusedLSTM, fusedLstm, hasFusedLstm, lstmWithOps, type GateActivation } from '../../main/engine/compute/fused-rnn.ts';
+import {
+  FusedGRU,
+  FusedLSTM,
+  fusedGru,
+  fusedLstm,
+  gruWithOps,
+  hasFusedGru,
+  hasFusedLstm,
+  lstmWithOps,
+  type GateActivation,
+} from '../../main/engine/compute/fused-rnn.ts';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -21,8 +31,14 @@ const T = 7;
 const E = 4;
 const U = 5;
 
-function referenceLayer(gate: GateActivation): tf.layers.Layer {
-  return tf.layers.lstm({
+type Cell = 'lstm' | 'gru';
+const IMPL = {
+  lstm: { fused: fusedLstm, withOps: lstmWithOps, layer: () => new FusedLSTM({ units: U }) },
+  gru: { fused: fusedGru, withOps: gruWithOps, layer: () => new FusedGRU({ units: U }) },
+};
+
+function referenceLayer(cell: Cell, gate: GateActivation): tf.layers.Layer {
+  return tf.layers[cell]({
     units: U,
     recurrentActivation: gate,
     kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
@@ -32,32 +48,38 @@ function referenceLayer(gate: GateActivation): tf.layers.Layer {
   });
 }
 
-describe.each(['wasm', 'cpu'] as const)('fusedLstm on %s', (backend) => {
+describe.each([
+  ['lstm', 'wasm'],
+  ['lstm', 'cpu'],
+  ['gru', 'wasm'],
+  ['gru', 'cpu'],
+] as const)('fused %s on %s', (cell, backend) => {
   beforeAll(async () => {
     await tf.setBackend(backend);
   });
 
   it('is registered there by initBackend', () => {
-    expect(hasFusedLstm(backend)).toBe(true);
+    expect(cell === 'lstm' ? hasFusedLstm(backend) : hasFusedGru(backend)).toBe(true);
   });
 
-  it.each(['hardSigmoid', 'sigmoid'] as const)('matches tf.layers.lstm in value and in every gradient (%s gates)', (gate) => {
+  it.each(['hardSigmoid', 'sigmoid'] as const)('matches the tf.layers one in value and in every gradient (%s gates)', (gate) => {
     const before = tf.memory().numTensors;
-    const layer = referenceLayer(gate);
+    const layer = referenceLayer(cell, gate);
+    const { fused: fusedFn, withOps } = IMPL[cell];
     tf.tidy(() => {
       const x = tf.randomNormal([B, T, E], 0, 1.5, 'float32', 1) as tf.Tensor3D;
       const w = tf.randomNormal([B, U], 0, 1, 'float32', 5);
       const ref = layer.apply(x) as tf.Tensor;
       const [k, rk, b] = layer.getWeights() as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-      expect(maxAbsDiff(fusedLstm(x, k, rk, b, gate), ref)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(lstmWithOps(x, k, rk, b, gate), ref)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(fusedFn(x, k, rk, b, gate), ref)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(withOps(x, k, rk, b, gate), ref)).toBeLessThan(1e-5);
 
       // Reference gradients: through the layer's variables, and with respect to its input.
       const vars = layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, w)) as tf.Scalar, vars);
       const dxRef = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx) as tf.Tensor, w)))(x);
       const fused = tf.grads((xx: tf.Tensor, kk: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) =>
-        tf.sum(tf.mul(fusedLstm(xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, gate), w)),
+        tf.sum(tf.mul(fusedFn(xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, gate), w)),
       )([x, k, rk, b]);
       expect(maxAbsDiff(fused[0]!, dxRef)).toBeLessThan(1e-5);
       vars.forEach((v, i) => {
@@ -70,7 +92,7 @@ describe.each(['wasm', 'cpu'] as const)('fusedLstm on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('FusedLSTM trains like tf.layers.lstm from the same weights, and leaks no tensors', () => {
+  it('the Fused layer trains like the tf.layers one from the same weights, and leaks no tensors', () => {
     const build = (rnn: tf.layers.Layer): tf.Sequential =>
       tf.sequential({
         layers: [
@@ -79,8 +101,8 @@ describe.each(['wasm', 'cpu'] as const)('fusedLstm on %s', (backend) => {
           tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) }),
         ],
       });
-    const standard = build(referenceLayer('hardSigmoid'));
-    const fused = build(new FusedLSTM({ units: U }));
+    const standard = build(referenceLayer(cell, 'hardSigmoid'));
+    const fused = build(IMPL[cell].layer());
     expect(fused.getWeights().map((w) => w.shape)).toEqual(standard.getWeights().map((w) => w.shape));
     fused.setWeights(standard.getWeights());
     const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 0], [7, 7, 7, 1, 1, 0, 0], [29, 3, 1, 4, 1, 5, 9]], [3, T], 'int32');

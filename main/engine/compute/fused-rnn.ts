@@ -1,19 +1,21 @@
-// A fused LSTM: the whole sequence in one kernel forward and one kernel backward.
+// Fused LSTM and GRU: the whole sequence in one kernel forward and one kernel backward.
 //
 // Why: tfjs-layers' LSTM runs ~10 small ops per time step and as many in the gradient, about 14,000
 // kernel calls per training step at sequence length 100. On wasm and cpu each call costs tens of
 // microseconds of engine bookkeeping, which is more than the arithmetic. Here the input projection
 // and the weight gradients are one big matrix product each, every time step is one small matrix
 // product (h·U forward, dz·Uᵀ backward) through the backend's own matmul kernel, and the gate
-// arithmetic is plain loops over the backend's memory. The numbers are those of tf.layers.lstm
-// (same gate order i, f, c, o; same activations; same weight shapes), so its weights can be copied
-// into a standard LSTM layer and back.
+// arithmetic is plain loops over the backend's memory. The numbers are those of tf.layers.lstm/gru
+// (same gate order: i, f, c, o and z, r, h; same activations; same weight shapes), so weights can
+// be copied into a standard layer and back.
 import * as tf from '@tensorflow/tfjs';
 
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
 export const FUSED_LSTM_FORWARD = 'TextbenchFusedLstm';
 export const FUSED_LSTM_BACKWARD = 'TextbenchFusedLstmGrad';
+export const FUSED_GRU_FORWARD = 'TextbenchFusedGru';
+export const FUSED_GRU_BACKWARD = 'TextbenchFusedGruGrad';
 
 export type GateActivation = 'hardSigmoid' | 'sigmoid';
 
@@ -236,9 +238,213 @@ function lstmBackward(
   }
 }
 
+/** Copies columns [from, from+n) of a row-major [rows, cols] tensor into a new [rows, n] tensor. */
+function columns(mem: Mem, m: tf.TensorInfo, from: number, n: number): tf.TensorInfo {
+  const [rows, cols] = m.shape as [number, number];
+  const out = mem.alloc([rows, n]);
+  const src = mem.view(m);
+  const dst = mem.view(out);
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols + from, r * cols + from + n), r * n);
+  return out;
+}
+
+/**
+ * GRU forward (tf.layers.gru: gates z, r, candidate h~ with the reset applied before the recurrent
+ * product; bias on the input projection). Outputs: h at the last step [B,U], the gate values
+ * [T,B,3U] (z, r, h~) and the h states [T,B,U].
+ */
+function gruForward(mem: Mem, x: tf.TensorInfo, kernel: tf.TensorInfo, recurrentKernel: tf.TensorInfo, bias: tf.TensorInfo, gate: GateActivation): tf.TensorInfo[] {
+  const { B, T, E, U } = dimsOf(x, recurrentKernel);
+  const G = 3 * U;
+  const hard = gate === 'hardSigmoid';
+  const xw = mem.matmul({ dataId: x.dataId, shape: [B * T, E], dtype: 'float32' }, kernel, false, false);
+  const biasValues = mem.view(bias).slice();
+  const rkZR = columns(mem, recurrentKernel, 0, 2 * U);
+  const rkH = columns(mem, recurrentKernel, 2 * U, U);
+  const gatesOut = mem.alloc([T, B, G]);
+  const hsOut = mem.alloc([T, B, U]);
+  const hPrev = mem.alloc([B, U], new Float32Array(B * U));
+  const rh = mem.alloc([B, U]);
+  try {
+    for (let t = 0; t < T; t++) {
+      const inner = mem.matmul(hPrev, rkZR, false, false);
+      {
+        const iv = mem.view(inner);
+        const xwv = mem.view(xw);
+        const hp = mem.view(hPrev);
+        const rhv = mem.view(rh);
+        const gates = mem.view(gatesOut);
+        for (let b = 0; b < B; b++) {
+          const xRow = (b * T + t) * G;
+          const gRow = (t * B + b) * G;
+          for (let j = 0; j < U; j++) {
+            const az = xwv[xRow + j]! + biasValues[j]! + iv[b * 2 * U + j]!;
+            const ar = xwv[xRow + U + j]! + biasValues[U + j]! + iv[b * 2 * U + U + j]!;
+            let z: number, r: number;
+            if (hard) {
+              z = 0.2 * az + 0.5;
+              z = z < 0 ? 0 : z > 1 ? 1 : z;
+              r = 0.2 * ar + 0.5;
+              r = r < 0 ? 0 : r > 1 ? 1 : r;
+            } else {
+              z = 1 / (1 + Math.exp(-az));
+              r = 1 / (1 + Math.exp(-ar));
+            }
+            gates[gRow + j] = z;
+            gates[gRow + U + j] = r;
+            rhv[b * U + j] = r * hp[b * U + j]!;
+          }
+        }
+      }
+      mem.free(inner);
+      const recH = mem.matmul(rh, rkH, false, false);
+      const rv = mem.view(recH);
+      const xwv = mem.view(xw);
+      const hp = mem.view(hPrev);
+      const gates = mem.view(gatesOut);
+      const hs = mem.view(hsOut);
+      for (let b = 0; b < B; b++) {
+        const xRow = (b * T + t) * G;
+        const gRow = (t * B + b) * G;
+        const sRow = (t * B + b) * U;
+        for (let j = 0; j < U; j++) {
+          const hh = Math.tanh(xwv[xRow + 2 * U + j]! + biasValues[2 * U + j]! + rv[b * U + j]!);
+          const z = gates[gRow + j]!;
+          const h = z * hp[b * U + j]! + (1 - z) * hh;
+          gates[gRow + 2 * U + j] = hh;
+          hs[sRow + j] = h;
+          hp[b * U + j] = h;
+        }
+      }
+      mem.free(recH);
+    }
+  } finally {
+    mem.free(xw);
+    mem.free(rkZR);
+    mem.free(rkH);
+    mem.free(rh);
+  }
+  return [hPrev, gatesOut, hsOut];
+}
+
+function gruBackward(
+  mem: Mem,
+  dy: tf.TensorInfo,
+  x: tf.TensorInfo,
+  kernel: tf.TensorInfo,
+  recurrentKernel: tf.TensorInfo,
+  saved: { gates: tf.TensorInfo; hs: tf.TensorInfo },
+  gate: GateActivation,
+): tf.TensorInfo[] {
+  const { B, T, E, U } = dimsOf(x, recurrentKernel);
+  const G = 3 * U;
+  const hard = gate === 'hardSigmoid';
+  const dh = mem.view(dy).slice();
+  const dbias = new Float64Array(G);
+  const rkZR = columns(mem, recurrentKernel, 0, 2 * U);
+  const rkH = columns(mem, recurrentKernel, 2 * U, U);
+  // Rows b*T + t: input-side gate gradients [dz, dr, dh~], and the recurrent products' inputs.
+  const dzAll = mem.alloc([B * T, G]);
+  const dzZR = mem.alloc([B * T, 2 * U]);
+  const dzH = mem.alloc([B * T, U]);
+  const hPrevAll = mem.alloc([B * T, U]);
+  const rhAll = mem.alloc([B * T, U]);
+  const stepH = new Float32Array(B * U);
+  const stepZR = new Float32Array(B * 2 * U);
+  const hPrevStep = new Float32Array(B * U);
+  try {
+    for (let t = T - 1; t >= 0; t--) {
+      {
+        const gates = mem.view(saved.gates);
+        const hs = mem.view(saved.hs);
+        for (let b = 0; b < B; b++) {
+          const gRow = (t * B + b) * G;
+          const prevRow = ((t - 1) * B + b) * U;
+          for (let j = 0; j < U; j++) {
+            const hp = t > 0 ? hs[prevRow + j]! : 0;
+            hPrevStep[b * U + j] = hp;
+            const z = gates[gRow + j]!;
+            const hh = gates[gRow + 2 * U + j]!;
+            stepH[b * U + j] = dh[b * U + j]! * (1 - z) * (1 - hh * hh);
+          }
+        }
+      }
+      // d(r·h_{t-1}) = dh~ · RK_hᵀ
+      const dzhInfo = mem.alloc([B, U], stepH);
+      const drhInfo = mem.matmul(dzhInfo, rkH, false, true);
+      mem.free(dzhInfo);
+      {
+        const drh = mem.view(drhInfo);
+        const gates = mem.view(saved.gates);
+        const dz = mem.view(dzAll);
+        const dzr = mem.view(dzZR);
+        const dzh = mem.view(dzH);
+        const hpa = mem.view(hPrevAll);
+        const rha = mem.view(rhAll);
+        for (let b = 0; b < B; b++) {
+          const gRow = (t * B + b) * G;
+          const row = b * T + t;
+          for (let j = 0; j < U; j++) {
+            const z = gates[gRow + j]!;
+            const r = gates[gRow + U + j]!;
+            const hh = gates[gRow + 2 * U + j]!;
+            const hp = hPrevStep[b * U + j]!;
+            const dhj = dh[b * U + j]!;
+            const dZ = dhj * (hp - hh) * (hard ? (z > 0 && z < 1 ? 0.2 : 0) : z * (1 - z));
+            const dR = drh[b * U + j]! * hp * (hard ? (r > 0 && r < 1 ? 0.2 : 0) : r * (1 - r));
+            const dH = stepH[b * U + j]!;
+            dz[row * G + j] = dZ;
+            dz[row * G + U + j] = dR;
+            dz[row * G + 2 * U + j] = dH;
+            dzr[row * 2 * U + j] = dZ;
+            dzr[row * 2 * U + U + j] = dR;
+            dzh[row * U + j] = dH;
+            stepZR[b * 2 * U + j] = dZ;
+            stepZR[b * 2 * U + U + j] = dR;
+            dbias[j]! += dZ;
+            dbias[U + j]! += dR;
+            dbias[2 * U + j]! += dH;
+            hpa[row * U + j] = hp;
+            rha[row * U + j] = r * hp;
+            // The parts of dh_{t-1} that need no matmul: through z·h_{t-1} and through r·h_{t-1}.
+            dh[b * U + j] = dhj * z + drh[b * U + j]! * r;
+          }
+        }
+      }
+      mem.free(drhInfo);
+      if (t > 0) {
+        const zrInfo = mem.alloc([B, 2 * U], stepZR);
+        const back = mem.matmul(zrInfo, rkZR, false, true);
+        const bv = mem.view(back);
+        for (let k = 0; k < B * U; k++) dh[k]! += bv[k]!;
+        mem.free(back);
+        mem.free(zrInfo);
+      }
+    }
+    const dx = mem.matmul(dzAll, kernel, false, true);
+    const dKernel = mem.matmul({ dataId: x.dataId, shape: [B * T, E], dtype: 'float32' }, dzAll, true, false);
+    const dZR = mem.matmul(hPrevAll, dzZR, true, false);
+    const dH = mem.matmul(rhAll, dzH, true, false);
+    // dRecurrent = [dZR | dH] along columns.
+    const dRecurrent = mem.alloc([U, G]);
+    const out = mem.view(dRecurrent);
+    const a = mem.view(dZR);
+    const h = mem.view(dH);
+    for (let r = 0; r < U; r++) {
+      out.set(a.subarray(r * 2 * U, (r + 1) * 2 * U), r * G);
+      out.set(h.subarray(r * U, (r + 1) * U), r * G + 2 * U);
+    }
+    mem.free(dZR);
+    mem.free(dH);
+    return [{ dataId: dx.dataId, shape: [B, T, E], dtype: 'float32' }, dKernel, dRecurrent, mem.alloc([G], Float32Array.from(dbias))];
+  } finally {
+    for (const t of [rkZR, rkH, dzAll, dzZR, dzH, hPrevAll, rhAll]) mem.free(t);
+  }
+}
+
 const registered = new Set<string>();
 
-/** Registers the fused LSTM kernels for a backend (wasm or cpu). Idempotent. */
+/** Registers the fused LSTM and GRU kernels for a backend (wasm or cpu). Idempotent. */
 export function registerFusedRnnKernels(backendName: string): boolean {
   if (backendName !== 'wasm' && backendName !== 'cpu') return false;
   if (registered.has(backendName)) return true;
@@ -259,8 +465,69 @@ export function registerFusedRnnKernels(backendName: string): boolean {
       return lstmBackward(memFor(backendName, backend), i.dy!, i.x!, i.kernel!, i.recurrentKernel!, saved, (attrs as { gate: GateActivation }).gate);
     },
   });
+  tf.registerKernel({
+    kernelName: FUSED_GRU_FORWARD,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, kernel, recurrentKernel, bias } = inputs as Record<string, tf.TensorInfo>;
+      return gruForward(memFor(backendName, backend), x!, kernel!, recurrentKernel!, bias!, (attrs as { gate: GateActivation }).gate);
+    },
+  });
+  tf.registerKernel({
+    kernelName: FUSED_GRU_BACKWARD,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const i = inputs as Record<string, tf.TensorInfo>;
+      return gruBackward(memFor(backendName, backend), i.dy!, i.x!, i.kernel!, i.recurrentKernel!, { gates: i.gates!, hs: i.hs! }, (attrs as { gate: GateActivation }).gate);
+    },
+  });
   registered.add(backendName);
   return true;
+}
+
+/** True when the current backend can run fusedGru. */
+export function hasFusedGru(backendName: string = tf.getBackend()): boolean {
+  return tf.getKernel(FUSED_GRU_FORWARD, backendName) !== undefined;
+}
+
+/** The last hidden state of tf.layers.gru({units}) over x [batch, time, features], zero initial state. */
+export function fusedGru(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, gate: GateActivation = 'hardSigmoid'): tf.Tensor2D {
+  const attrs = { gate } as unknown as tf.NamedAttrMap;
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, k, rk, b, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const [h, gates, hs] = tf.engine().runKernel(FUSED_GRU_FORWARD, { x: xi, kernel: k, recurrentKernel: rk, bias: b }, attrs) as tf.Tensor[];
+    save([xi, k, rk, gates!, hs!]);
+    return {
+      value: h as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sk, srk, sg, sh] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(FUSED_GRU_BACKWARD, { dy, x: sx, kernel: sk, recurrentKernel: srk, gates: sg, hs: sh }, attrs) as tf.Tensor[];
+      },
+    };
+  });
+  return f(x, kernel, recurrentKernel, bias) as tf.Tensor2D;
+}
+
+/** The same GRU with ordinary tf ops, one step at a time: for backends without the fused kernels. */
+export function gruWithOps(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, gate: GateActivation = 'hardSigmoid'): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [B, T] = x.shape;
+    const U = recurrentKernel.shape[0];
+    const ra = (z: tf.Tensor): tf.Tensor => (gate === 'sigmoid' ? tf.sigmoid(z) : tf.clipByValue(tf.add(tf.mul(z, 0.2), 0.5), 0, 1));
+    const rkZR = tf.slice(recurrentKernel, [0, 0], [U, 2 * U]);
+    const rkH = tf.slice(recurrentKernel, [0, 2 * U], [U, U]);
+    let h: tf.Tensor = tf.zeros([B, U]);
+    const steps = tf.unstack(x, 1);
+    for (let t = 0; t < T; t++) {
+      const [xz, xr, xh] = tf.split(tf.add(tf.matMul(steps[t]!, kernel), bias), 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [iz, ir] = tf.split(tf.matMul(h, rkZR), 2, 1) as [tf.Tensor, tf.Tensor];
+      const z = ra(tf.add(xz, iz));
+      const r = ra(tf.add(xr, ir));
+      const hh = tf.tanh(tf.add(xh, tf.matMul(tf.mul(r, h), rkH)));
+      h = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh));
+    }
+    return h as tf.Tensor2D;
+  });
 }
 
 /** True when the current backend can run fusedLstm (the kernels are registered for it). */
@@ -308,9 +575,9 @@ export function lstmWithOps(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel
   });
 }
 
-export interface FusedLstmArgs {
+export interface FusedRnnArgs {
   units: number;
-  /** Gate activation; tf.layers.lstm's default is hardSigmoid. */
+  /** Gate activation; tf.layers.lstm/gru default to hardSigmoid. */
   recurrentActivation?: GateActivation;
   kernelInitializer?: Initializer;
   recurrentInitializer?: Initializer;
@@ -319,22 +586,28 @@ export interface FusedLstmArgs {
   inputShape?: number[];
 }
 
+type RnnFn = (x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, gate: GateActivation) => tf.Tensor2D;
+
 /**
- * A drop-in for tf.layers.lstm({units}) (returnSequences false, no dropout, no masking) that runs
- * the fused kernels where the backend has them (wasm, cpu) and ordinary ops elsewhere. Its weights
- * are [kernel [E,4U], recurrent_kernel [U,4U], bias [4U]], in the same order and layout as
- * tf.layers.lstm's, so `standardLstm.setWeights(fused.getWeights())` gives the same model.
+ * Shared by FusedLSTM and FusedGRU: drop-ins for tf.layers.lstm/gru({units}) (returnSequences false,
+ * no dropout, no masking) that run the fused kernels where the backend has them (wasm, cpu) and
+ * ordinary ops elsewhere. Weights are [kernel [E,kU], recurrent_kernel [U,kU], bias [kU]] in the
+ * order and layout of the standard layers, so `standard.setWeights(fused.getWeights())` gives the
+ * same model (which is how to export one for plain TensorFlow.js).
  */
-export class FusedLSTM extends tf.layers.Layer {
-  static readonly className = 'TextbenchFusedLSTM';
+abstract class FusedRecurrent extends tf.layers.Layer {
   readonly units: number;
   readonly recurrentActivation: GateActivation;
+  protected abstract readonly gateCount: number;
+  protected abstract readonly fused: RnnFn;
+  protected abstract readonly withOps: RnnFn;
+  protected abstract hasFused(): boolean;
   private readonly inits: { kernel: Initializer; recurrent: Initializer; bias: Initializer };
   private kernel?: tf.LayerVariable;
   private recurrentKernel?: tf.LayerVariable;
   private bias?: tf.LayerVariable;
 
-  constructor(args: FusedLstmArgs) {
+  constructor(args: FusedRnnArgs) {
     super({ name: args.name, inputShape: args.inputShape });
     this.units = args.units;
     this.recurrentActivation = args.recurrentActivation ?? 'hardSigmoid';
@@ -348,9 +621,10 @@ export class FusedLSTM extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const features = shape[shape.length - 1]!;
-    this.kernel = this.addWeight('kernel', [features, 4 * this.units], 'float32', this.inits.kernel);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, 4 * this.units], 'float32', this.inits.recurrent);
-    this.bias = this.addWeight('bias', [4 * this.units], 'float32', this.inits.bias);
+    const k = this.gateCount * this.units;
+    this.kernel = this.addWeight('kernel', [features, k], 'float32', this.inits.kernel);
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, k], 'float32', this.inits.recurrent);
+    this.bias = this.addWeight('bias', [k], 'float32', this.inits.bias);
     this.built = true;
   }
 
@@ -364,11 +638,34 @@ export class FusedLSTM extends tf.layers.Layer {
     const k = this.kernel!.read() as tf.Tensor2D;
     const rk = this.recurrentKernel!.read() as tf.Tensor2D;
     const b = this.bias!.read() as tf.Tensor1D;
-    return hasFusedLstm() ? fusedLstm(x, k, rk, b, this.recurrentActivation) : lstmWithOps(x, k, rk, b, this.recurrentActivation);
+    return (this.hasFused() ? this.fused : this.withOps)(x, k, rk, b, this.recurrentActivation);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), units: this.units, recurrentActivation: this.recurrentActivation };
   }
 }
+
+/** A drop-in for tf.layers.lstm({units}) running the fused LSTM kernels; see FusedRecurrent. */
+export class FusedLSTM extends FusedRecurrent {
+  static readonly className = 'TextbenchFusedLSTM';
+  protected readonly gateCount = 4;
+  protected readonly fused = fusedLstm;
+  protected readonly withOps = lstmWithOps;
+  protected hasFused(): boolean {
+    return hasFusedLstm();
+  }
+}
 tf.serialization.registerClass(FusedLSTM);
+
+/** A drop-in for tf.layers.gru({units}) running the fused GRU kernels; see FusedRecurrent. */
+export class FusedGRU extends FusedRecurrent {
+  static readonly className = 'TextbenchFusedGRU';
+  protected readonly gateCount = 3;
+  protected readonly fused = fusedGru;
+  protected readonly withOps = gruWithOps;
+  protected hasFused(): boolean {
+    return hasFusedGru();
+  }
+}
+tf.serialization.registerClass(FusedGRU);

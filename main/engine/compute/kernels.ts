@@ -6,7 +6,7 @@
 // that builds a [numSegments, ...] mask per segment (O(numSegments × size)), which for a 5,000-word
 // vocabulary is slower than the whole rest of a training step. Both become one pass of scatter-add.
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD, registerFusedRnnKernels } from './fused-rnn.ts';
+import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD, registerFusedRnnKernels } from './fused-rnn.ts';
 
 type NumericArray = Float32Array | Int32Array | Uint8Array;
 
@@ -271,7 +271,7 @@ function installSlicing(backendName: 'wasm' | 'cpu'): void {
 
 /** Switches for the speed-ups, so that tests and benchmarks can compare them with the stock kernels. */
 export interface KernelOptions {
-  /** Register the faster Slice/Unpack/SplitV (wasm, cpu), BatchMatMul (wasm) and the fused LSTM kernels; default true. */
+  /** Register the faster Slice/Unpack/SplitV (wasm, cpu), BatchMatMul (wasm) and the fused LSTM/GRU kernels; default true. */
   fast?: boolean;
 }
 
@@ -293,9 +293,9 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
     install('UnsortedSegmentSum', 'cpu', () => unsortedSegmentSumCpu);
     if (fast) installSlicing('cpu');
   }
-  // The fused LSTM (FusedLSTM layer); without them that layer runs on ordinary ops.
+  // The fused LSTM and GRU (FusedLSTM, FusedGRU layers); without them those layers run on ordinary ops.
   if (fast && registerFusedRnnKernels(backendName)) {
-    for (const kernel of [FUSED_LSTM_FORWARD, FUSED_LSTM_BACKWARD]) patched.set(`${kernel}/${backendName}`, { kernel, backend: backendName, action: 'added' });
+    for (const kernel of [FUSED_LSTM_FORWARD, FUSED_LSTM_BACKWARD, FUSED_GRU_FORWARD, FUSED_GRU_BACKWARD]) patched.set(`${kernel}/${backendName}`, { kernel, backend: backendName, action: 'added' });
   }
   return registeredKernelPatches().filter((p) => p.backend === backendName);
 }
