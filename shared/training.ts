@@ -76,7 +76,8 @@ export interface TrainingConfig {
   embeddingDim: number;
   dropout: number;
   recurrentDropout: number;
-  l2: number;
+  /** null (linear's default) = chosen from the train size: 0.5 / n, the penalty of scikit-learn's C = 1. */
+  l2: number | null;
   tokens: SequenceTokens | 'ngrams';
   sequenceLength: number | null;
   minCount: number;

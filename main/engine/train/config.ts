@@ -10,7 +10,7 @@ import type { Recipe } from './types.ts';
  * Early stopping on validation loss with restore of the best epoch keeps the epoch counts safe to overshoot.
  */
 export const MODEL_DEFAULTS: Record<ModelName, Partial<TrainingConfig>> = {
-  linear: { epochs: 40, batchSize: 32, learningRate: 0.02, l2: 1e-4, dropout: 0, patience: 4, earlyStop: 'val-loss' },
+  linear: { epochs: 40, batchSize: 32, learningRate: 0.02, l2: null, dropout: 0, patience: 4, earlyStop: 'val-loss' },
   baseline: { epochs: 30, batchSize: 32, learningRate: 0.003, embeddingDim: 64, dropout: 0.3, patience: 4, earlyStop: 'val-loss' },
   lstm: { epochs: 20, batchSize: 32, learningRate: 0.002, embeddingDim: 64, units: 64, dropout: 0.3, patience: 3, earlyStop: 'val-loss' },
   gru: { epochs: 20, batchSize: 32, learningRate: 0.002, embeddingDim: 64, units: 64, dropout: 0.3, patience: 3, earlyStop: 'val-loss' },
@@ -138,7 +138,7 @@ function validate(c: TrainingConfig): void {
   int('embeddingDim', 1, 2048);
   real('dropout', 0, 0.95);
   real('recurrentDropout', 0, 0.95);
-  real('l2', 0, 10);
+  if (c.l2 !== null) real('l2', 0, 10);
   if (c.sequenceLength !== null) int('sequenceLength', 1, 100000);
   int('minCount', 1, 1e9);
   int('maxVocab', 1, 10_000_000);

@@ -90,6 +90,8 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
     const train = encodeFor(pipeline, data.train, data.labels);
     const validation = encodeFor(pipeline, data.validation, data.labels);
 
+    // Linear's default penalty follows the data size, like logistic regression's C = 1 does.
+    if (config.l2 === null) config.l2 = 0.5 / Math.max(1, data.train.length);
     let resumeState: LoopState | undefined;
     if (options.resume) {
       const last = runs.loadCheckpoint(db, runId, 'last');
@@ -120,7 +122,7 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
             layers: config.layers,
             dropout: config.dropout,
             recurrentDropout: config.recurrentDropout,
-            l2: config.l2,
+            l2: config.l2 ?? 0,
           });
       model = build(dims, config.seed);
     }

@@ -258,20 +258,24 @@ export async function trainLoop(
         const y = tf.tensor1d(yIds, 'int32');
         const weights = state.classWeights === 'balanced' ? Float32Array.from(yIds, (c) => balanced[c]!) : null;
         let correctT: tf.Tensor | undefined;
+        let dataLossT: tf.Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const probs = model.apply(xs.length === 1 ? xs[0]! : xs, { training: true }) as tf.Tensor;
           correctT = tf.keep(tf.sum(tf.equal(tf.argMax(probs, -1), y).toInt()));
           const per = perExampleCrossEntropy(probs, y, classes, settings.labelSmoothing);
-          let loss = trainingLoss(per, weights, { kind: settings.loss, k: settings.k, labelSmoothing: settings.labelSmoothing });
+          const dataLoss = trainingLoss(per, weights, { kind: settings.loss, k: settings.k, labelSmoothing: settings.labelSmoothing });
+          dataLossT = tf.keep(dataLoss);
+          // Weight penalties (L2 regularizers in the model) are optimised but not reported as the training loss,
+          // so the train curve stays comparable with the validation loss.
           const reg = model.calculateLosses();
-          if (reg.length) loss = tf.add(loss, tf.addN(reg)) as tf.Scalar;
-          return loss;
+          return reg.length ? (tf.add(dataLoss, tf.addN(reg)) as tf.Scalar) : dataLoss;
         }, vars);
-        const lossValue = value.dataSync()[0]!;
+        const totalLoss = value.dataSync()[0]!;
+        const lossValue = dataLossT ? dataLossT.dataSync()[0]! : totalLoss;
         const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
         const gradNorm = normT.dataSync()[0]!;
         normT.dispose();
-        const finite = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
+        const finite = Number.isFinite(totalLoss) && Number.isFinite(gradNorm);
         if (finite) {
           const clip = state.clipNorm;
           if (clip && gradNorm > clip) {
@@ -292,7 +296,7 @@ export async function trainLoop(
         }
         correct += correctT ? correctT.dataSync()[0]! : 0;
         seen += idx.length;
-        tf.dispose([value, ...Object.values(grads), ...xs, y, ...(correctT ? [correctT] : [])]);
+        tf.dispose([value, ...Object.values(grads), ...xs, y, ...(correctT ? [correctT] : []), ...(dataLossT && dataLossT !== value ? [dataLossT] : [])]);
 
         const classCounts = new Array<number>(classes).fill(0);
         for (const c of yIds) classCounts[c]! += 1;
