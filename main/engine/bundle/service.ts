@@ -45,6 +45,8 @@ export class ModelService {
   /** Model keys the worker holds (most recently used last), so their weights are not sent again. */
   private known: string[] = [];
   private knownGeneration = -1;
+  /** The models row of each run's current checkpoint, by run id. */
+  private readonly runModels = new Map<string, { stamp: string; info: ModelInfo }>();
   private static readonly CACHE_SIZE = 3;
 
   constructor(protected readonly ctx: EngineContext) {}
@@ -168,7 +170,14 @@ export class ModelService {
     }
     if (ref.bundle) return { source: { kind: 'bundle', dir: path.resolve(ref.bundle) }, modelId: null };
     if (ref.run) {
-      const { info, parts } = this.modelForRun(ref.run);
+      // Reading and hashing a run's weights costs milliseconds per call; skip it while its checkpoint is unchanged.
+      const { runId, stamp } = models.runCheckpointStamp(this.ctx.db, ref.run);
+      const hit = this.runModels.get(runId);
+      if (hit && stamp !== null && hit.stamp === stamp) {
+        return { source: this.partsSource(hit.info.id, () => this.modelForRun(runId).parts), modelId: hit.info.id };
+      }
+      const { info, parts } = this.modelForRun(runId);
+      if (stamp !== null) this.runModels.set(runId, { stamp, info });
       return { source: this.partsSource(info.id, () => parts), modelId: info.id };
     }
     const info = models.getModelInfo(this.ctx.db, ref.model!);

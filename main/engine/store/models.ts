@@ -219,3 +219,14 @@ export function readRunForExport(db: Db, runId: string, kind?: 'best' | 'last'):
     },
   };
 }
+
+/**
+ * Identifies the checkpoint readRunForExport would pick (best, else last) without reading its weights, so a
+ * caller can tell cheaply whether the weights it holds for a run are still current.
+ */
+export function runCheckpointStamp(db: Db, runRef: string): { runId: string; stamp: string | null } {
+  const runId = resolveRunId(db, runRef);
+  const rows = db.prepare('SELECT kind, epoch, created_at FROM run_checkpoints WHERE run_id = ?').all(runId) as Array<{ kind: string; epoch: number; created_at: string }>;
+  const cp = rows.find((r) => r.kind === 'best') ?? rows.find((r) => r.kind === 'last');
+  return { runId, stamp: cp ? `${cp.kind}:${cp.epoch}:${cp.created_at}` : null };
+}
