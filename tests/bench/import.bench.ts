@@ -43,12 +43,12 @@ async function generate(file: string, bytes: number): Promise<number> {
     written += Buffer.byteLength(line);
     n++;
     if (buf.length === 2000) {
-      if (!out.write(buf.join(''))) await new Promise((r) => out.once('drain', r));
+      if (!out.write(buf.join(''))) await new Promise<void>((r) => out.once('drain', () => r()));
       buf = [];
     }
   }
   out.end(buf.join(''));
-  await new Promise((r) => out.on('finish', r));
+  await new Promise<void>((r) => out.on('finish', () => r()));
   return n;
 }
 

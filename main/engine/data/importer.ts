@@ -357,7 +357,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     progress.finish();
     if (table.encodingReason === 'not-utf-8') warnings.push(`${file} is not valid UTF-8; it was read as Windows-1252.`);
     return {
-      project: projectName === existing?.id ? existing.name : existing?.name ?? projectName,
+      project: existing?.name ?? projectName,
       projectId,
       dataset: datasetName,
       datasetId,

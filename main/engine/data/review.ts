@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.ts';
-import type { Project, Split } from '../../../shared/domain.ts';
+import type { Split } from '../../../shared/domain.ts';
 import { REVIEW_ID_LIMIT, REVIEW_THRESHOLDS, type ReviewCheck, type ReviewGroup, type ReviewReport } from '../../../shared/data.ts';
 import { labelCounts, rareLabels } from '../store/examples.ts';
 import { hasNoContent, wordCount } from './text.ts';
@@ -32,7 +32,7 @@ function capIds(groups: Group[]): number[] {
  * the same text in several splits, texts without content, very short and very long texts, rare classes.
  * Each check says what it found and why it matters, and points at example ids (see `examples --flag`).
  */
-export function reviewProject(db: Db, project: Project): ReviewReport {
+export function reviewProject(db: Db, project: { id: string; name: string }): ReviewReport {
   const classes = labelCounts(db, project.id);
   const total = classes.reduce((s, c) => s + c.count, 0);
 
