@@ -13,6 +13,7 @@ import {
   hasFusedGru,
   hasFusedLstm,
   lstmWithOps,
+  recurrentLayer,
   type GateActivation,
 } from '../../main/engine/compute/fused-rnn.ts';
 
@@ -128,5 +129,46 @@ describe.each([
     tf.dispose([x, y]);
     standard.dispose();
     fused.dispose();
+  });
+});
+
+describe('FusedLSTM/FusedGRU input dropout and recurrentLayer()', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('drops inputs only when training, with one mask per example for all time steps', () => {
+    const layer = new FusedLSTM({ units: U, dropout: 0.5, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) });
+    const standard = tf.layers.lstm({ units: U, dropout: 0.5 });
+    tf.tidy(() => {
+      const x = tf.randomNormal([B, T, E], 0, 1, 'float32', 3);
+      const inference = layer.apply(x) as tf.Tensor;
+      standard.apply(x); // builds it
+      standard.setWeights(layer.getWeights());
+      expect(maxAbsDiff(inference, standard.apply(x) as tf.Tensor)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(layer.apply(x, { training: true }) as tf.Tensor, inference)).toBeGreaterThan(1e-3);
+      // A feature dropped for an example is dropped at every step: with inputs that are constant over
+      // time, the dropped-out run equals the clean run on one masked input repeated over time.
+      const step = tf.randomNormal([B, 1, E], 0, 1, 'float32', 4);
+      const constant = tf.tile(step, [1, T, 1]);
+      const trained = layer.apply(constant, { training: true }) as tf.Tensor;
+      const [k, rk, b] = layer.getWeights() as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      // The mask is not observable directly, but any per-step mask would break this equality:
+      // search the 2^E masks of example 0 for one that reproduces its output.
+      const masks = Array.from({ length: 2 ** E }, (_, m) => Array.from({ length: E }, (_, e) => ((m >> e) & 1) * 2));
+      const row0 = tf.slice(constant, [0, 0, 0], [1, T, E]);
+      const want = tf.slice(trained, [0, 0], [1, U]);
+      const found = masks.some((mask) => maxAbsDiff(lstmWithOps(tf.mul(row0, tf.tensor1d(mask)) as tf.Tensor3D, k, rk, b), want) < 1e-5);
+      expect(found).toBe(true);
+    });
+    layer.dispose();
+    standard.dispose();
+  });
+
+  it('recurrentLayer() gives the fused layer where it can and the standard one where it cannot', () => {
+    expect(recurrentLayer('lstm', { units: 4, dropout: 0.2 })).toBeInstanceOf(FusedLSTM);
+    expect(recurrentLayer('gru', { units: 4 })).toBeInstanceOf(FusedGRU);
+    expect(recurrentLayer('lstm', { units: 4, returnSequences: true }).getClassName()).toBe('LSTM');
+    expect(recurrentLayer('gru', { units: 4, recurrentDropout: 0.1 }).getClassName()).toBe('GRU');
   });
 });

@@ -577,6 +577,11 @@ export function lstmWithOps(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel
 
 export interface FusedRnnArgs {
   units: number;
+  /**
+   * Input dropout rate, as tf.layers.lstm/gru apply it: one mask per example over the input
+   * features, the same at every time step (tfjs uses its first mask for all gates), during training.
+   */
+  dropout?: number;
   /** Gate activation; tf.layers.lstm/gru default to hardSigmoid. */
   recurrentActivation?: GateActivation;
   kernelInitializer?: Initializer;
@@ -598,6 +603,7 @@ type RnnFn = (x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D,
 abstract class FusedRecurrent extends tf.layers.Layer {
   readonly units: number;
   readonly recurrentActivation: GateActivation;
+  readonly dropout: number;
   protected abstract readonly gateCount: number;
   protected abstract readonly fused: RnnFn;
   protected abstract readonly withOps: RnnFn;
@@ -611,6 +617,7 @@ abstract class FusedRecurrent extends tf.layers.Layer {
     super({ name: args.name, inputShape: args.inputShape });
     this.units = args.units;
     this.recurrentActivation = args.recurrentActivation ?? 'hardSigmoid';
+    this.dropout = Math.min(1, Math.max(0, args.dropout ?? 0));
     this.inits = {
       kernel: args.kernelInitializer ?? tf.initializers.glorotNormal({}),
       recurrent: args.recurrentInitializer ?? tf.initializers.orthogonal({}),
@@ -633,16 +640,22 @@ abstract class FusedRecurrent extends tf.layers.Layer {
     return [shape[0]!, this.units];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
-    const k = this.kernel!.read() as tf.Tensor2D;
-    const rk = this.recurrentKernel!.read() as tf.Tensor2D;
-    const b = this.bias!.read() as tf.Tensor1D;
-    return (this.hasFused() ? this.fused : this.withOps)(x, k, rk, b, this.recurrentActivation);
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown> = {}): tf.Tensor {
+    return tf.tidy(() => {
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      if (kwargs.training === true && this.dropout > 0 && this.dropout < 1) {
+        const [batch, , features] = x.shape;
+        x = tf.mul(x, tf.dropout(tf.ones([batch, 1, features]), this.dropout)) as tf.Tensor3D;
+      }
+      const k = this.kernel!.read() as tf.Tensor2D;
+      const rk = this.recurrentKernel!.read() as tf.Tensor2D;
+      const b = this.bias!.read() as tf.Tensor1D;
+      return (this.hasFused() ? this.fused : this.withOps)(x, k, rk, b, this.recurrentActivation);
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, recurrentActivation: this.recurrentActivation };
+    return { ...super.getConfig(), units: this.units, recurrentActivation: this.recurrentActivation, dropout: this.dropout };
   }
 }
 
@@ -669,3 +682,21 @@ export class FusedGRU extends FusedRecurrent {
   }
 }
 tf.serialization.registerClass(FusedGRU);
+
+/** What tf.layers.lstm/gru take, as far as recurrentLayer() needs to know. */
+export interface RecurrentLayerArgs extends FusedRnnArgs {
+  returnSequences?: boolean;
+  recurrentDropout?: number;
+}
+
+/**
+ * tf.layers.lstm/gru(args), or the fused equivalent when the arguments allow it (a single output
+ * at the end of the sequence, no recurrent dropout) and the current backend has the fused
+ * kernels. Same weights either way; see FusedRecurrent for exporting a fused model.
+ */
+export function recurrentLayer(kind: 'lstm' | 'gru', args: RecurrentLayerArgs): tf.layers.Layer {
+  const { returnSequences, recurrentDropout, ...rest } = args;
+  const fusable = !returnSequences && !recurrentDropout && (kind === 'lstm' ? hasFusedLstm() : hasFusedGru());
+  if (fusable) return kind === 'lstm' ? new FusedLSTM(rest) : new FusedGRU(rest);
+  return tf.layers[kind]({ ...rest, returnSequences, recurrentDropout });
+}
