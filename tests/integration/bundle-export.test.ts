@@ -225,4 +225,29 @@ model.dispose();
     const r = await wb.models.exportRun(runId, bundle, { force: true });
     expect(r.bundle).toBe(bundle);
   });
+
+  it('after the run trains further, classify follows its kept weights (a new models row only if they changed)', async () => {
+    const before = wb.models.list('sentiment').filter((m) => m.runId === runId && m.source === 'run');
+    expect(before).toHaveLength(1);
+    wb.training.resume(runId, { epochs: 3 });
+    const r = await wb.training.wait(runId);
+    expect(r.epochs).toBe(3);
+    await wb.models.classify({ run: runId, texts: ['works great'] });
+    const after = wb.models.list('sentiment').filter((m) => m.runId === runId && m.source === 'run');
+    // The run keeps its best epoch: epoch 3 replaces the weights only if it did better on validation.
+    if (r.bestEpoch === 3) {
+      expect(after).toHaveLength(2);
+      const fresh = after.find((m) => m.id !== before[0]!.id)!;
+      expect(fresh.checksum).not.toBe(before[0]!.checksum);
+      expect(countPredictions(wb.db, fresh.id)).toBe(1);
+    } else {
+      expect(after.map((m) => m.id)).toEqual([before[0]!.id]);
+    }
+    const [viaRun] = await wb.models.classify({ run: runId, texts: [testTexts[0]!] });
+    const stored = loadRunModel(wb.db, runId);
+    const net = await modelFromArtifacts(stored.artifacts);
+    const expected = predictProbabilities(net, pipelineFromJSON(stored.pipeline).encode([testTexts[0]!], 'truncate').inputs);
+    net.dispose();
+    stored.labels.forEach((l, j) => expect(viaRun!.probabilities[l]).toBe(expected[j]));
+  });
 });
