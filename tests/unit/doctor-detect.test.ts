@@ -187,15 +187,20 @@ describe('doctor: NaN and divergence', () => {
 });
 
 describe('doctor: collapse', () => {
-  it('a model that answers one class for everything, two epochs running, is flagged (and rebalanced)', () => {
+  it('a model that answers one class for everything, three epochs running, is flagged (and rebalanced when labels are uneven)', () => {
+    const even = new Doctor({ repair: true });
+    even.beforeTraining(summary);
     const d = new Doctor({ repair: true });
-    d.beforeTraining(summary);
+    d.beforeTraining({ ...summary, counts: { ...summary.counts, train: [200, 100, 60, 40] } });
     const flat = { predictedClassCounts: [100, 0, 0, 0], predictedEntropy: 0, validationAccuracy: 0.25, trainLoss: 1.2, validationLoss: 1.3 };
-    const { findings, decisions } = run(d, [epoch(1, flat), epoch(2, { ...flat, trainLoss: 1.1 })]);
+    const { findings, decisions } = run(d, [epoch(1, flat), epoch(2, { ...flat, trainLoss: 1.1 }), epoch(3, { ...flat, trainLoss: 1.0 })]);
     const c = findings.find((f) => f.kind === 'collapse');
-    expect(c).toMatchObject({ severity: 'warning', epochs: [1, 2] });
+    expect(c).toMatchObject({ severity: 'warning', epochs: [1, 3] });
     expect(c!.evidence).toMatchObject({ topClass: 'a', topShare: 1 });
     expect(decisions.map((x) => x.kind)).toEqual(['rebalance']);
+    const e = run(even, [epoch(1, flat), epoch(2, { ...flat, trainLoss: 1.1 }), epoch(3, { ...flat, trainLoss: 1.0 })]);
+    expect(e.findings.map((f) => f.kind)).toContain('collapse');
+    expect(e.decisions).toEqual([]);
   });
 
   it('a sudden collapse after the model told labels apart: rollback + rebalance at once', () => {
@@ -205,7 +210,7 @@ describe('doctor: collapse', () => {
     h.push(epoch(5, { ...h[3]!, epoch: 5, predictedClassCounts: [0, 98, 1, 1], validationAccuracy: 0.26 }));
     const { findings, decisions } = run(d, h);
     expect(findings.find((f) => f.kind === 'collapse')).toMatchObject({ severity: 'error', epochs: [5, 5] });
-    expect(decisions.map((x) => x.kind)).toEqual(['rollback', 'rebalance']);
+    expect(decisions.map((x) => x.kind)).toEqual(['rollback']);
   });
 
   it('predicting the majority label of a 95% majority is not called a collapse', () => {

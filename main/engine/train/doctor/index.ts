@@ -241,7 +241,9 @@ export class Doctor implements TrainingDoctor {
 
     const stepEmergency = this.emergencyEpoch === e.epoch;
     const nonFinite = detectNonFiniteEpoch(e);
-    const diverged = nonFinite ?? (stepEmergency || this.gaveUp ? null : detectDivergence(this.history));
+    // Checked even after a step-level repair in this epoch: if the epoch still ends unstable, its weights must not
+    // become the loop's "last good" checkpoint, and a rollback decision is what keeps them from it.
+    const diverged = nonFinite ?? (this.gaveUp ? null : detectDivergence(this.history, { unstable: this.emergencies > 0 }));
     if (nonFinite && stepEmergency && e.weightsFinite) {
       // Already handled at the step where it happened.
     } else if (diverged && !this.gaveUp) {
@@ -252,7 +254,9 @@ export class Doctor implements TrainingDoctor {
 
     const collapsedNow = isCollapsed(e, this.majorityShare, this.t);
     if (!collapsedNow) {
-      if (e.predictedClassCounts.filter((c) => c > 0).length >= 2) this.wasDiverse = true;
+      // "Told labels apart" = clearly better than always answering the biggest label, not early noise.
+      const majority = this.majorityShare ?? 1 / Math.max(2, e.predictedClassCounts.length);
+      if (e.validationAccuracy >= majority + 0.1) this.wasDiverse = true;
       this.collapsedEpisode = false;
     } else if (!this.collapsedEpisode) {
       // A sudden collapse (after the model told labels apart) is flagged at once, so the rollback reaches a good epoch.
@@ -262,7 +266,10 @@ export class Doctor implements TrainingDoctor {
         this.collapsedEpisode = true;
         findings.push(f);
         if (this.wasDiverse && !decisions.some((d) => d.kind === 'rollback')) decide({ kind: 'rollback', reason: 'predictions collapsed to one class' });
-        if (!this.rebalanced) {
+        // Class weights change nothing when the train labels are already about even.
+        const tc = this.trainCounts?.filter((c) => c > 0) ?? [];
+        const uneven = !tc.length || Math.max(...tc) >= 1.5 * Math.min(...tc);
+        if (!this.rebalanced && uneven) {
           decide({ kind: 'rebalance', reason: 'predictions collapsed to one class' });
           if (this.repair) this.rebalanced = true;
         }
