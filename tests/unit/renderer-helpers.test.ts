@@ -1,0 +1,256 @@
+// Pure helpers of the renderer: curve shaping, config diff, the confusion-matrix colour scale and cell filters,
+// filters → query, paging, formatting, sorting, the live-run reducer and train settings.
+import { describe, expect, it } from 'vitest';
+import type { DoctorAction, Evaluation, Finding, TrainingEpoch } from '../../shared/domain.ts';
+import type { ApiEvent, TrainPreset } from '../../shared/api.ts';
+import { batchPoint, curveMarkers, epochCurves, etaSeconds, overlay } from '../../renderer/src/lib/curves.ts';
+import { configDiff, flatten } from '../../renderer/src/lib/diff.ts';
+import { cellStyle, rowShares } from '../../renderer/src/lib/colors.ts';
+import { cellFilter, mostConfidentMistakes } from '../../renderer/src/lib/confusion.ts';
+import { EMPTY_FILTER, filterKey, isFiltered, pagesFor, toQuery } from '../../renderer/src/lib/filters.ts';
+import { duration, errorLines, errorLocation, pct } from '../../renderer/src/lib/format.ts';
+import { sortClasses, topProbabilities } from '../../renderer/src/lib/table.ts';
+import { applyEvent, emptyLive, MAX_BATCH_POINTS } from '../../renderer/src/lib/live.ts';
+import { settingsFor } from '../../renderer/src/lib/presets.ts';
+import { TrainSettingsSchema } from '../../shared/api.ts';
+
+function epoch(n: number, over: Partial<TrainingEpoch> = {}): TrainingEpoch {
+  return {
+    epoch: n,
+    trainLoss: 1 / n,
+    trainAccuracy: 0.5 + n / 100,
+    validationLoss: 1.1 / n,
+    validationAccuracy: 0.5 + n / 200,
+    validationMacroF1: 0.4 + n / 200,
+    learningRate: 0.001,
+    seconds: 2,
+    samplesPerSecond: 1000,
+    ...over,
+  };
+}
+
+describe('curves', () => {
+  it('orders epochs and turns NaN/Inf into gaps', () => {
+    const [x, train, val] = epochCurves([epoch(2), epoch(1), epoch(3, { trainLoss: NaN, validationLoss: Infinity })], 'loss');
+    expect(x).toEqual([1, 2, 3]);
+    expect(train).toEqual([1, 0.5, null]);
+    expect(val![2]).toBeNull();
+    const acc = epochCurves([epoch(1)], 'accuracy');
+    expect(acc[1]).toEqual([0.51]);
+  });
+
+  it('overlays runs with different epoch counts on one x axis', () => {
+    const d = overlay([{ id: 'a', history: [epoch(1), epoch(2)] }, { id: 'b', history: [epoch(1), epoch(2), epoch(3)] }], 'validationLoss');
+    expect(d[0]).toEqual([1, 2, 3]);
+    expect(d[1]).toEqual([1.1, 0.55, null]);
+    expect(d[2]![2]).toBeCloseTo(1.1 / 3);
+  });
+
+  it('places a batch inside its epoch', () => {
+    expect(batchPoint(1, 0, 10)).toBe(0);
+    expect(batchPoint(2, 5, 10)).toBe(1.5);
+    expect(batchPoint(1, 3, 0)).toBe(0);
+  });
+
+  it('marks findings as ranges and actions as points, in epoch order', () => {
+    const f: Finding = { kind: 'plateau', severity: 'warning', epochs: [3, 7], message: 'Loss sits still', evidence: {} };
+    const a: DoctorAction = { kind: 'lr-change', epoch: 2, before: 0.001, after: 0.01, reason: 'plateau' };
+    const m = curveMarkers([f], [a]);
+    expect(m.map((x) => [x.epoch, x.to, x.tone])).toEqual([
+      [2, 2, 'action'],
+      [3, 7, 'warning'],
+    ]);
+    expect(m[0]!.text).toContain('0.001 → 0.01');
+  });
+
+  it('estimates the time left from the mean epoch time', () => {
+    expect(etaSeconds([epoch(1, { seconds: 2 }), epoch(2, { seconds: 4 })], 10)).toBe(24);
+    expect(etaSeconds([], 10)).toBeNull();
+    expect(etaSeconds([epoch(5)], 5)).toBe(0);
+  });
+});
+
+describe('config diff', () => {
+  it('flattens nested configs', () => {
+    expect(flatten({ a: 1, b: { c: 'x', d: [1, 2] }, e: null })).toEqual({ a: '1', 'b.c': 'x', 'b.d': '[1,2]', e: 'null' });
+  });
+
+  it('lists differing settings first and marks keys missing from a run', () => {
+    const rows = configDiff([
+      { model: 'gru', learningRate: 0.001, epochs: 10 },
+      { model: 'gru', learningRate: 0.01, epochs: 10, clipNorm: 1 },
+    ]);
+    expect(rows.map((r) => [r.key, r.differs])).toEqual([
+      ['clipNorm', true],
+      ['learningRate', true],
+      ['epochs', false],
+      ['model', false],
+    ]);
+    expect(rows[0]!.values).toEqual(['—', '1']);
+  });
+});
+
+describe('confusion matrix', () => {
+  it('normalises each row to shares of the true class', () => {
+    expect(rowShares([
+      [3, 1],
+      [0, 0],
+    ])).toEqual([
+      [0.75, 0.25],
+      [0, 0],
+    ]);
+  });
+
+  it('colours from the background to a strong hue, and keeps text readable', () => {
+    expect(cellStyle(0, true, false).background).toBe('rgb(255, 255, 255)');
+    expect(cellStyle(0, false, true).background).toBe('rgb(30, 33, 40)');
+    const strongCorrect = cellStyle(1, true, false);
+    const strongMistake = cellStyle(1, false, false);
+    expect(strongCorrect.background).not.toBe(strongMistake.background);
+    expect(strongCorrect.color).toBe('#f5f5f5');
+    expect(cellStyle(0.05, true, false).color).toBe('#111');
+    expect(cellStyle(NaN, true, false)).toEqual(cellStyle(0, true, false));
+    expect(cellStyle(7, true, false)).toEqual(cellStyle(1, true, false));
+  });
+
+  const ev: Pick<Evaluation, 'mistakes' | 'confusion'> = {
+    confusion: { labels: ['neg', 'pos'], matrix: [[5, 2], [1, 6]] },
+    mistakes: [
+      { exampleId: 11, text: 'a', label: 'neg', predicted: 'pos', probability: 0.6, probabilities: {} },
+      { exampleId: 12, text: 'b', label: 'neg', predicted: 'pos', probability: 0.9, probabilities: {} },
+      { exampleId: 13, text: 'c', label: 'pos', predicted: 'neg', probability: 0.7, probabilities: {} },
+    ],
+  };
+
+  it('opens the exact mistakes behind an off-diagonal cell', () => {
+    expect(cellFilter(ev, 'test', 0, 1)).toEqual({ ids: [11, 12], split: 'test' });
+    expect(cellFilter(ev, 'validation', 1, 0)).toEqual({ ids: [13], split: 'validation' });
+  });
+
+  it('opens the class in the split for a diagonal cell', () => {
+    expect(cellFilter(ev, 'test', 1, 1)).toEqual({ label: 'pos', split: 'test' });
+  });
+
+  it('lists the most confident mistakes first', () => {
+    expect(mostConfidentMistakes(ev, 2).map((m) => m.exampleId)).toEqual([12, 13]);
+  });
+});
+
+describe('filters and paging', () => {
+  it('turns the filter into a data.examples query without empty fields', () => {
+    expect(toQuery('p', EMPTY_FILTER, 0, 200)).toEqual({ project: 'p', offset: 0, limit: 200 });
+    expect(toQuery('p', { search: '  great ', label: 'pos', split: 'test', flag: 'duplicates', ids: [1, 2] }, 400, 200)).toEqual({
+      project: 'p',
+      search: 'great',
+      label: 'pos',
+      split: 'test',
+      flag: 'duplicates',
+      ids: [1, 2],
+      offset: 400,
+      limit: 200,
+    });
+  });
+
+  it('knows when a filter is set and keys the page cache by it', () => {
+    expect(isFiltered(EMPTY_FILTER)).toBe(false);
+    expect(isFiltered({ ...EMPTY_FILTER, search: '  ' })).toBe(false);
+    expect(isFiltered({ ...EMPTY_FILTER, split: 'train' })).toBe(true);
+    expect(filterKey('p', { ...EMPTY_FILTER, search: 'a ' })).toBe(filterKey('p', { ...EMPTY_FILTER, search: 'a' }));
+    expect(filterKey('p', EMPTY_FILTER)).not.toBe(filterKey('q', EMPTY_FILTER));
+  });
+
+  it('finds the pages a visible range needs', () => {
+    expect(pagesFor(0, 40, 200)).toEqual([0]);
+    expect(pagesFor(190, 230, 200)).toEqual([0, 1]);
+    expect(pagesFor(99_950, 99_999, 200)).toEqual([499]);
+    expect(pagesFor(10, 5, 200)).toEqual([]);
+  });
+});
+
+describe('formatting', () => {
+  it('prints durations, percentages and error locations', () => {
+    expect(duration(42)).toBe('0:42');
+    expect(duration(3725)).toBe('1:02:05');
+    expect(duration(null)).toBe('–');
+    expect(pct(0.8234)).toBe('82.3%');
+    expect(pct(NaN)).toBe('–');
+    expect(errorLocation({ file: '/tmp/u/data.csv', line: 12, column: 'label' })).toBe('data.csv, line 12, column "label"');
+    expect(errorLocation({})).toBeNull();
+    expect(errorLines({ line: 3, lines: [7, 9, 'x'] })).toEqual([3, 7, 9]);
+  });
+});
+
+describe('tables', () => {
+  const rows = [
+    { label: 'b', precision: 0.5, recall: 0.5, f1: 0.5, support: 10 },
+    { label: 'a', precision: 0.9, recall: 0.7, f1: 0.8, support: 5 },
+    { label: 'c', precision: 0.2, recall: 0.9, f1: 0.5, support: 7 },
+  ];
+  it('sorts per-class metrics by F1, ties by label', () => {
+    expect(sortClasses(rows, 'f1', true).map((r) => r.label)).toEqual(['a', 'b', 'c']);
+    expect(sortClasses(rows, 'f1', false).map((r) => r.label)).toEqual(['b', 'c', 'a']);
+    expect(sortClasses(rows, 'label', false).map((r) => r.label)).toEqual(['a', 'b', 'c']);
+  });
+  it('orders probability bars, largest first', () => {
+    expect(topProbabilities({ a: 0.1, b: 0.7, c: 0.2 }, 2)).toEqual([
+      { label: 'b', p: 0.7 },
+      { label: 'c', p: 0.2 },
+    ]);
+  });
+});
+
+describe('live run reducer', () => {
+  const run = 'run-1';
+  it('follows a run from batches to epochs to the end', () => {
+    let live = emptyLive(run);
+    const events: ApiEvent[] = [
+      { type: 'training.batch', run, epoch: 1, batch: 5, batches: 10, loss: 0.7, samplesPerSecond: 900, etaSeconds: 20 },
+      { type: 'training.batch', run: 'other', epoch: 1, batch: 1, batches: 10, loss: 9, samplesPerSecond: 1, etaSeconds: 1 },
+      { type: 'training.epoch', run, metrics: epoch(1), etaSeconds: 10 },
+      { type: 'training.finding', run, finding: { kind: 'overfitting', severity: 'info', epochs: [1, 1], message: 'gap', evidence: {} } },
+      { type: 'run.finished', run, status: 'finished', validation: { accuracy: 0.8, macroF1: 0.79 }, test: { accuracy: 0.81, macroF1: 0.8 } },
+    ];
+    for (const e of events) live = applyEvent(live, e);
+    expect(live.batchLoss).toEqual([[0.5, 0.7]]);
+    expect(live.epochs.map((e) => e.epoch)).toEqual([1]);
+    expect(live.findings.length).toBe(1);
+    expect(live.status).toBe('finished');
+    expect(live.test?.accuracy).toBe(0.81);
+  });
+
+  it('replaces an epoch the doctor rolled back and replayed', () => {
+    let live = emptyLive(run);
+    live = applyEvent(live, { type: 'training.epoch', run, metrics: epoch(1), etaSeconds: null });
+    live = applyEvent(live, { type: 'training.epoch', run, metrics: epoch(2, { trainLoss: NaN }), etaSeconds: null });
+    live = applyEvent(live, { type: 'training.epoch', run, metrics: epoch(2, { trainLoss: 0.4 }), etaSeconds: null });
+    expect(live.epochs.map((e) => [e.epoch, e.trainLoss])).toEqual([
+      [1, 1],
+      [2, 0.4],
+    ]);
+  });
+
+  it('keeps the batch line bounded', () => {
+    let live = emptyLive(run);
+    for (let i = 0; i < MAX_BATCH_POINTS + 10; i++) {
+      live = applyEvent(live, { type: 'training.batch', run, epoch: 1, batch: i, batches: 1e6, loss: 1, samplesPerSecond: 1, etaSeconds: null });
+    }
+    expect(live.batchLoss.length).toBeLessThanOrEqual(MAX_BATCH_POINTS);
+  });
+
+  it('records a failure', () => {
+    const live = applyEvent(emptyLive(run), { type: 'run.failed', run, error: 'NaN in the data' });
+    expect(live).toMatchObject({ status: 'failed', error: 'NaN in the data' });
+  });
+});
+
+describe('train settings', () => {
+  const model: TrainPreset = { name: 'gru', title: 'GRU', kind: 'model', description: '', defaults: {} };
+  const recipe: TrainPreset = { name: 'sentiment-gru', title: 'x', kind: 'recipe', description: '', defaults: {} };
+  it('puts a model preset in `model` and a recipe in `recipe`, dropping blank knobs', () => {
+    expect(settingsFor('p', model, { epochs: 3, learningRate: undefined, batchSize: NaN })).toEqual({ project: 'p', model: 'gru', epochs: 3 });
+    expect(settingsFor('p', recipe, { epochs: 2 })).toEqual({ project: 'p', recipe: 'sentiment-gru', epochs: 2 });
+  });
+  it('produces settings the schema accepts', () => {
+    expect(TrainSettingsSchema.safeParse(settingsFor('p', model, { epochs: 3, dropout: 0.2, earlyStop: 'macro-f1' })).success).toBe(true);
+  });
+});
