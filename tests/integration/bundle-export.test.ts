@@ -139,10 +139,15 @@ model.dispose();
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
     for (const [i, l] of lines.entries()) {
-      expect(Object.keys(l)).toEqual(['text', 'label', 'probability', 'probabilities', 'long']);
+      expect(Object.keys(l)).toEqual(['text', 'label', 'probability', 'probabilities']);
       expect(l.text).toBe(texts[i]);
       expect(Object.keys(l.probabilities as object)).toEqual(wb.training.get(runId).labels);
+      expect(l.probability).toBe(Math.max(...Object.values(l.probabilities as Record<string, number>)));
     }
+    // A text longer than the sequence length says how it was handled.
+    const long = testTexts.join(' ');
+    const { stdout: longOut } = await cli(['classify', '--bundle', bundle, '--json', '--backend', BACKEND, long]);
+    expect(JSON.parse(longOut)).toMatchObject({ text: long, long: 'truncated' });
     expect(countPredictions(wb.db)).toBe(before);
   });
 

@@ -17,7 +17,10 @@ async function readStdinLines(): Promise<string[]> {
 function printPredictions(ctx: CommandContext, preds: Prediction[]): void {
   for (const p of preds) {
     if (ctx.json) {
-      ctx.io.out(JSON.stringify({ text: p.text, label: p.label, probability: p.probability, probabilities: p.probabilities, long: p.long ?? 'fits' }));
+      // The four stable fields; "long" is added only for a text that did not fit (how it was handled).
+      const line: Record<string, unknown> = { text: p.text, label: p.label, probability: p.probability, probabilities: p.probabilities };
+      if (p.long && p.long !== 'fits') line.long = p.long;
+      ctx.io.out(JSON.stringify(line));
     } else {
       const note = p.long && p.long !== 'fits' ? `\t(long text: ${p.long})` : '';
       const shown = p.text.length > 80 ? `${p.text.slice(0, 77)}...` : p.text;
@@ -71,8 +74,9 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
   --force          replace OUT if it exists
   --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
-With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}, "long"};
-with --file, one line with the summary.`,
+With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
+"long": "truncated" | "windows" for a text longer than the model's sequence length; with --file, one line
+with the summary.`,
   options: {
     bundle: { type: 'string' },
     run: { type: 'string' },
