@@ -64,6 +64,16 @@ describe('training through the worker', () => {
     expect(wb.training.list('mini').map((r) => r.id)).toContain(runId);
   });
 
+  it('gives the same metrics for the same seed, data and backend', async () => {
+    const opts = { model: 'gru' as const, epochs: 1, units: 8, embeddingDim: 8, seed: 11 };
+    const a = await wb.training.train(opts);
+    const b = await wb.training.train(opts);
+    expect(b.backend).toBe(a.backend);
+    expect(b.validation).toEqual(a.validation);
+    expect(b.test).toEqual(a.test);
+    expect(wb.training.get(b.run).curve[0]!.trainLoss).toBe(wb.training.get(a.run).curve[0]!.trainLoss);
+  });
+
   it('evaluates on another split in a worker and returns the stored test evaluation', async () => {
     const test = await wb.training.evaluate(runId);
     expect(test.split).toBe('test');
@@ -113,7 +123,7 @@ describe('training through the worker', () => {
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
     const code = await main(['train', '--workspace', path.join(dir, 'ws'), '--project', 'mini', '--epochs', '1', '--json'], io);
-    expect(code).toBe(0);
+    expect({ code, err: code ? err : [] }).toEqual({ code: 0, err: [] });
     expect(out).toHaveLength(1);
     const r = JSON.parse(out[0]!);
     expect(Object.keys(r)).toEqual(['run', 'status', 'backend', 'model', 'epochs', 'bestEpoch', 'validation', 'test', 'findings', 'actions']);

@@ -1,6 +1,6 @@
 // The text pipeline: fitted on the train split, stored with the run as JSON, rebuilt by bundles and classify.
 import type { EncodedInput, EncodedTexts, LongTextMode, PipelineJSON, PipelineOptions, TextPipeline, TokenKind } from './types.ts';
-import { fnv1a, tokenizeChars, tokenizeWords } from './tokenize.ts';
+import { fnv1a, fnv1aFeed, tokenizeChars, tokenizeWords } from './tokenize.ts';
 import { TextbenchError } from '../errors.ts';
 
 export const PAD_ID = 0;
@@ -174,37 +174,58 @@ class NgramPipeline implements TextPipeline {
   readonly sequenceLength: number;
   readonly inputDim: number;
   private readonly extra: NgramExtra;
-  private readonly idOf: Map<number, number>;
+  /** Hash bucket → input id (0 = not seen in train). A typed array: millions of lookups per encode. */
+  private readonly idOf: Int32Array;
 
   constructor(options: PipelineOptions, sequenceLength: number, extra: NgramExtra) {
     this.options = options;
     this.sequenceLength = sequenceLength;
     this.extra = extra;
     this.inputDim = extra.buckets.length + 2;
-    this.idOf = new Map(extra.buckets.map((b, i) => [b, i + 2]));
+    this.idOf = new Int32Array(2 ** extra.ngrams.hashBits);
+    extra.buckets.forEach((b, i) => {
+      this.idOf[b] = i + 2;
+    });
   }
 
   static features(text: string, lowercase: boolean, s: NgramSettings): { word: Map<number, number>; char: Map<number, number> } {
+    // Hashes are fed piece by piece (prefix, then the n-gram's characters) so no n-gram string is ever built:
+    // the same buckets as hashing `w2\u0001good phone` or `c\u0001 goo` directly, much faster on big datasets.
     const mask = 2 ** s.hashBits - 1;
     const words = tokenizeWords(text, lowercase);
     const word = new Map<number, number>();
     const char = new Map<number, number>();
-    const add = (m: Map<number, number>, key: string) => {
-      const b = fnv1a(key) & mask;
+    const add = (m: Map<number, number>, h: number) => {
+      const b = h & mask;
       m.set(b, (m.get(b) ?? 0) + 1);
     };
     for (let n = s.wordNgrams[0]; n <= s.wordNgrams[1]; n++) {
-      for (let i = 0; i + n <= words.length; i++) add(word, `w${n}\u0001${words.slice(i, i + n).join(' ')}`);
+      if (n < 1) continue;
+      const prefix = fnv1a(`w${n}\u0001`);
+      for (let i = 0; i + n <= words.length; i++) {
+        let h = fnv1aFeed(prefix, words[i]!, 0, words[i]!.length);
+        for (let j = i + 1; j < i + n; j++) h = fnv1aFeed(fnv1aFeed(h, ' ', 0, 1), words[j]!, 0, words[j]!.length);
+        add(word, h);
+      }
     }
     if (s.charNgrams[1] > 0) {
+      const prefix = fnv1a('c\u0001');
       for (const w of words) {
-        const cps = Array.from(` ${w} `);
+        const padded = ` ${w} `;
+        // Offsets of each code point, so n-grams never split a surrogate pair.
+        const starts: number[] = [];
+        for (let i = 0; i < padded.length; i++) {
+          const c = padded.charCodeAt(i);
+          if (c < 0xdc00 || c > 0xdfff) starts.push(i);
+        }
+        const cps = starts.length;
+        starts.push(padded.length);
         for (let n = s.charNgrams[0]; n <= s.charNgrams[1]; n++) {
-          if (cps.length < n) {
-            if (n === s.charNgrams[0]) add(char, `c\u0001${cps.join('')}`);
+          if (cps < n) {
+            if (n === s.charNgrams[0]) add(char, fnv1aFeed(prefix, padded, 0, padded.length));
             break;
           }
-          for (let i = 0; i + n <= cps.length; i++) add(char, `c\u0001${cps.slice(i, i + n).join('')}`);
+          for (let i = 0; i + n <= cps; i++) add(char, fnv1aFeed(prefix, padded, starts[i]!, starts[i + n]!));
         }
       }
     }
@@ -213,17 +234,22 @@ class NgramPipeline implements TextPipeline {
 
   static fit(texts: readonly string[], opts: PipelineOptions, s: NgramSettings): NgramPipeline {
     const df = new Map<number, number>();
+    let longest = 1;
     for (const t of texts) {
       const { word, char } = NgramPipeline.features(t, opts.lowercase, s);
+      let distinct = word.size;
       for (const b of word.keys()) df.set(b, (df.get(b) ?? 0) + 1);
-      for (const b of char.keys()) if (!word.has(b)) df.set(b, (df.get(b) ?? 0) + 1);
+      for (const b of char.keys()) {
+        if (word.has(b)) continue;
+        distinct++;
+        df.set(b, (df.get(b) ?? 0) + 1);
+      }
+      // Distinct features of the text (an upper bound once minDf drops rare ones), plus the bias feature.
+      longest = Math.max(longest, distinct + 1);
     }
     const n = texts.length;
     const buckets = [...df.entries()].filter(([, d]) => d >= s.minDf).map(([b]) => b).sort((a, b) => a - b);
     const idf = buckets.map((b) => Math.log((1 + n) / (1 + df.get(b)!)) + 1);
-    const probe = new NgramPipeline(opts, 1, { ngrams: s, buckets, idf });
-    let longest = 1;
-    for (const t of texts) longest = Math.max(longest, probe.weigh(t).length + 1);
     const len = opts.sequenceLength ?? Math.min(s.maxFeatures, longest);
     return new NgramPipeline(opts, len, { ngrams: s, buckets, idf });
   }
@@ -243,8 +269,8 @@ class NgramPipeline implements TextPipeline {
     const groups = [word, char].map((m) => {
       const out: Array<[number, number]> = [];
       for (const [b, c] of m) {
-        const id = this.idOf.get(b);
-        if (id === undefined) continue;
+        const id = this.idOf[b]!;
+        if (id === 0) continue;
         const tf = s.sublinearTf ? 1 + Math.log(c) : c;
         out.push([id, tf * this.extra.idf[id - 2]!]);
       }
@@ -254,11 +280,20 @@ class NgramPipeline implements TextPipeline {
       if (norm > 0) for (const p of out) p[1] /= norm;
       return out;
     });
-    const nonEmpty = groups.filter((g) => g.length).length;
-    const scale = nonEmpty > 1 ? Math.SQRT1_2 : 1;
-    const merged = new Map<number, number>();
-    for (const g of groups) for (const [id, w] of g) merged.set(id, (merged.get(id) ?? 0) + w * scale);
-    return [...merged.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const scale = groups[0]!.length && groups[1]!.length ? Math.SQRT1_2 : 1;
+    // A word n-gram and a character n-gram may hash to the same bucket: their weights add up.
+    const merged: Array<[number, number]> = [];
+    const at = new Map<number, number>();
+    for (const g of groups) {
+      for (const [id, w] of g) {
+        const k = at.get(id);
+        if (k === undefined) {
+          at.set(id, merged.length);
+          merged.push([id, w * scale]);
+        } else merged[k]![1] += w * scale;
+      }
+    }
+    return merged.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 
   encode(texts: readonly string[], _mode: LongTextMode = 'truncate'): EncodedTexts {

@@ -22,8 +22,14 @@ export function tokenizeChars(text: string, lowercase = true): string[] {
 
 /** 32-bit FNV-1a over UTF-16 code units: stable across platforms and versions, so hashed features round-trip. */
 export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
+  return fnv1aFeed(FNV_OFFSET, s, 0, s.length);
+}
+
+export const FNV_OFFSET = 0x811c9dc5;
+
+/** Continues an FNV-1a hash over s[start, end): hashing "ab" then "c" equals hashing "abc", without building strings. */
+export function fnv1aFeed(h: number, s: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
