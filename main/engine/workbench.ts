@@ -48,6 +48,7 @@ export class Workbench {
 
   async close(): Promise<void> {
     await this.training.shutdown();
+    this.models.dispose();
     this.db.close();
   }
 }
