@@ -175,8 +175,11 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     let n = 0;
     let seen = 0;
 
+    const blank = (cells: string[]): boolean => cells.every((c) => !c.trim());
     const take = (r: Row): void => {
       if (checkWidth && r.cells.length !== width) {
+        // A line of spaces is an empty line, not a row with the wrong width.
+        if (blank(r.cells)) return;
         badWidth.push({ line: r.line, note: `${r.cells.length} field${r.cells.length === 1 ? '' : 's'}` });
         return;
       }

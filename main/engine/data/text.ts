@@ -14,8 +14,12 @@ export function cleanCell(value: string): string {
  */
 export function normaliseText(text: string): string {
   const v = NON_ASCII.test(text) ? text.normalize('NFC') : text;
-  return v.replace(/\s+/g, ' ').trim();
+  // Most texts have single spaces only: skip the rewrite (and its copy) for them.
+  return ODD_SPACE.test(v) ? v.replace(/\s+/g, ' ').trim() : v.trim();
 }
+
+/** Whitespace other than one plain space: a tab, a line break, a non-breaking space, or two spaces in a row. */
+const ODD_SPACE = /[^\S ]| {2}/;
 
 /** sha256 of the normalised text: duplicates and conflicts are found through it. */
 export function contentHash(text: string): string {
