@@ -1,6 +1,6 @@
 // The public entry point for classifying with an exported bundle from any Node program:
 //
-//   import { loadBundle } from 'textbench/main/engine/bundle/index.ts';
+//   import { loadBundle } from 'textbench';   (node.mjs registers tsx, then loads this file)
 //   const model = await loadBundle('./industry-model');
 //   const [p] = await model.classify(['Senior accountant for a regional hospital group']);
 //   model.dispose();
