@@ -57,10 +57,13 @@ def main():
         for _ in range(a.warmup):
             step()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         for _ in range(a.steps):
             loss = step()
         ms = (time.perf_counter() - t0) * 1000 / a.steps
+        cpu_ms = (time.process_time() - c0) * 1000 / a.steps
         print(json.dumps({"model": cell, "msPerStep": ms, "samplesPerSec": a.batch * 1000 / ms,
+                          "cpuMsPerStep": cpu_ms, "samplesPerCpuSec": a.batch * 1000 / cpu_ms,
                           "loss": loss, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
 
 

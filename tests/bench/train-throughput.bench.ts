@@ -17,6 +17,8 @@ const PYTHON = '/usr/bin/python3';
 interface Measured {
   msPerStep: number;
   samplesPerSec: number;
+  /** Samples per second of this process's CPU time: what the wall-clock rate would be on an idle machine. */
+  samplesPerCpuSec: number;
 }
 interface Row {
   backend: string;
@@ -40,6 +42,7 @@ function lastJson<T>(stdout: string): T | undefined {
 }
 
 function tfjs(backend: string, cell: string, kernels: 'fast' | 'stock' | 'fused', steps: number): Row {
+  process.stderr.write(`  measuring ${backend} ${cell} (${kernels})…\n`);
   const label = kernels === 'fast' ? backend : `${backend} (${kernels === 'stock' ? 'stock kernels' : 'fused layer'})`;
   const r = spawnSync(process.execPath, ['--import', TSX, WORKER, backend, cell, kernels, String(steps)], { encoding: 'utf8', timeout: 600_000 });
   const result = lastJson<Measured>(r.stdout ?? '');
@@ -83,18 +86,20 @@ export async function run(): Promise<void> {
   const t = torch();
   rows.push(...t.rows);
 
-  const ref = (model: string): number | undefined => t.rows.find((r) => r.model === model)?.result?.samplesPerSec;
-  const header = ['backend', 'model', 'samples/s', 'ms/step', 'TF.js/PyTorch'];
+  const ref = (model: string): Measured | undefined => t.rows.find((r) => r.model === model)?.result;
+  const header = ['backend', 'model', 'samples/s', 'samples/CPU-s', 'TF.js/PyTorch'];
   const body = rows.map((r) => {
     const pt = ref(r.model);
     if (!r.result) return [r.backend, r.model, '-', '-', r.note ?? ''];
-    const ratio = pt && !r.backend.startsWith('pytorch') ? `${(r.result.samplesPerSec / pt).toFixed(2)}x` : '';
-    return [r.backend, r.model, r.result.samplesPerSec.toFixed(1), r.result.msPerStep.toFixed(0), ratio];
+    const ratio = pt && !r.backend.startsWith('pytorch') ? `${(r.result.samplesPerCpuSec / pt.samplesPerCpuSec).toFixed(2)}x` : '';
+    return [r.backend, r.model, r.result.samplesPerSec.toFixed(1), r.result.samplesPerCpuSec.toFixed(1), ratio];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (i === 4 && b[2] === '-' ? 0 : b[i]!.length))));
   const fmt = (cells: string[]): string => cells.map((c, i) => (i === 4 ? c : i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   console.log(fmt(header));
   for (const b of body) console.log(fmt(b));
+  console.log('samples/s is wall-clock; samples/CPU-s divides by the process\'s CPU time, which does not count other processes\' turns');
+  console.log('on a busy machine (on an idle one the two agree). The ratio uses samples/CPU-s.');
   console.log(t.about);
   console.log('(stock kernels) = stock TF.js plus only the UnsortedSegmentSum wasm lacks; plain backend name = with the project kernels');
   console.log('(main/engine/compute/kernels.ts) and tf.layers.lstm/gru; (fused layer) = FusedLSTM/FusedGRU (main/engine/compute/fused-rnn.ts).');
