@@ -2,7 +2,7 @@
 // on a temporary workspace. Import through the drop zone, review, train the baseline and watch the curve grow,
 // evaluate and open a confusion-matrix cell, classify a sentence, export a bundle. Every view is screenshotted
 // into $TEXTBENCH_SCREENSHOTS (default: <tmp>/textbench-e2e-screenshots).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,6 +48,26 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+/** The id of the run the Train view shows once it is not `previous` any more. */
+async function startedRun(previous: string | null): Promise<string> {
+  const handle = await page.waitForFunction(
+    (prev) => {
+      const id = document.querySelector('[data-testid="run-status"]')?.getAttribute('data-run');
+      return id && id !== prev ? id : null;
+    },
+    previous,
+  );
+  return (await handle.jsonValue()) as string;
+}
+
+async function runEnded(run: string): Promise<void> {
+  await page.waitForFunction(
+    (id) => /finished|stopped|failed/.test(document.querySelector(`[data-testid="run-status"][data-run="${id}"] .pill`)?.textContent ?? ''),
+    run,
+    { timeout: 170_000 },
+  );
+}
+
 async function go(view: string): Promise<void> {
   await page.click(`nav button[data-view="${view}"]`);
 }
@@ -79,6 +99,10 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await shot(`FAILED-${ctx.task.name.replace(/[^a-z0-9]+/gi, '-')}`);
   });
 
   afterAll(async () => {
@@ -165,10 +189,10 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-points'] });
     });
     await page.click('[data-testid="start"]');
-    await page.waitForSelector('[data-testid="run-status"]');
+    const run = await startedRun(null);
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
     await shot('05-train-running');
-    await page.waitForFunction(() => /finished|stopped|failed/.test(document.querySelector('[data-testid="run-status"] .pill')?.textContent ?? ''), null, { timeout: 170_000 });
+    await runEnded(run);
     expect(await page.textContent('[data-testid="run-status"] .pill')).toBe('finished');
     expect(await page.getAttribute('[aria-label="Accuracy chart"]', 'data-points')).toBe('3');
     const seen = await page.evaluate(() => (window as unknown as { __points: number[] }).__points);
@@ -182,6 +206,9 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForSelector('[data-testid="confusion"] button.cell');
     expect(await page.textContent('[data-testid="accuracy"]')).toMatch(/%/);
     await shot('07-evaluate');
+    // The per-class table sorts by a click on its header.
+    await page.click('table.pc th >> text=Support');
+    expect(await page.getAttribute('table.pc th[aria-sort="descending"]', 'aria-sort')).toBe('descending');
     // An off-diagonal cell (true negative predicted positive, or the other way) that is not empty.
     const cells = page.locator('[data-testid="confusion"] tbody tr');
     const offDiagonal = (await cells.nth(0).locator('button.cell').nth(1).isEnabled()) ? cells.nth(0).locator('button.cell').nth(1) : cells.nth(1).locator('button.cell').nth(0);
@@ -192,18 +219,57 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await shot('08-confusion-cell-examples');
   });
 
-  it('compares runs', async () => {
+  it('shows the doctor findings on the curves of a run with a far too low learning rate', async () => {
+    await go('train');
+    await page.click('[data-preset="baseline"]');
+    await page.fill('[data-testid="epochs"]', '4');
+    await page.fill('input[placeholder="default"] >> nth=0', '0.000001');
+    await page.click('summary:has-text("Advanced")');
+    await page.selectOption('select:has(option[value="rmsprop"])', 'rmsprop');
+    await page.selectOption('select:has(option[value="macro-f1"])', 'none');
+    const previous = await page.getAttribute('[data-testid="run-status"]', 'data-run');
+    await page.click('[data-testid="start"]');
+    await runEnded(await startedRun(previous));
+    await page.waitForFunction(() => /plateau/.test(document.querySelector('[data-testid="doctor"]')?.textContent ?? ''), null, { timeout: 20_000 });
+    await shot('09-train-doctor-plateau');
+  });
+
+  it('compares two runs: settings that differ, overlaid curves', async () => {
     await go('runs');
     await page.waitForSelector('table.runs tbody tr');
-    await shot('09-runs');
+    expect(await page.locator('table.runs tbody tr').count()).toBe(2);
+    await page.locator('table.runs tbody input[type="checkbox"]').nth(0).check();
+    await page.locator('table.runs tbody input[type="checkbox"]').nth(1).check();
+    const diff = await page.waitForSelector('[data-testid="config-diff"]');
+    expect(await diff.textContent()).toMatch(/learningRate/);
+    await page.waitForSelector('[aria-label="Runs compared chart"]');
+    await shot('10-runs-compare');
   });
 
   it('classifies a sentence', async () => {
     await go('classify');
+    // The newest run is the low-learning-rate one; classify with the first, properly trained run.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-picker"] option').length === 2);
+    const first = await page.locator('[data-testid="run-picker"] option').last().getAttribute('value');
+    await page.selectOption('[data-testid="run-picker"]', first!);
     await page.fill('[data-testid="classify-text"]', 'Excellent product, works great and I love it.');
     await page.waitForSelector('[data-testid="prediction"] .probs li');
     expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/positive|negative/);
-    await shot('10-classify');
+    expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/^positive/);
+    await shot('11-classify');
+    // A file of texts, classified in a batch, with a download link for the output.
+    await page.setInputFiles('[data-testid="classify-file-input"]', {
+      name: 'new.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('text\nTerrible, it broke in a day.\nWonderful and cheap.\n'),
+    });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="classify-out"]') as HTMLInputElement | null)?.value.endsWith('.csv'));
+    await page.click('[data-testid="classify-file-button"]');
+    const batch = await page.waitForSelector('[data-testid="batch-result"]');
+    expect(await batch.textContent()).toMatch(/Wrote 2 predictions/);
+    const href = await page.getAttribute('[data-testid="batch-result"] a[download]', 'href');
+    const csv = await (await fetch(href!)).text();
+    expect(csv.split(/\r?\n/).filter(Boolean).length).toBe(3);
   });
 
   it('exports a bundle', async () => {
@@ -213,14 +279,22 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.click('[data-testid="export-button"]');
     await page.waitForSelector('[data-testid="export-result"]');
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
-    await shot('11-export');
+    await shot('12-export');
   });
 
   it('fits a 1024×700 window and has no page errors', async () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await go('train');
     await page.waitForSelector('[data-testid="run-status"]');
-    await shot('12-train-1024x700');
+    await shot('13-train-1024x700');
+    // Keyboard: Alt+3 opens the Data view.
+    await page.keyboard.press('Alt+3');
+    await page.waitForSelector('[data-testid="virtual-list"]');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('14-data-dark-1024x700');
+    await go('evaluate');
+    await page.waitForSelector('[data-testid="confusion"] button.cell');
+    await shot('15-evaluate-dark');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(pageErrors).toEqual([]);

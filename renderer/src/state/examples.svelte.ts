@@ -28,7 +28,7 @@ export class ExamplesStore {
     this.filter = { ...filter };
     this.pages.clear();
     this.inflight.clear();
-    this.total = 0;
+    // The old total stays until the new first page answers, so the count never flashes "0 rows".
     await this.loadPage(0, key);
   }
 
@@ -66,7 +66,9 @@ export class ExamplesStore {
         this.version++;
       })
       .catch((err: unknown) => {
-        if (key === this.key) this.error = err instanceof Error ? err.message : String(err);
+        if (key !== this.key) return;
+        this.error = err instanceof Error ? err.message : String(err);
+        this.total = 0;
       })
       .finally(() => {
         this.inflight.delete(page);
