@@ -1,0 +1,73 @@
+// `textbench lr-find` on a small real workspace: the issue's JSON shape, an exponential sweep and a usable rate.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Workbench } from '../../main/engine/workbench.ts';
+import { main } from '../../main/cli/index.ts';
+import { uciRows } from '../unit/loop-fixtures.ts';
+
+let dir: string;
+let ws: string;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-lrfind-'));
+  const rows = uciRows();
+  const slice = [...rows.filter((r) => r.split === 'train').slice(0, 300), ...rows.filter((r) => r.split === 'test').slice(0, 50)];
+  const csv = path.join(dir, 'mini.csv');
+  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  fs.writeFileSync(csv, ['text,label,split', ...slice.map((r) => [q(r.text), r.label, r.split].join(','))].join('\n') + '\n');
+  ws = path.join(dir, 'ws');
+  const wb = Workbench.open({ workspace: ws });
+  await wb.data.importFile(csv, { project: 'mini', text: ['text'], label: 'label', split: 'split' });
+  await wb.close();
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('textbench lr-find', () => {
+  it('prints {"suggested", "curve": [[lr, loss], …]} from an exponential sweep', async () => {
+    const r = await cli(['lr-find', '--workspace', ws, '--model', 'baseline', '--embedding-dim', '16', '--steps', '60', '--json']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out).toHaveLength(1);
+    const j = JSON.parse(r.out[0]!) as { suggested: number; curve: Array<[number, number]>; stoppedBy: string; method: string };
+    expect(typeof j.suggested).toBe('number');
+    expect(j.curve.length).toBeGreaterThanOrEqual(10);
+    expect(j.curve.length).toBeLessThanOrEqual(60);
+    expect(j.curve[0]![0]).toBeCloseTo(1e-7, 12);
+    const ratios = j.curve.slice(1).map(([lr], i) => lr / j.curve[i]![0]);
+    // Exponential: the same ratio every step (10^(8/59) for 60 steps from 1e-7 to 10).
+    for (const q of ratios) expect(q).toBeCloseTo(10 ** (8 / 59), 6);
+    expect(j.curve.every(([lr, loss]) => Number.isFinite(lr) && Number.isFinite(loss))).toBe(true);
+    // A suggestion inside the sweep, below the rate of the lowest loss; the end of the sweep is worse than its best.
+    const lrs = j.curve.map(([lr]) => lr);
+    expect(j.suggested).toBeGreaterThan(1e-7);
+    expect(j.suggested).toBeLessThan(lrs[lrs.length - 1]!);
+    const losses = j.curve.map(([, l]) => l);
+    expect(losses[0]! - Math.min(...losses)).toBeGreaterThan(0.05);
+  });
+
+  it('prints a chart and the command to train with the suggestion', async () => {
+    const r = await cli(['lr-find', '--workspace', ws, '--model', 'baseline', '--embedding-dim', '8', '--steps', '30']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const text = r.out.join('\n');
+    expect(text).toMatch(/Suggested learning rate: [0-9.e-]+/);
+    expect(text).toMatch(/textbench train --model baseline --lr /);
+    expect(text).toContain('*');
+  });
+
+  it('refuses a bad sweep with a clear message', async () => {
+    const r = await cli(['lr-find', '--workspace', ws, '--min-lr', '1', '--max-lr', '0.1']);
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toMatch(/--min-lr < --max-lr/);
+  });
+});
