@@ -87,6 +87,8 @@ export interface ImportResult {
   format: ImportFormat;
   encoding: TextEncoding;
   warnings: string[];
+  /** Seconds spent reading and staging the rows, assigning splits, and committing to the workspace. */
+  timings?: { read: number; split: number; commit: number };
 }
 
 export interface LabelCount {

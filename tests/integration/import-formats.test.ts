@@ -255,7 +255,8 @@ describe('projects and progress', () => {
   it('adds a second file to an existing project and names datasets apart', async () => {
     const file = writeFile(dir, 'same.csv', toCsv(['text', 'label'], sentimentRows(10)));
     await wb.data.importFile(file, { project: 'p' });
-    await wb.data.importFile(file, { project: 'p' });
+    const second = await wb.data.importFile(file, { project: 'p' });
+    expect(second.warnings.join(' ')).toMatch(/already imported into project "p"/);
     expect(wb.data.datasets('p').map((d) => d.name)).toEqual(['same.csv', 'same.csv (2)']);
     expect(wb.projects.get('p').examples).toBe(20);
     const defaultName = await wb.data.importFile(file);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { Dataset, Split, TextEncoding } from '../../../shared/domain.ts';
 import type { ColumnGuess, ImportOptions, ImportPreview, ImportProblem, ImportResult, ReadOptions } from '../../../shared/data.ts';
@@ -160,6 +161,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     };
     staging.exec('BEGIN');
 
+    const t0 = performance.now();
     const checkWidth = table.format === 'csv' || table.format === 'tsv';
     const width = table.columns.length;
     const badWidth: { line: number; note: string }[] = [];
@@ -281,8 +283,18 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     warnings.push(...table.notes());
 
     const labels = [...labelIndex.keys()];
+
     const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
     const existing = findProject(ctx.db, projectName);
+    if (existing) {
+      const same = ctx.db.prepare('SELECT name FROM datasets WHERE project_id = ? AND source_path = ? LIMIT 1').get(existing.id, file) as { name: string } | undefined;
+      if (same) {
+        warnings.push(
+          `This file was already imported into project "${existing.name}" (dataset "${same.name}"); its rows are now in the project twice. ` +
+            'If that was not intended, delete the project (`textbench projects --delete NAME --yes`) and import again.',
+        );
+      }
+    }
     if (labels.length === 1) {
       const others = existing
         ? (ctx.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE project_id = ? AND label <> ?').get(existing.id, labels[0]) as { n: number }).n
@@ -296,6 +308,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       }
     }
 
+    const t1 = performance.now();
     // Splits: the file's column (carving out what it lacks), else stratified 80/10/10 with the seed.
     const seed = opts.seed ?? DEFAULT_SEED;
     let splitSource: ImportResult['splitSource'];
@@ -319,6 +332,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     staging.close();
     staging = undefined;
 
+    const t2 = performance.now();
     // One transaction on the workspace: the project (if new), the dataset and every example, or nothing.
     const datasetId = newId('ds');
     let projectId = '';
@@ -357,6 +371,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     } finally {
       ctx.db.exec('DETACH DATABASE staging');
     }
+    const t3 = performance.now();
     progress.finish();
     if (table.encodingReason === 'not-utf-8') warnings.push(`${file} is not valid UTF-8; it was read as Windows-1252.`);
     return {
@@ -375,6 +390,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       format: table.format,
       encoding: table.encoding,
       warnings,
+      timings: { read: (t1 - t0) / 1000, split: (t2 - t1) / 1000, commit: (t3 - t2) / 1000 },
     };
   } finally {
     table.close();
