@@ -209,6 +209,9 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     // The per-class table sorts by a click on its header.
     await page.click('table.pc th >> text=Support');
     expect(await page.getAttribute('table.pc th[aria-sort="descending"]', 'aria-sort')).toBe('descending');
+    // One click relabels a confident mistake as the model's prediction.
+    await page.locator('table.mistakes tbody tr').first().locator('button').click();
+    await page.waitForSelector('table.mistakes tbody tr:first-child .pill:has-text("relabelled")');
     // An off-diagonal cell (true negative predicted positive, or the other way) that is not empty.
     const cells = page.locator('[data-testid="confusion"] tbody tr');
     const offDiagonal = (await cells.nth(0).locator('button.cell').nth(1).isEnabled()) ? cells.nth(0).locator('button.cell').nth(1) : cells.nth(1).locator('button.cell').nth(0);
@@ -231,6 +234,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.click('[data-testid="start"]');
     await runEnded(await startedRun(previous));
     await page.waitForFunction(() => /plateau/.test(document.querySelector('[data-testid="doctor"]')?.textContent ?? ''), null, { timeout: 20_000 });
+    await page.evaluate(() => document.querySelector('main')!.scrollTo(0, 0));
     await shot('09-train-doctor-plateau');
   });
 
