@@ -36,6 +36,7 @@ describe('encodings', () => {
     { enc: 'utf-8-bom', expected: 'utf-8' },
     { enc: 'utf-16le-bom', expected: 'utf-16le' },
     { enc: 'utf-16be-bom', expected: 'utf-16be' },
+    { enc: 'utf-16le', expected: 'utf-16le' },
     { enc: 'windows-1252', expected: 'windows-1252' },
   ];
   for (const { enc, expected } of cases) {
@@ -136,7 +137,8 @@ describe('delimited files', () => {
 
   it('skips and counts rows with an empty text or label', async () => {
     const rows = [...sentimentRows(10), ['', 'positive'], ['has no label', ''], ['   ', 'negative']];
-    const file = writeFile(dir, 'gaps.csv', toCsv(['text', 'label'], rows));
+    // A trailing line of spaces is an empty line, not a row with the wrong number of fields.
+    const file = writeFile(dir, 'gaps.csv', toCsv(['text', 'label'], rows) + '   \n');
     const r = await wb.data.importFile(file, { project: 'gaps' });
     expect(r.rows).toBe(10);
     expect(r.skipped).toBe(3);
