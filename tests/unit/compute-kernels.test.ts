@@ -96,7 +96,7 @@ function refMatMul(a: number[][], b: number[][]): number[][] {
 }
 const transpose2d = (m: number[][]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
 
-describe.each(['wasm', 'cpu'] as const)('faster slicing on %s', (backend) => {
+describe.each(['wasm', 'cpu'] as const)('faster slicing, gather and matmul on %s', (backend) => {
   const shape = [3, 4, 5];
   const x = Array.from({ length: 60 }, (_, i) => i * 0.5 - 7);
 
@@ -126,6 +126,27 @@ describe.each(['wasm', 'cpu'] as const)('faster slicing on %s', (backend) => {
     closeTo(split[0]!, refSlice(x, shape, [0, 0, 0], [3, 4, 1]));
     closeTo(split[1]!, refSlice(x, shape, [0, 0, 1], [3, 4, 3]));
     closeTo(split[2]!, refSlice(x, shape, [0, 0, 4], [3, 4, 1]));
+  });
+
+  it('gather (axis 0, axis 1, batchDims 1) matches plain-JS indexing and refuses out-of-range ids', async () => {
+    const rows = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]];
+    const got = await on(backend, () =>
+      tf.tidy(() => {
+        const t = tf.tensor2d(rows);
+        return [
+          tf.gather(t, tf.tensor2d([[3, 0], [0, 3]], [2, 2], 'int32')).arraySync(),
+          tf.gather(t, tf.tensor1d([2, 2, 0], 'int32'), 1).arraySync(),
+          tf.gather(t, tf.tensor2d([[2, 0], [1, 1], [0, 2], [1, 0]], [4, 2], 'int32'), 1, 1).arraySync(),
+          tf.gather(tf.tensor1d([5, 6, 7], 'int32'), tf.tensor1d([2, 0], 'int32')).arraySync(),
+        ];
+      }),
+    );
+    expect(got[0]).toEqual([[rows[3], rows[0]], [rows[0], rows[3]]]);
+    expect(got[1]).toEqual(rows.map((r) => [r[2], r[2], r[0]]));
+    expect(got[2]).toEqual([[3, 1], [5, 5], [7, 9], [11, 10]]);
+    expect(got[3]).toEqual([7, 5]);
+    await tf.setBackend(backend);
+    expect(() => tf.tidy(() => tf.gather(tf.tensor2d(rows), tf.tensor1d([4], 'int32')).dataSync())).toThrow(/index value 4 is not in \[0, 3\]/);
   });
 
   it('matMul with transposed operands matches a plain-JS product, and leaks no tensors', async () => {

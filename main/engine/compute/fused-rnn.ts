@@ -25,6 +25,8 @@ interface Mem {
   /** A view of a float32 tensor's values; valid only until the next alloc or matmul. */
   view(t: tf.TensorInfo): Float32Array;
   matmul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo;
+  /** A new [n, m] tensor holding the transpose of a 2-D [m, n] one. */
+  transpose(t: tf.TensorInfo): tf.TensorInfo;
   free(t: tf.TensorInfo): void;
 }
 
@@ -42,14 +44,19 @@ interface CpuBackendLike {
 function memFor(backendName: string, backend: unknown): Mem {
   const matmulKernel = tf.getKernel('BatchMatMul', backendName);
   if (!matmulKernel) throw new Error(`The ${backendName} backend has no BatchMatMul kernel.`);
+  const transposeKernel = tf.getKernel('Transpose', backendName);
+  if (!transposeKernel) throw new Error(`The ${backendName} backend has no Transpose kernel.`);
   const matmul = (a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo =>
     matmulKernel.kernelFunc({ inputs: { a, b }, backend: backend as tf.KernelBackend, attrs: { transposeA, transposeB } }) as tf.TensorInfo;
+  const transpose = (x: tf.TensorInfo): tf.TensorInfo =>
+    transposeKernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
   if (backendName === 'wasm') {
     const b = backend as WasmBackendLike;
     return {
       alloc: (shape, values) => b.makeOutput(shape, 'float32', undefined, values),
       view: (t) => b.typedArrayFromHeap(t),
       matmul,
+      transpose,
       free: (t) => void b.disposeData(t.dataId),
     };
   }
@@ -58,6 +65,7 @@ function memFor(backendName: string, backend: unknown): Mem {
     alloc: (shape, values) => b.makeTensorInfo(shape, 'float32', values ?? new Float32Array(tf.util.sizeFromShape(shape))),
     view: (t) => b.data.get(t.dataId).values as Float32Array,
     matmul,
+    transpose,
     free: (t) => void b.disposeData(t.dataId),
   };
 }
@@ -171,6 +179,8 @@ function lstmBackward(
   const dzAll = mem.alloc([B * T, G]);
   const hPrevInfo = mem.alloc([B * T, U]);
   const dzStep = new Float32Array(B * G);
+  // Uᵀ once: the same right-hand operand at every step lets the matmul reuse its packed weights.
+  const recurrentT = mem.transpose(recurrentKernel);
   try {
     for (let t = T - 1; t >= 0; t--) {
       const gates = mem.view(saved.gates);
@@ -222,7 +232,7 @@ function lstmBackward(
       }
       if (t > 0) {
         const dzInfo = mem.alloc([B, G], dzStep);
-        const dhInfo = mem.matmul(dzInfo, recurrentKernel, false, true);
+        const dhInfo = mem.matmul(dzInfo, recurrentT, false, false);
         dh.set(mem.view(dhInfo));
         mem.free(dhInfo);
         mem.free(dzInfo);
@@ -235,6 +245,7 @@ function lstmBackward(
   } finally {
     mem.free(dzAll);
     mem.free(hPrevInfo);
+    mem.free(recurrentT);
   }
 }
 
@@ -245,6 +256,12 @@ function columns(mem: Mem, m: tf.TensorInfo, from: number, n: number): tf.Tensor
   const src = mem.view(m);
   const dst = mem.view(out);
   for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols + from, r * cols + from + n), r * n);
+  return out;
+}
+
+function transposeFree(mem: Mem, t: tf.TensorInfo): tf.TensorInfo {
+  const out = mem.transpose(t);
+  mem.free(t);
   return out;
 }
 
@@ -341,8 +358,9 @@ function gruBackward(
   const hard = gate === 'hardSigmoid';
   const dh = mem.view(dy).slice();
   const dbias = new Float64Array(G);
-  const rkZR = columns(mem, recurrentKernel, 0, 2 * U);
-  const rkH = columns(mem, recurrentKernel, 2 * U, U);
+  // Transposed once, so that every step's matmul reuses the same packed right-hand operand.
+  const rkZRt = transposeFree(mem, columns(mem, recurrentKernel, 0, 2 * U));
+  const rkHt = transposeFree(mem, columns(mem, recurrentKernel, 2 * U, U));
   // Rows b*T + t: input-side gate gradients [dz, dr, dh~], and the recurrent products' inputs.
   const dzAll = mem.alloc([B * T, G]);
   const dzZR = mem.alloc([B * T, 2 * U]);
@@ -371,7 +389,7 @@ function gruBackward(
       }
       // d(r·h_{t-1}) = dh~ · RK_hᵀ
       const dzhInfo = mem.alloc([B, U], stepH);
-      const drhInfo = mem.matmul(dzhInfo, rkH, false, true);
+      const drhInfo = mem.matmul(dzhInfo, rkHt, false, false);
       mem.free(dzhInfo);
       {
         const drh = mem.view(drhInfo);
@@ -414,7 +432,7 @@ function gruBackward(
       mem.free(drhInfo);
       if (t > 0) {
         const zrInfo = mem.alloc([B, 2 * U], stepZR);
-        const back = mem.matmul(zrInfo, rkZR, false, true);
+        const back = mem.matmul(zrInfo, rkZRt, false, false);
         const bv = mem.view(back);
         for (let k = 0; k < B * U; k++) dh[k]! += bv[k]!;
         mem.free(back);
@@ -438,7 +456,7 @@ function gruBackward(
     mem.free(dH);
     return [{ dataId: dx.dataId, shape: [B, T, E], dtype: 'float32' }, dKernel, dRecurrent, mem.alloc([G], Float32Array.from(dbias))];
   } finally {
-    for (const t of [rkZR, rkH, dzAll, dzZR, dzH, hPrevAll, rhAll]) mem.free(t);
+    for (const t of [rkZRt, rkHt, dzAll, dzZR, dzH, hPrevAll, rhAll]) mem.free(t);
   }
 }
 
