@@ -68,6 +68,20 @@ async function runEnded(run: string): Promise<void> {
   );
 }
 
+/** Drops a file built in the page onto the drop zone, as a person dragging it from their file manager would. */
+async function drop(name: string, text: string): Promise<void> {
+  await page.evaluate(
+    ([fileName, content]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([content!], fileName!, { type: 'text/csv' }));
+      const zone = document.querySelector('[data-testid="dropzone"]')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    [name, text],
+  );
+}
+
 async function go(view: string): Promise<void> {
   await page.click(`nav button[data-view="${view}"]`);
 }
@@ -120,18 +134,26 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     expect(res.status).toBe(401);
   });
 
-  it('imports the UCI sentiment file dropped on the drop zone', async () => {
+  it('shows import errors in plain words next to the offending lines', async () => {
     await page.goto(url);
     await page.waitForSelector('[data-testid="dropzone"]');
     await shot('01-import-empty');
-    const content = fs.readFileSync(DATASET, 'utf8');
-    await page.evaluate((text) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([text], 'uci_sentiment.csv', { type: 'text/csv' }));
-      const zone = document.querySelector('[data-testid="dropzone"]')!;
-      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, content);
+    await drop('broken.csv', 'text,label\ngood one,pos\nbad row,neg,extra,fields\nfine,neg\nanother bad,pos,x\nok,pos\n');
+    await page.waitForSelector('[data-testid="preview"] tbody tr');
+    expect(await page.locator('[data-testid="preview"] tr.bad').count()).toBe(2);
+    expect(await page.textContent('[data-testid="preview"]')).toMatch(/line 3 has 4 fields/);
+    await page.click('[data-testid="import-button"]');
+    const error = await page.waitForSelector('[data-testid="import-error"]');
+    expect(await error.textContent()).toMatch(/line 3 \(4 fields\), line 5 \(3 fields\)/);
+    expect(await error.textContent()).toMatch(/broken\.csv, line 3, 5/);
+    await shot('01b-import-errors');
+    // Nothing was imported.
+    expect(await page.locator('nav select option').allTextContents()).toEqual(['(none yet)']);
+  });
+
+  it('imports the UCI sentiment file dropped on the drop zone', async () => {
+    await drop('uci_sentiment.csv', fs.readFileSync(DATASET, 'utf8'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="dropzone"] .file')?.textContent?.startsWith('uci_sentiment.csv'));
     await page.waitForSelector('[data-testid="preview"] tbody tr');
     expect(await page.inputValue('[data-testid="label-column"]')).toBe('label');
     expect(await page.inputValue('[data-testid="split-column"]')).toBe('split');
