@@ -59,7 +59,14 @@ describe('encodings', () => {
     const csv = toCsv(['text', 'label'], [...filler, ['Last one: café crème', 'positive']]);
     const file = writeFile(dir, 'late-1252.csv', csv, 'windows-1252');
     expect(fs.statSync(file).size).toBeGreaterThan(1.2 * 1024 * 1024);
+    const events: WorkbenchEvent[] = [];
+    const off = wb.onEvent((e) => events.push(e));
     const r = await wb.data.importFile(file, { project: 'late' });
+    off();
+    // Two passes over the file, one progress line: it never goes back when the second pass starts.
+    const done = events.filter((e) => e.type === 'import.progress').map((e) => (e as { done: number }).done);
+    expect([...done].sort((a, b) => a - b)).toEqual(done);
+    expect(done.at(-1)).toBe(fs.statSync(file).size);
     expect(r.encoding).toBe('windows-1252');
     expect(r.rows).toBe(filler.length + 1);
     expect(r.warnings.join(' ')).toMatch(/not valid UTF-8/);
@@ -279,6 +286,14 @@ describe('projects and progress', () => {
     expect([...done].sort((a, b) => a - b)).toEqual(done);
     expect(new Set(done).size).toBe(done.length);
     expect(done[done.length - 1]).toBe(size);
+  });
+
+  it('an aborted import stops and writes nothing', async () => {
+    const file = writeFile(dir, 'abort.csv', toCsv(['text', 'label'], sentimentRows(5000)));
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(wb.data.importFile(file, { project: 'aborted' }, { signal: ctl.signal })).rejects.toMatchObject({ code: 'IMPORT_CANCELLED' });
+    expect(wb.projects.list().map((p) => p.name)).not.toContain('aborted');
   });
 
   it('leaves no staging files behind in the workspace', async () => {

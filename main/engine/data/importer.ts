@@ -52,11 +52,24 @@ export async function previewImport(file: string, opts: ReadOptions & { rows?: n
   }
 }
 
+/** What the caller can steer while an import runs. */
+export interface ImportControl {
+  /** Aborting stops the import at the next batch of rows; the workspace stays as it was. */
+  signal?: AbortSignal;
+}
+
+interface Pass {
+  control: ImportControl;
+  /** One progress reporter for both passes, so that a Windows-1252 restart never reports going backwards. */
+  progress?: ImportProgress;
+}
+
 /** Imports a file into a project; see ImportOptions. Retries once in Windows-1252 when UTF-8 turns out invalid mid-file. */
-export async function importFile(ctx: EngineContext, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importFile(ctx: EngineContext, file: string, opts: ImportOptions = {}, control: ImportControl = {}): Promise<ImportResult> {
   const abs = path.resolve(file);
+  const pass: Pass = { control };
   try {
-    return await importOnce(ctx, abs, opts, []);
+    return await importOnce(ctx, abs, opts, [], pass);
   } catch (err) {
     if (!(err instanceof NotUtf8Error)) throw err;
     if (opts.encoding === 'utf-8') {
@@ -67,7 +80,7 @@ export async function importFile(ctx: EngineContext, file: string, opts: ImportO
       );
     }
     const note = `${abs} is not valid UTF-8 (first invalid byte near offset ${err.offset}); it was read as Windows-1252.`;
-    return importOnce(ctx, abs, { ...opts, encoding: 'windows-1252' }, [note]);
+    return importOnce(ctx, abs, { ...opts, encoding: 'windows-1252' }, [note], pass);
   }
 }
 
@@ -139,11 +152,14 @@ function linesList(items: { line: number; note?: string }[]): string {
   return items.map((x) => `line ${x.line}${x.note ? ` (${x.note})` : ''}`).join(', ');
 }
 
-async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions, warnings: string[]): Promise<ImportResult> {
+async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions, warnings: string[], pass: Pass): Promise<ImportResult> {
   const table = await openTable(file, opts);
   const stagingPath = path.join(ctx.dir, `.import-${newId('stage')}.db`);
   let staging: Database.Database | undefined;
-  const progress = new ImportProgress(ctx.emit, table.sizeBytes);
+  const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
+  const existingAtStart = findProject(ctx.db, projectName);
+  const progress = (pass.progress ??= new ImportProgress(ctx.emit, table.sizeBytes, existingAtStart?.id));
+  const signal = pass.control.signal;
   try {
     const cols = pickColumns(table, opts);
     staging = new Database(stagingPath);
@@ -231,6 +247,9 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     };
 
     rows: for await (const batch of table.rows()) {
+      if (signal?.aborted) {
+        throw new TextbenchError(`The import of ${file} was cancelled; nothing was written.`, 'IMPORT_CANCELLED', { file });
+      }
       for (const r of batch) {
         seen++;
         take(r);
@@ -284,7 +303,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
 
     const labels = [...labelIndex.keys()];
 
-    const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
+    // Looked up again: another import may have created the project while this one was reading.
     const existing = findProject(ctx.db, projectName);
     if (existing) {
       const same = ctx.db.prepare('SELECT name FROM datasets WHERE project_id = ? AND source_path = ? LIMIT 1').get(existing.id, file) as { name: string } | undefined;

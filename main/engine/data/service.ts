@@ -6,7 +6,7 @@ import { defaultProject, getProject, touchProject } from '../store/projects.ts';
 import { listDatasets } from '../store/datasets.ts';
 import { labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
 import { listEdits, relabelExamples, undoBatch } from '../store/labelEdits.ts';
-import { importFile, previewImport } from './importer.ts';
+import { importFile, previewImport, type ImportControl } from './importer.ts';
 import { reviewProject } from './review.ts';
 
 /** Import, review, examples and label edits: the engine's public data API (CLI, app and server call these). */
@@ -37,8 +37,8 @@ export class DataService {
   }
 
   /** Streams the file into a project in one transaction; emits import.progress events (bytes). */
-  importFile(file: string, opts: ImportOptions = {}): Promise<ImportResult> {
-    return importFile(this.ctx, file, opts);
+  importFile(file: string, opts: ImportOptions = {}, control: ImportControl = {}): Promise<ImportResult> {
+    return importFile(this.ctx, file, opts, control);
   }
 
   datasets(project?: string): Dataset[] {
