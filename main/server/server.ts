@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Workbench } from '../engine/workbench.ts';
-import type { ApiHandlers, ApiResponse } from '../../shared/api.ts';
+import type { ApiError, ApiHandlers, ApiResponse } from '../../shared/api.ts';
 import { dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
 import { browserCsp, checkRequest, newToken, TOKEN_COOKIE, TOKEN_HEADER, type RequestFacts } from './security.ts';
@@ -94,6 +94,17 @@ export function safeUploadName(name: string | null): string {
   return clean || 'upload';
 }
 
+/** Replaces upload temp paths in an error with the uploaded file's own name. */
+export function nameUploads(error: ApiError, uploads: ReadonlyMap<string, string>): ApiError {
+  let message = error.message;
+  const details = error.details ? { ...error.details } : undefined;
+  for (const [tmp, name] of uploads) {
+    message = message.split(tmp).join(name);
+    if (details && details.file === tmp) details.file = name;
+  }
+  return { ...error, message, ...(details ? { details } : {}) };
+}
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const wb = opts.workbench;
   const token = opts.token ?? newToken();
@@ -102,6 +113,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
   const uploadDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'textbench-uploads-'));
   const downloads = new Map<string, string>();
+  /** Upload temp path → the name the user's file had, so messages name their file, not our temp folder. */
+  const uploads = new Map<string, string>();
   let port = opts.port ?? 0;
 
   const base = createHandlers(wb, { mode: 'browser', version: opts.version ?? '0.0.0', maxUploadBytes: maxUpload });
@@ -173,6 +186,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await fsp.rm(dir, { recursive: true, force: true });
       throw err;
     }
+    uploads.set(target, path.basename(url.searchParams.get('name') ?? target));
     sendJson(res, 200, { ok: true, result: { path: target, bytes: seen } } satisfies ApiResponse<{ path: string; bytes: number }>);
   }
 
@@ -209,7 +223,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         const name = decodeURIComponent(url.pathname.slice('/api/'.length));
         const input = await readJson(req);
         const response = await dispatch(handlers, name, input, { mode: 'browser', onUnexpected: (n, e) => log(`error in ${n}: ${(e as Error).stack ?? String(e)}`) });
-        return sendJson(res, 200, response);
+        return sendJson(res, 200, response.ok ? response : { ok: false, error: nameUploads(response.error, uploads) });
       }
       if (url.pathname === '/upload') {
         if (method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();

@@ -151,6 +151,14 @@ describe('HTTP', () => {
     expect(preview.ok).toBe(true);
     expect(preview.result.columns).toEqual(['text', 'label']);
 
+    // Errors about an uploaded file name the user's file, not the server's temp folder.
+    fs.writeFileSync(uploaded, 'text,label\nfine,pos\nbroken,neg,extra\n');
+    const failed = JSON.parse((await api('data.import', { file: uploaded, project: 'u', text: ['text'], label: 'label' })).body);
+    expect(failed.ok).toBe(false);
+    expect(failed.error.message).toMatch(/^reviews\.csv: /);
+    expect(failed.error.message).not.toContain(os.tmpdir());
+    expect(failed.error.details.file).toBe('reviews.csv');
+
     const big = await request({ path: '/upload?name=big.csv', method: 'POST', headers: { 'x-textbench-token': server.token }, body: Buffer.alloc(5000, 97) });
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body).error.code).toBe('UPLOAD_TOO_LARGE');
