@@ -1,0 +1,106 @@
+// Compare: train a list of recipes and models on the same split, one after the other, through the ordinary
+// training service (each is a normal run, in a worker), and put them on one leaderboard. This module never
+// imports TensorFlow.js: it only drives wb.training.
+import type { Db } from '../store/db.ts';
+import { defaultProject, getProject } from '../store/projects.ts';
+import { TextbenchError } from '../errors.ts';
+import { MODEL_NAMES, type ModelName, type RunDetail, type TrainOptions, type TrainResult } from '../../../shared/training.ts';
+import type { CompareResult, LeaderboardEntry } from '../../../shared/doctor.ts';
+import { getRecipe, RECIPES } from './recipes.ts';
+
+/** What compare and search need of the workbench: the database and the training service. */
+export interface TrainingHost {
+  db: Db;
+  training: {
+    train(options: TrainOptions): Promise<TrainResult>;
+    get(run: string): RunDetail;
+    resume(run: string, overrides?: { epochs?: number }): { run: { id: string } };
+    wait(run: string): Promise<TrainResult>;
+  };
+}
+
+export interface CompareOptions extends Omit<TrainOptions, 'model' | 'recipe' | 'name'> {
+  recipes?: string[];
+  models?: ModelName[];
+  log?: (message: string) => void;
+  /** Called with each row as soon as its run ends. */
+  onRow?: (row: LeaderboardEntry) => void;
+}
+
+export function splitCounts(db: Db, projectId: string): { train: number; validation: number; test: number } {
+  const rows = db.prepare('SELECT split, COUNT(*) AS n FROM examples WHERE project_id = ? GROUP BY split').all(projectId) as Array<{ split: string; n: number }>;
+  const out = { train: 0, validation: 0, test: 0 };
+  for (const r of rows) if (r.split in out) out[r.split as keyof typeof out] = r.n;
+  return out;
+}
+
+/** A leaderboard row from a finished (or failed) run. */
+export function entryFromRun(name: string, kind: LeaderboardEntry['kind'], result: TrainResult, detail: RunDetail | null, settings: LeaderboardEntry['settings'], wallSeconds: number): LeaderboardEntry {
+  const curve = detail?.curve ?? [];
+  const trainSeconds = curve.reduce((a, e) => a + e.seconds, 0);
+  const sps = curve.length ? curve.reduce((a, e) => a + e.samplesPerSecond * e.seconds, 0) / Math.max(trainSeconds, 1e-9) : null;
+  const finite = (m: { accuracy: number; macroF1: number } | null | undefined) => (m && Number.isFinite(m.accuracy) ? m : null);
+  return {
+    name,
+    kind,
+    run: result.run,
+    status: result.status,
+    settings,
+    validation: finite(result.validation),
+    test: finite(result.test),
+    epochs: result.epochs,
+    seconds: Math.round((trainSeconds || wallSeconds) * 10) / 10,
+    samplesPerSecond: sps === null ? null : Math.round(sps),
+    backend: result.backend ?? null,
+    // Data findings are the same for every row of one split: the leaderboard shows what happened in training.
+    findings: result.findings.filter((f) => f.kind !== 'data').map((f) => ({ kind: f.kind, severity: f.severity, message: f.message })),
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
+export function byTestMacroF1(a: LeaderboardEntry, b: LeaderboardEntry): number {
+  return (b.test?.macroF1 ?? -1) - (a.test?.macroF1 ?? -1);
+}
+
+export async function runCompare(host: TrainingHost, options: CompareOptions): Promise<CompareResult> {
+  const { recipes = [], models = [], log = () => {}, onRow, ...common } = options;
+  if (!recipes.length && !models.length) {
+    throw new TextbenchError('Nothing to compare: name recipes (--recipes a,b) and/or models (--models linear,gru).', 'BAD_OPTION', { field: 'recipes' });
+  }
+  for (const r of recipes) {
+    if (!getRecipe(r)) throw new TextbenchError(`Unknown recipe "${r}". Known recipes: ${Object.keys(RECIPES).join(', ')}.`, 'RECIPE_NOT_FOUND', { field: 'recipes', value: r });
+  }
+  for (const m of models) {
+    if (!MODEL_NAMES.includes(m)) throw new TextbenchError(`Unknown model "${m}". Known models: ${MODEL_NAMES.join(', ')}.`, 'BAD_OPTION', { field: 'models', value: m });
+  }
+  const project = common.project ? getProject(host.db, common.project) : defaultProject(host.db);
+  const entries: Array<{ name: string; kind: 'recipe' | 'model'; options: TrainOptions }> = [
+    ...recipes.map((r) => ({ name: r, kind: 'recipe' as const, options: { ...common, project: project.id, recipe: r, name: `compare: ${r}` } })),
+    ...models.map((m) => ({ name: m, kind: 'model' as const, options: { ...common, project: project.id, model: m, name: `compare: ${m}` } })),
+  ];
+  const rows: LeaderboardEntry[] = [];
+  for (const [i, e] of entries.entries()) {
+    log(`compare ${i + 1}/${entries.length}: training ${e.kind} ${e.name}…`);
+    const started = performance.now();
+    const result = await host.training.train(e.options);
+    const wall = (performance.now() - started) / 1000;
+    let detail: RunDetail | null = null;
+    try {
+      detail = host.training.get(result.run);
+    } catch (err) {
+      // A run that failed before it was stored has no detail; its row still says why it failed.
+      log(`compare: no stored details for ${e.name}: ${(err as Error).message}`);
+    }
+    const c = detail?.config;
+    const row = entryFromRun(e.name, e.kind, result, detail, c ? { model: c.model, recipe: c.recipe, learningRate: c.learningRate, batchSize: c.batchSize, optimizer: c.optimizer, loss: c.loss, tokens: c.tokens } : {}, wall);
+    rows.push(row);
+    onRow?.(row);
+    log(
+      `compare ${i + 1}/${entries.length}: ${e.name} ${result.status}` +
+        (row.test ? `, test accuracy ${row.test.accuracy.toFixed(3)}, macro-F1 ${row.test.macroF1.toFixed(3)}` : '') +
+        (result.error ? ` (${result.error})` : ''),
+    );
+  }
+  rows.sort(byTestMacroF1);
+  return { project: project.name, split: splitCounts(host.db, project.id), rows };
+}
