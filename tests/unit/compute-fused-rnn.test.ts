@@ -14,6 +14,7 @@ import {
   hasFusedLstm,
   lstmWithOps,
   recurrentLayer,
+  withStandardRecurrentLayers,
   type GateActivation,
 } from '../../main/engine/compute/fused-rnn.ts';
 
@@ -170,5 +171,31 @@ describe('FusedLSTM/FusedGRU input dropout and recurrentLayer()', () => {
     expect(recurrentLayer('gru', { units: 4 })).toBeInstanceOf(FusedGRU);
     expect(recurrentLayer('lstm', { units: 4, returnSequences: true }).getClassName()).toBe('LSTM');
     expect(recurrentLayer('gru', { units: 4, recurrentDropout: 0.1 }).getClassName()).toBe('GRU');
+  });
+});
+
+describe('withStandardRecurrentLayers', () => {
+  it('turns a fused model into one plain TensorFlow.js can load, with the same predictions', async () => {
+    await tf.setBackend('wasm');
+    const tokens = tf.input({ shape: [T], dtype: 'int32' });
+    const emb = tf.layers.embedding({ inputDim: 20, outputDim: E }).apply(tokens) as tf.SymbolicTensor;
+    const a = new FusedLSTM({ units: U, dropout: 0.3, name: 'lstm_a' }).apply(emb) as tf.SymbolicTensor;
+    const b = new FusedGRU({ units: U, recurrentActivation: 'sigmoid', name: 'gru_b' }).apply(emb) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const fused = tf.model({ inputs: tokens, outputs: out });
+    const standard = await withStandardRecurrentLayers(fused);
+    const topology = JSON.stringify(standard.toJSON(null, false));
+    expect(topology).not.toContain('Textbench');
+    expect(topology).toContain('"class_name":"LSTM"');
+    expect(topology).toContain('"recurrent_activation":"sigmoid"');
+    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7], [19, 0, 0, 3, 3, 3, 1]], [2, T], 'int32');
+    expect(maxAbsDiff(standard.predict(x) as tf.Tensor, fused.predict(x) as tf.Tensor)).toBeLessThan(1e-5);
+    // And it survives a save/load round trip through plain tfjs serialization.
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await standard.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expect(maxAbsDiff(loaded.predict(x) as tf.Tensor, fused.predict(x) as tf.Tensor)).toBeLessThan(1e-5);
+    tf.dispose(x);
+    for (const m of [fused, standard, loaded]) m.dispose();
   });
 });

@@ -718,3 +718,43 @@ export function recurrentLayer(kind: 'lstm' | 'gru', args: RecurrentLayerArgs): 
   if (fusable) return kind === 'lstm' ? new FusedLSTM(rest) : new FusedGRU(rest);
   return tf.layers[kind]({ ...rest, returnSequences, recurrentDropout });
 }
+
+interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * The same model with every FusedLSTM/FusedGRU replaced by tf.layers.lstm/gru and the same weights,
+ * so that a saved model.json loads in plain TensorFlow.js (which does not know the fused classes).
+ * Call it before exporting a model that was trained with fused layers.
+ */
+export async function withStandardRecurrentLayers(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const json = model.toJSON(null, false) as unknown as { config: { layers: LayerJson[] } };
+  let replaced = 0;
+  for (const layer of json.config.layers) {
+    const kind = layer.class_name === FusedLSTM.className ? 'LSTM' : layer.class_name === FusedGRU.className ? 'GRU' : null;
+    if (!kind) continue;
+    const c = layer.config;
+    const gate = c.recurrent_activation === 'sigmoid' ? 'sigmoid' : 'hard_sigmoid';
+    layer.class_name = kind;
+    layer.config = {
+      name: c.name,
+      trainable: c.trainable,
+      ...(c.batch_input_shape ? { batch_input_shape: c.batch_input_shape } : {}),
+      units: c.units,
+      activation: 'tanh',
+      recurrent_activation: gate,
+      use_bias: true,
+      dropout: c.dropout ?? 0,
+      recurrent_dropout: 0,
+      return_sequences: false,
+    };
+    replaced++;
+  }
+  if (!replaced) return model;
+  const standard = await tf.models.modelFromJSON({ modelTopology: json as unknown as tf.io.ModelJSON['modelTopology'] });
+  standard.setWeights(model.getWeights());
+  return standard;
+}
