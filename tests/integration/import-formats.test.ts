@@ -74,6 +74,19 @@ describe('encodings', () => {
     expect(last.text).toBe('Last one: café crème');
   });
 
+  it('keeps a UTF-8 file with a few corrupt bytes as UTF-8 (bad bytes become U+FFFD, accents intact)', async () => {
+    const filler = sentimentRows(30_000).map(([t, l]) => [`${t} – café`, l]);
+    const good = Buffer.from(toCsv(['text', 'label'], filler), 'utf8');
+    const bad = Buffer.concat([Buffer.from('Broken byte here: '), Buffer.from([0xff]), Buffer.from(' end,positive\n')]);
+    const file = writeFile(dir, 'corrupt-utf8.csv', Buffer.concat([good, bad]));
+    const r = await wb.data.importFile(file, { project: 'corrupt' });
+    expect(r.encoding).toBe('utf-8');
+    expect(r.rows).toBe(filler.length + 1);
+    expect(r.warnings.join(' ')).toMatch(/UTF-8 but has invalid bytes/);
+    expect(wb.data.examples('corrupt', { search: 'Broken byte' }).rows[0]!.text).toBe('Broken byte here: \uFFFD end');
+    expect(wb.data.examples('corrupt', { limit: 1 }).rows[0]!.text).toBe(filler[0]![0]);
+  });
+
   it('normalises text to NFC so that decomposed and composed accents are the same text', async () => {
     const composed = 'Caf\u00e9 was lovely today';
     const decomposed = 'Cafe\u0301 was lovely today';

@@ -21,6 +21,13 @@ describe('sniffEncoding', () => {
     expect(sniffEncoding('f', new Uint8Array(iconv.encode('text,label\ncafé crème,a\n', 'windows-1252'))).encoding).toBe('windows-1252');
   });
 
+  it('takes mostly valid UTF-8 with a stray bad byte for damaged UTF-8, not Windows-1252', () => {
+    const damaged = new Uint8Array(Buffer.concat([Buffer.from('café crème brûlée naïve '.repeat(5)), Buffer.from([0xff]), Buffer.from(' end')]));
+    expect(sniffEncoding('f', damaged)).toMatchObject({ encoding: 'utf-8', reason: 'damaged-utf-8' });
+    // Windows-1252 accents are lone high bytes: invalid as UTF-8.
+    expect(sniffEncoding('f', new Uint8Array(iconv.encode('café crème brûlée naïve '.repeat(5), 'windows-1252')))).toMatchObject({ encoding: 'windows-1252' });
+  });
+
   it('recognises UTF-16 without a BOM by its NUL pattern', () => {
     expect(sniffEncoding('f', new Uint8Array(iconv.encode('text,label\nhello,a\n', 'utf-16le'))).encoding).toBe('utf-16le');
     expect(sniffEncoding('f', new Uint8Array(iconv.encode('text,label\nhello,a\n', 'utf-16be'))).encoding).toBe('utf-16be');

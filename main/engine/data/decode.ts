@@ -4,11 +4,17 @@ import type { TextEncoding } from '../../../shared/domain.ts';
 
 /** Thrown (and caught by the importer) when a file that started as valid UTF-8 has invalid bytes later on. */
 export class NotUtf8Error extends Error {
-  constructor(readonly offset: number) {
+  constructor(
+    readonly offset: number,
+    /** Whether valid multi-byte UTF-8 came before the bad bytes: then the file is UTF-8 with a few bad bytes. */
+    readonly sawUtf8: boolean,
+  ) {
     super(`invalid UTF-8 near byte ${offset}`);
     this.name = 'NotUtf8Error';
   }
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Counts the raw bytes read so far, for progress. */
 export interface ByteCounter {
@@ -21,20 +27,23 @@ const CHUNK = 1 << 20;
  * Streams a file as decoded text chunks. UTF-8 is decoded strictly (so that a file which is really
  * Windows-1252 is noticed even far from its start); the other encodings go through iconv-lite.
  */
-export async function* decodeFile(file: string, encoding: TextEncoding, skipBytes: number, counter: ByteCounter): AsyncGenerator<string> {
+export async function* decodeFile(file: string, encoding: TextEncoding, skipBytes: number, counter: ByteCounter, lenientUtf8 = false): AsyncGenerator<string> {
   const stream = fs.createReadStream(file, { start: skipBytes, highWaterMark: CHUNK });
   counter.bytes = skipBytes;
   try {
     if (encoding === 'utf-8') {
-      const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+      // Strict unless told otherwise: lenient decoding replaces bad bytes with U+FFFD.
+      const decoder = new TextDecoder('utf-8', { fatal: !lenientUtf8, ignoreBOM: true });
+      let sawUtf8 = false;
       for await (const buf of stream as AsyncIterable<Buffer>) {
         let text: string;
         try {
           text = decoder.decode(buf, { stream: true });
         } catch {
-          // fatal: true signals invalid bytes only by throwing; the importer restarts in Windows-1252.
-          throw new NotUtf8Error(counter.bytes);
+          // fatal: true signals invalid bytes only by throwing; the importer decides how to read the file again.
+          throw new NotUtf8Error(counter.bytes, sawUtf8);
         }
+        sawUtf8 ||= NON_ASCII.test(text);
         counter.bytes += buf.length;
         if (text) yield text;
       }
@@ -42,7 +51,7 @@ export async function* decodeFile(file: string, encoding: TextEncoding, skipByte
       try {
         tail = decoder.decode();
       } catch {
-        throw new NotUtf8Error(counter.bytes);
+        throw new NotUtf8Error(counter.bytes, sawUtf8);
       }
       if (tail) yield tail;
       return;

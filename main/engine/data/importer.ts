@@ -79,6 +79,12 @@ export async function importFile(ctx: EngineContext, file: string, opts: ImportO
         { file: abs, offset: err.offset },
       );
     }
+    if (err.sawUtf8) {
+      // Real UTF-8 text came first: the file is UTF-8 with some corrupt bytes. Reading it all as Windows-1252
+      // would garble every accented character, so keep UTF-8 and mark the bad bytes.
+      const note = `${abs} is UTF-8 but has invalid bytes (the first near offset ${err.offset}); they were replaced by \uFFFD. Search the examples for \uFFFD to find them.`;
+      return importOnce(ctx, abs, { ...opts, encoding: 'utf-8', lenientUtf8: true }, [note], pass);
+    }
     const note = `${abs} is not valid UTF-8 (first invalid byte near offset ${err.offset}); it was read as Windows-1252.`;
     return importOnce(ctx, abs, { ...opts, encoding: 'windows-1252' }, [note], pass);
   }
@@ -152,7 +158,7 @@ function linesList(items: { line: number; note?: string }[]): string {
   return items.map((x) => `line ${x.line}${x.note ? ` (${x.note})` : ''}`).join(', ');
 }
 
-async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions, warnings: string[], pass: Pass): Promise<ImportResult> {
+async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions & { lenientUtf8?: boolean }, warnings: string[], pass: Pass): Promise<ImportResult> {
   const table = await openTable(file, opts);
   const stagingPath = path.join(ctx.dir, `.import-${newId('stage')}.db`);
   let staging: Database.Database | undefined;
@@ -393,6 +399,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     const t3 = performance.now();
     progress.finish();
     if (table.encodingReason === 'not-utf-8') warnings.push(`${file} is not valid UTF-8; it was read as Windows-1252.`);
+    if (table.encodingReason === 'damaged-utf-8') warnings.push(`${file} is UTF-8 but has invalid bytes near its start; they were replaced by \uFFFD. Search the examples for \uFFFD to find them.`);
     return {
       project: existing?.name ?? projectName,
       projectId,

@@ -8,7 +8,7 @@ export interface EncodingSniff {
   /** Bytes of byte-order mark to skip. */
   bomLength: number;
   /** How the encoding was decided, for warnings. */
-  reason: 'bom' | 'valid-utf-8' | 'not-utf-8' | 'utf-16-pattern' | 'caller' | 'container';
+  reason: 'bom' | 'valid-utf-8' | 'damaged-utf-8' | 'not-utf-8' | 'utf-16-pattern' | 'caller' | 'container';
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -75,7 +75,35 @@ export function sniffEncoding(file: string, head: Uint8Array, forced?: TextEncod
     throw binaryError(file, 'binary data (it contains NUL bytes)', at);
   }
   if (control > Math.max(2, n * 0.01)) throw binaryError(file, 'binary data (it is full of control characters)', firstControl);
-  return isValidUtf8Prefix(head) ? { encoding: 'utf-8', bomLength: 0, reason: 'valid-utf-8' } : { encoding: 'windows-1252', bomLength: 0, reason: 'not-utf-8' };
+  if (isValidUtf8Prefix(head)) return { encoding: 'utf-8', bomLength: 0, reason: 'valid-utf-8' };
+  // Mostly valid multi-byte UTF-8 with a few bad bytes is a damaged UTF-8 file, not Windows-1252 (reading
+  // it as Windows-1252 would garble every accented character).
+  const { valid, invalid } = utf8Sequences(head.subarray(0, n));
+  if (valid >= 3 * invalid && valid >= 3) return { encoding: 'utf-8', bomLength: 0, reason: 'damaged-utf-8' };
+  return { encoding: 'windows-1252', bomLength: 0, reason: 'not-utf-8' };
+}
+
+/** Counts well-formed multi-byte UTF-8 sequences and bytes that cannot be UTF-8. */
+export function utf8Sequences(b: Uint8Array): { valid: number; invalid: number } {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x80) continue;
+    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len) {
+      invalid++;
+      continue;
+    }
+    if (i + len > b.length) break;
+    let ok = true;
+    for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) ok = false;
+    if (ok) {
+      valid++;
+      i += len - 1;
+    } else invalid++;
+  }
+  return { valid, invalid };
 }
 
 function bomOf(head: Uint8Array): { encoding: TextEncoding; length: number } | null {

@@ -43,7 +43,14 @@ export interface Table {
 export const HEAD_BYTES = 1 << 20;
 export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 
-export async function openTable(file: string, opts: ReadOptions & { maxBytes?: number; sampleRows?: number } = {}): Promise<Table> {
+export interface TableOptions extends ReadOptions {
+  maxBytes?: number;
+  sampleRows?: number;
+  /** UTF-8 with bad bytes replaced by U+FFFD instead of failing (a UTF-8 file with a few corrupt bytes). */
+  lenientUtf8?: boolean;
+}
+
+export async function openTable(file: string, opts: TableOptions = {}): Promise<Table> {
   const sampleRows = opts.sampleRows ?? 2000;
   let stat: fs.Stats;
   try {
@@ -77,7 +84,7 @@ export async function openTable(file: string, opts: ReadOptions & { maxBytes?: n
   if (complete && !text.trim()) throw emptyFile(file);
   const kind = sniffFormat(file, head, text, opts.format);
   const counter: ByteCounter = { bytes: 0 };
-  const chunks = decodeFile(file, enc.encoding, enc.bomLength, counter);
+  const chunks = decodeFile(file, enc.encoding, enc.bomLength, counter, opts.lenientUtf8 || enc.reason === 'damaged-utf-8');
   const base = { file, encoding: enc.encoding, encodingReason: enc.reason, sizeBytes: stat.size, bytesRead: () => counter.bytes };
 
   if (kind === 'json' || kind === 'jsonl') {
