@@ -48,6 +48,7 @@ describe('textbench doctor', () => {
     expect(by['tensorflow-gpu']!.loads).toBe(false);
     expect(by.wasm).toMatchObject({ loads: true, version: expect.stringMatching(/^@tensorflow\/tfjs-backend-wasm /) });
     expect(by.wasm!.kernels).toContain('UnsortedSegmentSum (added)');
+    expect(by.wasm!.notes?.join('; ')).toMatch(/SIMD (on|off).*; 1 thread/);
     expect(by.cpu!.loads).toBe(true);
     expect(by.cpu!.kernels).toContain('UnsortedSegmentSum (replaced)');
   });

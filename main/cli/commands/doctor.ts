@@ -3,7 +3,7 @@ import { probeBackends, type BackendProbe, type ProbeReport } from '../../engine
 
 function describe(b: BackendProbe): string {
   if (!b.loads) return b.reason ?? 'does not load';
-  const parts = [b.version ?? 'loads'];
+  const parts = [b.version ?? 'loads', ...(b.notes ?? [])];
   if (b.kernels?.length) parts.push(`kernels added by Textbench: ${b.kernels.join(', ')}`);
   return parts.join('; ');
 }

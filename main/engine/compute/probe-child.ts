@@ -5,6 +5,18 @@ import * as tf from '@tensorflow/tfjs';
 import { backendVersion, initBackend, isBackendName } from './backend.ts';
 import type { BackendProbe } from './probe.ts';
 
+async function notes(name: string): Promise<string[]> {
+  if (name !== 'wasm') return [];
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+  return [
+    simd ? 'SIMD on' : 'SIMD off (this Node/V8 lacks WebAssembly SIMD: slower)',
+    // tfjs-backend-wasm's threaded build starts its workers from blob: URLs, which Node's
+    // worker_threads refuse (ERR_WORKER_PATH), so in Node it always runs on one thread.
+    `${wasm.getThreadsCount()} thread (the multi-threaded wasm build needs a browser)`,
+  ];
+}
+
 function smokeStep(): number {
   const model = tf.sequential({
     layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }), tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })],
@@ -29,7 +41,14 @@ if (!isBackendName(name)) {
     const t0 = performance.now();
     const loss = smokeStep();
     if (!Number.isFinite(loss)) throw new Error(`it loads, but a training step on it gave a loss of ${loss}`);
-    probe = { name, loads: true, version: info.version, kernels: (info.kernels ?? []).map((k) => `${k.kernel} (${k.action})`), smokeMs: Math.round(performance.now() - t0) };
+    probe = {
+      name,
+      loads: true,
+      version: info.version,
+      kernels: (info.kernels ?? []).map((k) => `${k.kernel} (${k.action})`),
+      smokeMs: Math.round(performance.now() - t0),
+      notes: await notes(name),
+    };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // initBackend's message for a requested backend wraps the reason; keep just the reason.

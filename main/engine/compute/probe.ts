@@ -18,6 +18,8 @@ export interface BackendProbe {
   kernels?: string[];
   /** Milliseconds for one tiny Embedding training step (includes first-use setup). */
   smokeMs?: number;
+  /** Facts about how it runs here, e.g. wasm SIMD and thread count. */
+  notes?: string[];
 }
 
 export interface ProbeReport {
