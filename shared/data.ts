@@ -168,6 +168,8 @@ export interface ReviewReport {
   /** Distinct normalised texts that carry two or more different labels (onet_tasks.csv: 22). */
   conflictTexts: number;
   checks: ReviewCheck[];
+  /** Largest class count over smallest (1 = balanced; onet_tasks.csv: about 17.5). */
+  imbalanceRatio: number | null;
   thresholds: { shortWords: number; longWords: number; rareTrain: number };
 }
 

@@ -281,6 +281,11 @@ describe('projects and progress', () => {
     expect(second.warnings.join(' ')).toMatch(/already imported into project "p"/);
     expect(wb.data.datasets('p').map((d) => d.name)).toEqual(['same.csv', 'same.csv (2)']);
     expect(wb.projects.get('p').examples).toBe(20);
+    wb.data.relabel('p', [wb.data.examples('p', { offset: 15, limit: 1 }).rows[0]!.id], 'neutral');
+    expect(wb.data.deleteDataset('p', 'same.csv (2)')).toEqual({ dataset: 'same.csv (2)', examples: 10 });
+    expect(wb.projects.get('p').examples).toBe(10);
+    expect(wb.data.history('p')).toHaveLength(0);
+    expect(() => wb.data.deleteDataset('p', 'nope')).toThrow(/no dataset "nope".*"same.csv"/);
     const defaultName = await wb.data.importFile(file);
     expect(defaultName.project).toBe('same');
   });

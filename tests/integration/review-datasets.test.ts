@@ -24,6 +24,7 @@ describe('review of onet_tasks.csv', () => {
     expect(r.classes).toHaveLength(22);
     expect(r.classes[0]).toMatchObject({ label: 'Production', count: 2344 });
     expect(r.classes.at(-1)).toMatchObject({ label: 'Legal', count: 134 });
+    expect(r.imbalanceRatio).toBeCloseTo(2344 / 134, 5);
     for (const c of r.classes) expect(c.splits.train + c.splits.validation + c.splits.test).toBe(c.count);
     // 19,450 rows, 18,350 distinct texts.
     expect(r.duplicates).toBe(1100);

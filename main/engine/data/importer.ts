@@ -316,7 +316,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
       if (same) {
         warnings.push(
           `This file was already imported into project "${existing.name}" (dataset "${same.name}"); its rows are now in the project twice. ` +
-            'If that was not intended, delete the project (`textbench projects --delete NAME --yes`) and import again.',
+            `If that was not intended, remove one copy: textbench datasets --delete "${same.name}" --yes --project "${existing.name}".`,
         );
       }
     }

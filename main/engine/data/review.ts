@@ -185,6 +185,7 @@ export function reviewProject(db: Db, project: { id: string; name: string }): Re
     conflicts: conflictExamples,
     conflictTexts: conflictGroups.length,
     checks,
+    imbalanceRatio: classes.length ? classes[0]!.count / classes[classes.length - 1]!.count : null,
     thresholds: { shortWords: T.shortWords, longWords: T.longWords, rareTrain: T.rareTrain },
   };
 }

@@ -3,7 +3,7 @@ import type { EngineContext } from '../context.ts';
 import type { Dataset, LabelEdit } from '../../../shared/domain.ts';
 import type { ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
 import { defaultProject, getProject, touchProject } from '../store/projects.ts';
-import { listDatasets } from '../store/datasets.ts';
+import { deleteDataset, listDatasets } from '../store/datasets.ts';
 import { labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
 import { listEdits, relabelExamples, undoBatch } from '../store/labelEdits.ts';
 import { importFile, previewImport, type ImportControl } from './importer.ts';
@@ -43,6 +43,11 @@ export class DataService {
 
   datasets(project?: string): Dataset[] {
     return listDatasets(this.ctx.db, this.project(project).id);
+  }
+
+  /** Removes a dataset and its examples (with their label edits) from the project. */
+  deleteDataset(project: string | undefined, dataset: string): { dataset: string; examples: number } {
+    return deleteDataset(this.ctx.db, this.project(project).id, dataset);
   }
 
   /** Labels with their counts, overall and per split, most frequent first. */

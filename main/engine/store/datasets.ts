@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import type { Dataset, ImportFormat, SkippedCounts, TextEncoding } from '../../../shared/domain.ts';
+import { TextbenchError } from '../errors.ts';
 
 interface DatasetRow {
   id: string;
@@ -61,4 +62,25 @@ export function insertDataset(db: Db, d: Dataset & { fileSha256?: string | null 
     skipped: JSON.stringify(d.skipped),
     fileSha256: d.fileSha256 ?? null,
   });
+}
+
+/** Removes a dataset with its examples (and, through them, their label edits) in one transaction. */
+export function deleteDataset(db: Db, projectId: string, idOrName: string): { dataset: string; examples: number } {
+  return db.transaction(() => {
+    const d = db.prepare('SELECT id, name FROM datasets WHERE project_id = ? AND (id = ? OR name = ?) LIMIT 1').get(projectId, idOrName, idOrName) as
+      | { id: string; name: string }
+      | undefined;
+    if (!d) {
+      const names = (db.prepare('SELECT name FROM datasets WHERE project_id = ? ORDER BY created_at').all(projectId) as { name: string }[]).map((r) => `"${r.name}"`);
+      throw new TextbenchError(
+        `This project has no dataset "${idOrName}". Its datasets: ${names.join(', ') || 'none'}. List them with \`textbench datasets\`.`,
+        'DATASET_NOT_FOUND',
+        { dataset: idOrName },
+      );
+    }
+    const n = (db.prepare('SELECT COUNT(*) AS n FROM examples WHERE dataset_id = ?').get(d.id) as { n: number }).n;
+    db.prepare('DELETE FROM datasets WHERE id = ?').run(d.id);
+    db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(new Date().toISOString(), projectId);
+    return { dataset: d.name, examples: n };
+  })();
 }
