@@ -76,7 +76,7 @@ export interface TrainingConfig {
   embeddingDim: number;
   dropout: number;
   recurrentDropout: number;
-  /** null (linear's default) = chosen from the train size: 0.5 / n, the penalty of scikit-learn's C = 1. */
+  /** null (linear's default) = chosen from the train size: 0.5 / n (scikit-learn's C = 1) up to 5,000 examples, else 0. */
   l2: number | null;
   tokens: SequenceTokens | 'ngrams';
   sequenceLength: number | null;

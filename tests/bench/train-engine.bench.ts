@@ -7,6 +7,7 @@ import { fitPipeline } from '../../main/engine/text/pipeline.ts';
 import { modelBuilder, MODEL_INPUT } from '../../main/engine/train/models.ts';
 import { trainLoop } from '../../main/engine/train/loop.ts';
 import { resolveConfig } from '../../main/engine/train/config.ts';
+import { autoL2 } from '../../main/engine/train/job.ts';
 import { LABELS, uciRows } from '../unit/loop-fixtures.ts';
 import type { ModelName } from '../../shared/training.ts';
 
@@ -30,7 +31,7 @@ export async function run(): Promise<void> {
         MODEL_INPUT[name] === 'ngrams' ? { tokens: 'ngrams' } : { tokens: 'words', minCount: cfg.minCount },
       );
       const ds = (rs: typeof train) => ({ inputs: pipeline.encode(rs.map((r) => r.text)).inputs, labels: Int32Array.from(rs, (r) => LABELS.indexOf(r.label)) });
-      const model = modelBuilder(name, { ...cfg, l2: cfg.l2 ?? 0.5 / train.length })({ inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: 2 }, 1);
+      const model = modelBuilder(name, { ...cfg, l2: cfg.l2 ?? autoL2(train.length) })({ inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: 2 }, 1);
       const res = await trainLoop(model, ds(train), ds(val), LABELS, { ...cfg, epochs: 2, earlyStop: 'none' });
       const sps = res.state.history.map((h) => h.samplesPerSecond);
       lines.push(
