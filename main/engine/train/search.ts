@@ -1,0 +1,277 @@
+// Automatic search (`textbench train --model auto --budget 15m`): the default baseline first, then random search
+// with successive halving over model family, size, layers, dropout, learning rate, batch size and loss, within a
+// time or trial budget, judged on the validation split only. Every trial is an ordinary run trained by the
+// training service (in a worker), so it can be inspected, resumed and exported like any other; the best one is
+// the search's result. This module never imports TensorFlow.js.
+import { defaultProject, getProject } from '../store/projects.ts';
+import { TextbenchError } from '../errors.ts';
+import type { BackendRequest, ModelName, TrainOptions, TrainResult } from '../../../shared/training.ts';
+import type { LeaderboardEntry, SearchResult } from '../../../shared/doctor.ts';
+import type { TrainingHost } from './compare.ts';
+import { entryFromRun } from './compare.ts';
+import { mulberry32 } from './rng.ts';
+import type { RunDetail } from '../../../shared/training.ts';
+
+export interface SearchHost extends TrainingHost {
+  training: TrainingHost['training'] & {
+    start(options: TrainOptions): { run: { id: string } };
+    stop(run: string): Promise<unknown>;
+  };
+}
+
+export type SearchFamily = Exclude<ModelName, 'linear'> | 'linear';
+export const RECURRENT: readonly ModelName[] = ['lstm', 'gru', 'bilstm', 'bigru'];
+export const DEFAULT_FAMILIES: readonly SearchFamily[] = ['baseline', 'gru', 'lstm', 'bigru', 'bilstm'];
+
+export interface SearchOptions {
+  project?: string;
+  /** Wall-clock budget in seconds (`--budget 15m`); null/undefined = no time limit (then `trials` is required). */
+  budgetSeconds?: number | null;
+  /** Number of random configurations to try (`--trials N`), besides the baseline. */
+  trials?: number | null;
+  seed?: number;
+  families?: SearchFamily[];
+  backend?: BackendRequest;
+  /** Epochs of the three successive-halving rungs (default 2, 6, 15). */
+  rungs?: [number, number, number];
+  /** Keep this share of each rung for the next (default 1/3). */
+  keep?: number;
+  /** Train the default baseline first as the reference (default true). */
+  baseline?: boolean;
+  /** Extra fixed options for every trial (tests: shorter sequences, smaller vocabularies). */
+  fixed?: Partial<TrainOptions>;
+  log?: (message: string) => void;
+  onEntry?: (entry: LeaderboardEntry) => void;
+}
+
+/** "15m", "90s", "1h", "1h30m", "900" (seconds) → seconds. */
+export function parseBudget(text: string): number {
+  const s = text.trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  const re = /(\d+(?:\.\d+)?)\s*(h|m|min|s|sec)/g;
+  let total = 0;
+  let used = '';
+  for (const m of s.matchAll(re)) {
+    const v = Number(m[1]);
+    total += m[2] === 'h' ? v * 3600 : m[2]!.startsWith('m') ? v * 60 : v;
+    used += m[0];
+  }
+  if (!total || used.replace(/\s/g, '') !== s.replace(/\s/g, '')) {
+    throw new TextbenchError(`--budget expects a duration such as 15m, 90s or 1h30m; got "${text}".`, 'BAD_OPTION', { field: 'budget' });
+  }
+  return total;
+}
+
+export interface TrialConfig {
+  model: SearchFamily;
+  embeddingDim: number;
+  units: number;
+  layers: number;
+  dropout: number;
+  learningRate: number;
+  batchSize: number;
+  loss: 'ce' | 'class-weighted' | 'topk';
+}
+
+/** One random configuration. Learning rate log-uniform; everything else from small menus. */
+export function sampleTrial(rand: () => number, families: readonly SearchFamily[]): TrialConfig {
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const model = pick(families);
+  const recurrent = RECURRENT.includes(model as ModelName);
+  const lr = model === 'linear' ? 10 ** (-2.3 + rand() * 1.3) : 10 ** (-3.5 + rand() * 1.7); // 5e-3..0.1 or 3e-4..1.6e-2
+  return {
+    model,
+    embeddingDim: pick([32, 64, 128]),
+    units: recurrent ? pick([32, 64, 128]) : 0,
+    layers: recurrent ? pick([1, 1, 2]) : 1,
+    dropout: model === 'linear' ? 0 : pick([0, 0.2, 0.3, 0.5]),
+    learningRate: Number(lr.toPrecision(2)),
+    batchSize: pick([32, 64, 128]),
+    loss: pick(['ce', 'class-weighted', 'topk'] as const),
+  };
+}
+
+export function describeTrial(t: TrialConfig): string {
+  const size = t.model === 'linear' ? '' : RECURRENT.includes(t.model as ModelName) ? ` ${t.layers}×${t.units}u emb${t.embeddingDim}` : ` emb${t.embeddingDim}`;
+  return `${t.model}${size} drop${t.dropout} lr${t.learningRate} b${t.batchSize} ${t.loss}`;
+}
+
+export function trialOptions(t: TrialConfig, epochs: number): TrainOptions {
+  const k = Math.max(8, Math.floor(t.batchSize / 4));
+  return {
+    model: t.model as ModelName,
+    ...(t.model === 'linear' ? {} : { embeddingDim: t.embeddingDim, dropout: t.dropout }),
+    ...(RECURRENT.includes(t.model as ModelName) ? { units: t.units, layers: t.layers } : {}),
+    learningRate: t.learningRate,
+    batchSize: t.batchSize,
+    loss: t.loss === 'topk' ? 'topk' : 'crossentropy',
+    ...(t.loss === 'topk' ? { k } : {}),
+    classWeights: t.loss === 'class-weighted' ? 'balanced' : 'none',
+    // The search judges by validation macro-F1, so early stopping keeps the epoch that is best by it.
+    earlyStop: 'macro-f1',
+    patience: 2,
+    epochs,
+  };
+}
+
+interface Trial {
+  id: number;
+  name: string;
+  config: TrialConfig | null;
+  run: string | null;
+  result: TrainResult | null;
+  /** Reached its epoch budget (may continue) or stopped by early stopping / the doctor (final). */
+  done: boolean;
+  seconds: number;
+  epochsAsked: number;
+  entry: LeaderboardEntry | null;
+}
+
+const valF1 = (t: Trial) => t.result?.validation && Number.isFinite(t.result.validation.macroF1) ? t.result.validation.macroF1 : -1;
+
+/** Runs the search. Call it from `train --model auto`: `runAutoSearch(wb, { budgetSeconds: parseBudget('15m') })`. */
+export async function runAutoSearch(host: SearchHost, options: SearchOptions = {}): Promise<SearchResult> {
+  const log = options.log ?? (() => {});
+  const budget = options.budgetSeconds ?? null;
+  const maxTrials = options.trials ?? null;
+  if (budget === null && maxTrials === null) {
+    throw new TextbenchError('The automatic search needs a budget: --budget 15m (time) or --trials N.', 'BAD_OPTION', { field: 'budget' });
+  }
+  if (budget !== null && !(budget > 0)) throw new TextbenchError(`--budget must be positive; got ${budget} seconds.`, 'BAD_OPTION', { field: 'budget' });
+  if (maxTrials !== null && !(Number.isInteger(maxTrials) && maxTrials >= 1)) {
+    throw new TextbenchError(`--trials expects a whole number of at least 1; got ${maxTrials}.`, 'BAD_OPTION', { field: 'trials' });
+  }
+  const families = options.families?.length ? options.families : DEFAULT_FAMILIES;
+  const [r0, r1, r2] = options.rungs ?? [2, 6, 15];
+  const keep = options.keep ?? 1 / 3;
+  const seed = options.seed ?? 42;
+  const rand = mulberry32(seed ^ 0x5ea4c);
+  const project = options.project ? getProject(host.db, options.project) : defaultProject(host.db);
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const left = () => (budget === null ? Infinity : budget - elapsed());
+  const trials: Trial[] = [];
+  const common: TrainOptions = { ...options.fixed, project: project.id, seed, ...(options.backend ? { backend: options.backend } : {}) };
+
+  /** Trains (or continues) one trial, stopping it when the budget runs out. */
+  const train = async (t: Trial, opts: TrainOptions | null, epochs: number): Promise<void> => {
+    const t0 = performance.now();
+    let runId: string;
+    if (opts) runId = host.training.start({ ...common, ...opts, epochs, name: `auto: ${t.name}` }).run.id;
+    else runId = host.training.resume(t.run!, { epochs }).run.id;
+    t.run = runId;
+    t.epochsAsked = epochs;
+    let timer: NodeJS.Timeout | undefined;
+    if (budget !== null) {
+      timer = setTimeout(() => {
+        log(`auto: budget reached, stopping ${t.name} (its best epoch so far is kept)`);
+        void host.training.stop(runId).catch((err: unknown) => log(`auto: could not stop ${runId}: ${(err as Error).message}`));
+      }, Math.max(0, left() * 1000));
+    }
+    try {
+      t.result = await host.training.wait(runId);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    t.seconds += (performance.now() - t0) / 1000;
+    t.done = t.result.status !== 'finished' || t.result.epochs < epochs;
+    let detail: RunDetail | null = null;
+    try {
+      detail = host.training.get(runId);
+    } catch (err) {
+      log(`auto: no stored details for ${t.name}: ${(err as Error).message}`);
+    }
+    const settings: LeaderboardEntry['settings'] = t.config ? { ...t.config } : { model: 'baseline', defaults: true };
+    t.entry = entryFromRun(t.name, 'trial', t.result, detail, settings, t.seconds);
+    t.entry.seconds = Math.round(t.seconds * 10) / 10;
+    options.onEntry?.(t.entry);
+    log(
+      `auto: ${t.name}: ${t.result.status}, ${t.result.epochs} epochs, validation macro-F1 ${valF1(t) >= 0 ? valF1(t).toFixed(3) : '-'} ` +
+        `(${Math.round(t.seconds)}s; ${Math.round(elapsed())}s of ${budget === null ? 'no limit' : `${Math.round(budget)}s`} used)`,
+    );
+  };
+
+  // 1. The default baseline: the reference every trial must beat.
+  let baseline: Trial | null = null;
+  if (options.baseline !== false) {
+    baseline = { id: 0, name: 'baseline (defaults)', config: null, run: null, result: null, done: true, seconds: 0, epochsAsked: 0, entry: null };
+    trials.push(baseline);
+    log('auto: training the default baseline first');
+    await train(baseline, { model: 'baseline' }, 30);
+  }
+
+  // 2. Rung 0: random configurations for a few epochs each. With a time budget, rung 0 gets about 45% of what is
+  //    left (successive halving spends the rest on the survivors); a trial is started only if one like it fits.
+  const rung0End = budget === null ? Infinity : elapsed() + 0.45 * left();
+  const perTrial: number[] = [];
+  const rung0: Trial[] = [];
+  let tried = 0;
+  while (maxTrials === null || tried < maxTrials) {
+    const estimate = perTrial.length ? perTrial.reduce((a, b) => a + b, 0) / perTrial.length : 0;
+    if (budget !== null && (elapsed() + estimate > rung0End || left() < 5)) break;
+    if (maxTrials === null && tried >= 60) break;
+    const config = sampleTrial(rand, families);
+    tried++;
+    const t: Trial = { id: tried, name: `trial ${tried}: ${describeTrial(config)}`, config, run: null, result: null, done: false, seconds: 0, epochsAsked: 0, entry: null };
+    trials.push(t);
+    rung0.push(t);
+    try {
+      await train(t, trialOptions(config, r0), r0);
+    } catch (err) {
+      t.done = true;
+      log(`auto: ${t.name} could not start: ${(err as Error).message}`);
+    }
+    perTrial.push(t.seconds);
+  }
+
+  // 3. Successive halving: the best third continues to r1 epochs, the best third of those to r2.
+  let pool = rung0;
+  for (const [epochs, share] of [[r1, 0.75], [r2, 1]] as const) {
+    const alive = pool.filter((t) => t.result && t.result.status === 'finished' && valF1(t) >= 0).sort((a, b) => valF1(b) - valF1(a));
+    const n = Math.max(1, Math.ceil(alive.length * keep));
+    const next = alive.slice(0, n);
+    const stageEnd = budget === null ? Infinity : elapsed() + share * left();
+    for (const t of next) {
+      if (t.done) continue; // already final: early stopping ended it before its epoch budget
+      if (budget !== null && (elapsed() >= stageEnd || left() < 10)) break;
+      log(`auto: continuing ${t.name} to ${epochs} epochs`);
+      await train(t, null, epochs);
+    }
+    pool = next;
+  }
+
+  // 4. The leaderboard, by validation macro-F1 only; the test scores are shown, never used to choose.
+  const entries = trials.filter((t) => t.entry).map((t) => t.entry!);
+  const ranked = [...entries].sort((a, b) => (b.validation?.macroF1 ?? -1) - (a.validation?.macroF1 ?? -1));
+  const best = ranked.find((e) => e.status !== 'failed' && e.validation) ?? null;
+  const baseEntry = baseline?.entry ?? null;
+  const recurrentEntries = entries.filter((e) => RECURRENT.includes(String(e.settings.model) as ModelName) && e.validation);
+  const bestRecurrent = recurrentEntries.sort((a, b) => b.validation!.macroF1 - a.validation!.macroF1)[0] ?? null;
+  let recurrentBeatBaseline: boolean | null = null;
+  let verdict: string;
+  const f3 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+  if (!baseEntry?.validation) {
+    verdict = bestRecurrent ? `Best recurrent model: ${bestRecurrent.name} (validation macro-F1 ${f3(bestRecurrent.validation?.macroF1)}); no baseline to compare with.` : 'No baseline and no recurrent model finished.';
+  } else if (!bestRecurrent) {
+    verdict = `No recurrent model finished within the budget; the baseline's validation macro-F1 is ${f3(baseEntry.validation.macroF1)}.`;
+  } else {
+    recurrentBeatBaseline = bestRecurrent.validation!.macroF1 > baseEntry.validation.macroF1;
+    verdict = recurrentBeatBaseline
+      ? `Yes: a recurrent model beat the baseline on validation macro-F1: ${bestRecurrent.name} ${f3(bestRecurrent.validation!.macroF1)} vs ${f3(baseEntry.validation.macroF1)} ` +
+        `(test ${f3(bestRecurrent.test?.macroF1)} vs ${f3(baseEntry.test?.macroF1)}).`
+      : `No: no recurrent model beat the baseline on validation macro-F1 (best recurrent: ${bestRecurrent.name} ${f3(bestRecurrent.validation!.macroF1)} vs baseline ` +
+        `${f3(baseEntry.validation.macroF1)}). On this data, with this budget, the simpler model is the better choice.`;
+  }
+  log(`auto: ${verdict}`);
+  return {
+    project: project.name,
+    budget: { seconds: budget, trials: maxTrials },
+    seconds: Math.round(elapsed()),
+    leaderboard: ranked,
+    baseline: baseEntry,
+    best,
+    run: best?.run ?? null,
+    verdict,
+    recurrentBeatBaseline,
+  };
+}

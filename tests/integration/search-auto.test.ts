@@ -1,0 +1,92 @@
+// The automatic search on a small real workspace: the default baseline first, random trials with successive
+// halving (continued runs), a leaderboard ranked by validation macro-F1, the best run kept, and a plain verdict.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Workbench } from '../../main/engine/workbench.ts';
+import { parseBudget, runAutoSearch, sampleTrial, trialOptions } from '../../main/engine/train/search.ts';
+import { mulberry32 } from '../../main/engine/train/rng.ts';
+import { uciRows } from '../unit/loop-fixtures.ts';
+
+let dir: string;
+let wb: Workbench;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-search-'));
+  const rows = uciRows();
+  const slice = [...rows.filter((r) => r.split === 'train').slice(0, 240), ...rows.filter((r) => r.split === 'test').slice(0, 60)];
+  const csv = path.join(dir, 'mini.csv');
+  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  fs.writeFileSync(csv, ['text,label,split', ...slice.map((r) => [q(r.text), r.label, r.split].join(','))].join('\n') + '\n');
+  wb = Workbench.open({ workspace: path.join(dir, 'ws') });
+  await wb.data.importFile(csv, { project: 'mini', text: ['text'], label: 'label', split: 'split' });
+});
+
+afterAll(async () => {
+  await wb?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('automatic search', () => {
+  it('parses budgets', () => {
+    expect(parseBudget('15m')).toBe(900);
+    expect(parseBudget('90s')).toBe(90);
+    expect(parseBudget('1h30m')).toBe(5400);
+    expect(parseBudget('600')).toBe(600);
+    expect(() => parseBudget('soon')).toThrow(/--budget expects a duration/);
+  });
+
+  it('samples every knob the issue names, reproducibly', () => {
+    const a = Array.from({ length: 40 }, ((r) => () => sampleTrial(r, ['baseline', 'gru', 'lstm', 'bigru', 'bilstm']))(mulberry32(1)));
+    const b = Array.from({ length: 40 }, ((r) => () => sampleTrial(r, ['baseline', 'gru', 'lstm', 'bigru', 'bilstm']))(mulberry32(1)));
+    expect(b).toEqual(a);
+    expect(new Set(a.map((t) => t.model)).size).toBeGreaterThanOrEqual(4);
+    expect(new Set(a.map((t) => t.loss))).toEqual(new Set(['ce', 'class-weighted', 'topk']));
+    expect(new Set(a.map((t) => t.batchSize)).size).toBeGreaterThan(1);
+    expect(new Set(a.map((t) => t.dropout)).size).toBeGreaterThan(1);
+    expect(new Set(a.filter((t) => t.model !== 'baseline').map((t) => t.layers))).toEqual(new Set([1, 2]));
+    const topk = trialOptions({ ...a[0]!, loss: 'topk', batchSize: 64 }, 3);
+    expect(topk).toMatchObject({ loss: 'topk', k: 16, epochs: 3, earlyStop: 'macro-f1' });
+    expect(trialOptions({ ...a[0]!, loss: 'class-weighted' }, 3).classWeights).toBe('balanced');
+  });
+
+  it('trains the baseline, then trials with successive halving, and keeps the best by validation macro-F1', async () => {
+    const lines: string[] = [];
+    const r = await runAutoSearch(wb, {
+      trials: 3,
+      rungs: [1, 2, 3],
+      keep: 0.5,
+      families: ['baseline', 'gru'],
+      seed: 3,
+      fixed: { sequenceLength: 16, embeddingDim: 16, units: 8 },
+      log: (m) => lines.push(m),
+    });
+    // Baseline + 3 trials on the leaderboard, ranked by validation macro-F1.
+    expect(r.leaderboard).toHaveLength(4);
+    const v = r.leaderboard.map((e) => e.validation?.macroF1 ?? -1);
+    expect([...v].sort((a, b) => b - a)).toEqual(v);
+    expect(r.baseline?.name).toBe('baseline (defaults)');
+    expect(r.best).toEqual(r.leaderboard[0]);
+    expect(r.run).toBe(r.best!.run);
+    expect(wb.training.get(r.run!).status).toMatch(/finished|stopped/);
+    // Successive halving continued at least one trial past rung 0 (a resumed run).
+    expect(lines.some((l) => /continuing trial/.test(l))).toBe(true);
+    const continued = r.leaderboard.filter((e) => e.kind === 'trial' && e.epochs > 1);
+    expect(continued.length).toBeGreaterThanOrEqual(1);
+    // A plain-words verdict about recurrent models vs the baseline.
+    expect(r.verdict).toMatch(/^(Yes|No)[: ]|No recurrent model finished/);
+    if (r.recurrentBeatBaseline !== null) expect(r.verdict.startsWith(r.recurrentBeatBaseline ? 'Yes' : 'No')).toBe(true);
+  });
+
+  it('stops at a time budget', async () => {
+    const r = await runAutoSearch(wb, { budgetSeconds: 8, baseline: false, families: ['baseline'], rungs: [1, 2, 3], fixed: { sequenceLength: 16, embeddingDim: 8 }, seed: 9 });
+    expect(r.leaderboard.length).toBeGreaterThanOrEqual(1);
+    // Budget plus at most the tail of one epoch and the run's evaluation.
+    expect(r.seconds).toBeLessThan(8 + 30);
+  });
+
+  it('needs a budget', async () => {
+    await expect(runAutoSearch(wb, {})).rejects.toThrow(/--budget 15m .* or --trials N/);
+  });
+});
