@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, type BackendLoader } from '../../main/engine/compute/backend.ts';
+import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, setBackendExplained, type BackendLoader } from '../../main/engine/compute/backend.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
 
 const require = createRequire(import.meta.url);
@@ -104,5 +104,38 @@ describe('initBackend', () => {
     );
     expect(err.code).toBe('backend_none');
     for (const n of ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) expect(err.message).toContain(`${n}: ${n} broken (simulated)`);
+  });
+});
+
+describe('setBackendExplained', () => {
+  it('turns a backend that fails to start into an error carrying the reason TF.js only logged', async () => {
+    tf.registerBackend('textbench-broken', () => {
+      throw new Error('simulated init failure');
+    });
+    try {
+      await expect(setBackendExplained('textbench-broken')).rejects.toThrow(/textbench-broken backend did not start: .*simulated init failure/);
+    } finally {
+      tf.removeBackend('textbench-broken');
+    }
+  });
+
+  it('passes on warnings that arrive while a backend starts successfully', async () => {
+    const seen: unknown[][] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void seen.push(args);
+    try {
+      tf.registerBackend('textbench-chatty', async () => {
+        console.warn('hello from a backend');
+        // A fresh instance of the cpu backend's class, so removing it later disposes nothing shared.
+        const CpuBackend = tf.findBackend('cpu')!.constructor as new () => tf.KernelBackend;
+        return new CpuBackend();
+      });
+      await setBackendExplained('textbench-chatty');
+    } finally {
+      console.warn = warn;
+      await tf.setBackend('cpu');
+      tf.removeBackend('textbench-chatty');
+    }
+    expect(seen).toContainEqual(['hello from a backend']);
   });
 });

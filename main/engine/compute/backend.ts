@@ -84,16 +84,19 @@ function firstLine(err: unknown): string {
  * and returns false. This runs it with console.warn captured, so the reason reaches the person
  * through the `skipped` list instead of as stray output.
  */
-async function setBackendExplained(tfName: string): Promise<void> {
-  const warnings: string[] = [];
+export async function setBackendExplained(tfName: string): Promise<void> {
+  const captured: unknown[][] = [];
   const warn = console.warn;
-  console.warn = (...args: unknown[]) => void warnings.push(args.map((a) => firstLine(a)).join(' '));
+  console.warn = (...args: unknown[]) => void captured.push(args);
   let ok: boolean;
   try {
     ok = await tf.setBackend(tfName);
   } finally {
     console.warn = warn;
   }
+  // On success, whatever was warned meanwhile (possibly by other code) goes out as it came in.
+  if (ok) for (const args of captured) console.warn(...args);
+  const warnings = captured.map((args) => args.map((a) => firstLine(a)).join(' '));
   if (!ok) {
     const detail = warnings.filter((w) => !/^Initialization of backend .* failed$/.test(w)).join('; ');
     throw new Error(`the ${tfName} backend did not start${detail ? `: ${detail}` : ''}`);
