@@ -82,6 +82,36 @@ describe('bad input: a clear error naming the file (and line/column) and the wor
     expect(err.details.lines).toEqual([5002]);
   });
 
+  it('a failing import never holds or rolls back other writes made while it reads (it stages outside the workspace)', async () => {
+    // Over 1 MB: the file is read in two chunks, so a progress event fires before the broken last line.
+    const rows = sentimentRows(28_000).map(([t, l]) => `${t.replace(/,/g, '')},${l}`);
+    rows.push('broken,row,at,the,end');
+    const file = writeFile(dir, 'concurrent.csv', ['text,label', ...rows].join('\n') + '\n');
+    let wroteDuringImport = false;
+    const off = wb.onEvent((e) => {
+      if (e.type === 'import.progress' && !wroteDuringImport) {
+        wroteDuringImport = true;
+        // Another part of the app writes to the workspace while the import is still reading.
+        wb.data.relabel('existing', [2], 'neutral', 'someone-else');
+      }
+    });
+    let err: unknown;
+    try {
+      await wb.data.importFile(file, { project: 'new-project' });
+    } catch (e) {
+      err = e;
+    } finally {
+      off();
+    }
+    expect(wroteDuringImport).toBe(true);
+    expect((err as TextbenchError).code).toBe('WRONG_FIELD_COUNT');
+    // The other write stays; the import left nothing.
+    expect(rowCounts(wb)).toEqual({ ...before, labelEdits: before.labelEdits + 1 });
+    wb.data.undo('existing');
+    expect(wb.data.examples('existing', { flag: 'edited' }).total).toBe(1);
+    before = rowCounts(wb);
+  });
+
   it('an unclosed quote: the line where the quoted field starts', async () => {
     const rows = sentimentRows(10).map(([t, l]) => `${t.replace(/,/g, '')},${l}`);
     rows.push('"this quote never closes,positive', 'more text,negative');
