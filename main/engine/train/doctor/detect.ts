@@ -197,7 +197,10 @@ export function detectPlateau(history: readonly EpochStats[], t: Thresholds = DE
   const trainChange = rel(tl);
   const accs = window.map((e) => e.validationAccuracy);
   const accRange = Math.max(...accs) - Math.min(...accs);
-  if (valChange >= t.plateauRelativeChange || trainChange >= 2 * t.plateauRelativeChange || accRange >= t.plateauAccuracyRange) return null;
+  // On a small validation split one or two predictions flipping moves accuracy by more than the threshold.
+  const nVal = last.predictedClassCounts.reduce((a, b) => a + b, 0);
+  const accBar = Math.max(t.plateauAccuracyRange, nVal > 0 ? 2.5 / nVal : 0);
+  if (valChange >= t.plateauRelativeChange || trainChange >= 2 * t.plateauRelativeChange || accRange >= accBar) return null;
   const chance = chanceLoss(classes);
   const learnedLittle = last.trainLoss >= 0.8 * history[0]!.trainLoss || last.validationLoss >= 0.7 * chance;
   if (!learnedLittle) return null;
