@@ -309,19 +309,39 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await shot('12-export');
   });
 
+  it('creates, renames and deletes a project (with confirmation)', async () => {
+    await go('projects');
+    await page.fill('input[placeholder="e.g. support tickets"]', 'scratch');
+    await page.click('button:has-text("Create")');
+    await page.waitForSelector('table.projects >> text=scratch');
+    const row = page.locator('table.projects tbody tr[data-project="scratch"]');
+    await row.locator('button:has-text("Rename")').click();
+    await row.locator('input[aria-label="New name"]').fill('scratch two');
+    await row.locator('button:has-text("Save")').click();
+    await page.waitForSelector('table.projects >> text=scratch two');
+    await shot('13-projects');
+    const renamed = page.locator('table.projects tbody tr[data-project="scratch two"]');
+    await renamed.locator('button:has-text("Delete…")').click();
+    expect(await renamed.locator('[role="alert"]').textContent()).toMatch(/Delete "scratch two"/);
+    await renamed.locator('button.danger:has-text("Delete")').click();
+    await page.waitForFunction(() => !document.querySelector('table.projects')?.textContent?.includes('scratch two'));
+    expect(await page.locator('table.projects tbody tr').count()).toBe(1);
+    await page.click('table.projects button:has-text("uci_sentiment")');
+  });
+
   it('fits a 1024×700 window and has no page errors', async () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await go('train');
     await page.waitForSelector('[data-testid="run-status"]');
-    await shot('13-train-1024x700');
+    await shot('14-train-1024x700');
     // Keyboard: Alt+3 opens the Data view.
     await page.keyboard.press('Alt+3');
     await page.waitForSelector('[data-testid="virtual-list"]');
     await page.emulateMedia({ colorScheme: 'dark' });
-    await shot('14-data-dark-1024x700');
+    await shot('15-data-dark-1024x700');
     await go('evaluate');
     await page.waitForSelector('[data-testid="confusion"] button.cell');
-    await shot('15-evaluate-dark');
+    await shot('16-evaluate-dark');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(pageErrors).toEqual([]);
