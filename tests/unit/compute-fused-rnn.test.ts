@@ -174,7 +174,24 @@ describe('FusedLSTM/FusedGRU input dropout and recurrentLayer()', () => {
   });
 });
 
-describe('withStandardRecurrentLayers', () => {
+describe('saving models with fused layers', () => {
+  it('a fused model saves and loads as itself (checkpoints), with the same predictions', async () => {
+    await tf.setBackend('wasm');
+    const model = tf.sequential({
+      layers: [tf.layers.embedding({ inputDim: 20, outputDim: E, inputLength: T }), new FusedGRU({ units: U, dropout: 0.1 }), tf.layers.dense({ units: 2 })],
+    });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expect(loaded.layers[1]).toBeInstanceOf(FusedGRU);
+    expect((loaded.layers[1] as FusedGRU).dropout).toBe(0.1);
+    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7]], [1, T], 'int32');
+    expect(maxAbsDiff(loaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBeLessThan(1e-6);
+    tf.dispose(x);
+    model.dispose();
+    loaded.dispose();
+  });
+
   it('turns a fused model into one plain TensorFlow.js can load, with the same predictions', async () => {
     await tf.setBackend('wasm');
     const tokens = tf.input({ shape: [T], dtype: 'int32' });

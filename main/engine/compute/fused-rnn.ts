@@ -632,7 +632,8 @@ abstract class FusedRecurrent extends tf.layers.Layer {
   private bias?: tf.LayerVariable;
 
   constructor(args: FusedRnnArgs) {
-    super({ name: args.name, inputShape: args.inputShape });
+    // The whole args: when tfjs deserializes a saved model it passes trainable, dtype, batchInputShape…
+    super(args as ConstructorParameters<typeof tf.layers.Layer>[0]);
     this.units = args.units;
     this.recurrentActivation = args.recurrentActivation ?? 'hardSigmoid';
     this.dropout = Math.min(1, Math.max(0, args.dropout ?? 0));
