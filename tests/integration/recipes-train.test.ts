@@ -88,3 +88,20 @@ describe('a recipe through the training service', () => {
     expect(d.findings.some((f) => f.kind === 'imbalance' && f.epochs[0] === 0)).toBe(true);
   });
 });
+
+describe('textbench recipes', () => {
+  it('lists every recipe with its paragraph and settings, as text and as JSON', async () => {
+    const { main } = await import('../../main/cli/index.ts');
+    const out: string[] = [];
+    expect(await main(['recipes', '--json'], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    const list = JSON.parse(out[0]!) as Array<{ name: string; description: string; training: { learningRate?: number } }>;
+    expect(list.map((r) => r.name)).toEqual(Object.keys(RECIPES));
+    expect(list.every((r) => r.description.length > 150 && typeof r.training.learningRate === 'number')).toBe(true);
+    const text: string[] = [];
+    expect(await main(['recipes', 'sentiment-gru'], { out: (l) => text.push(l), err: () => {} })).toBe(0);
+    expect(text.join('\n')).toMatch(/learning rate 0\.001 · rmsprop/);
+    const err: string[] = [];
+    expect(await main(['recipes', 'nope'], { out: () => {}, err: (l) => err.push(l) })).toBe(1);
+    expect(err.join('\n')).toMatch(/Unknown recipe "nope"/);
+  });
+});
