@@ -159,14 +159,13 @@ function linesList(items: { line: number; note?: string }[]): string {
 }
 
 async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions & { lenientUtf8?: boolean }, warnings: string[], pass: Pass): Promise<ImportResult> {
+  const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
   const table = await openTable(file, opts);
   const stagingPath = path.join(ctx.dir, `.import-${newId('stage')}.db`);
   let staging: Database.Database | undefined;
-  const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
-  const existingAtStart = findProject(ctx.db, projectName);
-  const progress = (pass.progress ??= new ImportProgress(ctx.emit, table.sizeBytes, existingAtStart?.id));
   const signal = pass.control.signal;
   try {
+    const progress = (pass.progress ??= new ImportProgress(ctx.emit, table.sizeBytes, findProject(ctx.db, projectName)?.id));
     const cols = pickColumns(table, opts);
     staging = new Database(stagingPath);
     staging.pragma('journal_mode = OFF');
@@ -193,7 +192,6 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
     let skippedText = 0;
     let skippedLabel = 0;
     const labelIndex = new Map<string, number>();
-    const labelCounts: number[] = [];
     const rowLabels: number[] = [];
     const rowSplits: number[] = [];
     let n = 0;
@@ -239,9 +237,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
       if (li === undefined) {
         li = labelIndex.size;
         labelIndex.set(label, li);
-        labelCounts.push(0);
       }
-      labelCounts[li]!++;
       rowLabels.push(li);
       rowSplits.push(split);
       pendingValues.push(r.line, text, label, split, contentHash(text));
@@ -267,7 +263,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
 
     if (badWidth.length) {
       throw new TextbenchError(
-        `${file}: rows with the wrong number of fields (the header has ${width}: ${table.columns.join(', ')}): ${linesList(badWidth)}${badWidth.length >= REPORT_LINES ? ' and maybe more' : ''}. ` +
+        `${file}: rows with the wrong number of fields (${table.header ? 'the header has' : 'the first line has'} ${width}: ${table.columns.join(', ')}): ${linesList(badWidth)}${badWidth.length >= REPORT_LINES ? ' and maybe more' : ''}. ` +
           `A field that contains the delimiter ("${table.delimiter === '\t' ? '\\t' : table.delimiter}") must be quoted; fix those lines and import again.`,
         'WRONG_FIELD_COUNT',
         { file, lines: badWidth.map((b) => b.line), expected: width },
