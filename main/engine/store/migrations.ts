@@ -157,6 +157,21 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('CREATE INDEX examples_project_order ON examples(project_id, id)');
     },
   },
+  {
+    version: 3,
+    name: 'examples: covering indexes for the review filters and label counts',
+    up(db) {
+      // Conflicts (same text, several labels) and leaks (same text, several splits) group by content hash and
+      // look at label and split; label counts group by label and look at split. With those columns in the
+      // index the queries never touch the table rows (1 s -> tens of ms on 100k examples).
+      db.exec(`
+        DROP INDEX examples_hash;
+        CREATE INDEX examples_hash ON examples(project_id, content_hash, label, split);
+        DROP INDEX examples_project_label;
+        CREATE INDEX examples_project_label ON examples(project_id, label, split);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
