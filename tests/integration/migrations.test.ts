@@ -91,6 +91,12 @@ describe('workspace migrations', () => {
     const db = openWorkspaceDb(dir);
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      // Migration 3 made the conflict check an index-only scan.
+      expect(
+        (db.prepare("EXPLAIN QUERY PLAN SELECT content_hash FROM examples WHERE project_id = 'prj-old' GROUP BY content_hash HAVING COUNT(DISTINCT label) > 1").all() as { detail: string }[])
+          .map((r) => r.detail)
+          .join(' '),
+      ).toMatch(/COVERING INDEX examples_hash/);
       expect(db.prepare("SELECT text, label FROM examples WHERE project_id = 'prj-old' ORDER BY id").all()).toEqual([
         { text: 'good thing', label: 'pos' },
         { text: 'bad thing', label: 'neg' },
