@@ -54,7 +54,9 @@ function resolvable(pkg: string): boolean {
 function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
   if (!resolvable(BACKEND_PACKAGES[name].pkg)) return Promise.resolve({ name, loads: false, reason: BACKEND_PACKAGES[name].missing });
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, CHILD, name], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    // ELECTRON_RUN_AS_NODE: inside the desktop app process.execPath is Electron, which then acts as Node.
+    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    const child = spawn(process.execPath, ['--import', TSX, CHILD, name], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
