@@ -8,6 +8,7 @@ import type { Evaluation, Example, Prediction, Project, LabelEdit } from './doma
 import type { Dataset } from './domain.ts';
 import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
 import type { RunDetail, RunSummary } from './training.ts';
+import type { LeaderboardEntry, LrFindResult, SearchResult } from './doctor.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
 /** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
@@ -140,6 +141,21 @@ export const API = {
   'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
   'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split" }),
 
+  'training.lrFind': request<LrFindResult>()(
+    TrainSettingsSchema.pick({ project: true, model: true, recipe: true, batchSize: true, optimizer: true, loss: true, k: true, classWeights: true, tokens: true, sequenceLength: true, maxVocab: true, seed: true, backend: true }).extend({
+      steps: z.number().int().min(10).max(1000).optional(),
+    }),
+    { summary: 'learning-rate range test: loss against learning rate and a suggested rate (in a worker)' },
+  ),
+  'training.autoStart': request<{ search: string }>()(
+    z
+      .object({ project: projectRef, budgetMinutes: z.number().positive().max(24 * 60).optional(), trials: z.number().int().positive().max(500).optional() })
+      .refine((v) => v.budgetMinutes !== undefined || v.trials !== undefined, { message: 'Give a time budget (minutes) or a number of trials.', path: ['budgetMinutes'] }),
+    { summary: 'start the automatic search (baseline, then random search with successive halving) in the background' },
+  ),
+  'training.autoStatus': request<AutoSearchStatus>()(z.object({ search: z.string().min(1) }), { summary: "an automatic search's leaderboard so far, and its result" }),
+  'training.autoList': request<AutoSearchStatus[]>()(z.object({ project: projectRef }), { summary: "this session's automatic searches of a project" }),
+
   'models.export': request<ExportResult>()(z.object({ run: runRef, out: filePath, force: z.boolean().default(false) }), {
     summary: 'export a run as a bundle folder',
   }),
@@ -194,6 +210,17 @@ export interface SystemInfo {
   platform: string;
   /** Largest file the browser may upload, in bytes (browser mode). */
   maxUploadBytes: number | null;
+}
+
+export interface AutoSearchStatus {
+  id: string;
+  project: string;
+  status: 'running' | 'done' | 'failed';
+  startedAt: string;
+  /** Leaderboard entries as trials finish (validation metrics; the search never looks at test). */
+  entries: LeaderboardEntry[];
+  result: SearchResult | null;
+  error: string | null;
 }
 
 export interface TrainPreset {

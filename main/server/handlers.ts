@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { ApiHandlers, SystemInfo, TrainPreset } from '../../shared/api.ts';
 import type { Workbench } from '../engine/workbench.ts';
 import { TextbenchError } from '../engine/errors.ts';
+import { AutoSearches, runLrFind } from './tasks.ts';
 
 /** What only the desktop app can do (native dialogs, the file manager); absent in browser mode. */
 export interface DesktopHooks {
@@ -62,6 +63,7 @@ export function freePath(base: string, ext = ''): string {
 }
 
 export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers {
+  const searches = new AutoSearches(wb);
   return {
     'system.info': (): SystemInfo => ({
       mode: opts.mode,
@@ -98,6 +100,11 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.list': ({ project }) => wb.training.list(project),
     'training.get': ({ run }) => wb.training.get(run),
     'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),
+
+    'training.lrFind': (options) => runLrFind(wb.dir, options),
+    'training.autoStart': ({ project, budgetMinutes, trials }) => searches.start(project, budgetMinutes, trials),
+    'training.autoStatus': ({ search }) => searches.get(search),
+    'training.autoList': ({ project }) => searches.list(project),
 
     'models.export': ({ run, out, force }) => wb.models.exportRun(run, out, { force }),
     'models.classify': ({ run, texts }) => wb.models.classify({ run, texts, source: opts.mode }),

@@ -273,6 +273,18 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await shot('10-runs-compare');
   });
 
+  it('finds a learning rate with the range test and uses it', async () => {
+    await go('train');
+    await page.click('[data-preset="baseline"]');
+    await page.click('[data-testid="lr-find"]');
+    await page.waitForSelector('[data-testid="lr-result"] [aria-label="Loss against learning rate chart"]', { timeout: 120_000 });
+    await page.click('[data-testid="use-lr"]');
+    const used = Number(await page.inputValue('[data-testid="learning-rate"]'));
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(10);
+    await shot('10b-train-lr-find');
+  });
+
   it('classifies a sentence', async () => {
     await go('classify');
     // The newest run is the low-learning-rate one; classify with the first, properly trained run.

@@ -44,6 +44,10 @@ describe('the API map', () => {
     expect(API['training.evaluate'].input.parse({ run: 'r' })).toEqual({ run: 'r', split: 'test' });
     expect(API['training.start'].input.safeParse({ project: 'p', model: 'transformer' }).success).toBe(false);
     expect(API['projects.delete'].input.safeParse({ project: 'p', confirm: false }).success).toBe(false);
+    // The automatic search needs a budget: time or trials.
+    expect(API['training.autoStart'].input.safeParse({ project: 'p' }).success).toBe(false);
+    expect(API['training.autoStart'].input.safeParse({ project: 'p', budgetMinutes: 5 }).success).toBe(true);
+    expect(API['training.lrFind'].input.safeParse({ project: 'p', steps: 5 }).success).toBe(false);
   });
 
   it('types inputs and outputs from the engine contracts', () => {
