@@ -5,6 +5,11 @@
 // such kernel at all, so training any embedding model there fails; the pure-JS cpu backend has one
 // that builds a [numSegments, ...] mask per segment (O(numSegments × size)), which for a 5,000-word
 // vocabulary is slower than the whole rest of a training step. Both become one pass of scatter-add.
+//
+// The rest are speed-ups for recurrent training, each computing exactly what the kernel it replaces
+// computes (tests/unit/compute-kernels.test.ts): Slice/Unpack/SplitV without whole-input copies,
+// GatherV2 by rows, BatchMatMul without the slow transposed path (wasm), and the fused LSTM/GRU
+// kernels of fused-rnn.ts. Measured in tests/bench/train-throughput.bench.ts.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD, registerFusedRnnKernels } from './fused-rnn.ts';
 
