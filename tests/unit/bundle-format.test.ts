@@ -9,7 +9,7 @@ import { modelToArtifacts } from '../../main/engine/train/artifacts.ts';
 import { BUNDLE_FORMAT_VERSION } from '../../shared/bundle.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
 import { tinyModel, wordPipelineJSON, WordPipeline } from './bundle-helpers.ts';
-import { FusedLSTM } from '../../main/engine/compute/fused-rnn.ts';
+import { FusedGRU, FusedLSTM } from '../../main/engine/compute/fused-rnn.ts';
 import { Classifier } from '../../main/engine/bundle/classifier.ts';
 import { modelFromParts } from '../../main/engine/bundle/loader.ts';
 
@@ -225,21 +225,24 @@ describe('bundle loader refuses', () => {
 });
 
 describe('portable model.json', () => {
-  it("replaces the project's fused LSTM with a standard LSTM that computes the same", async () => {
+  it.each([
+    ['LSTM', FusedLSTM],
+    ['GRU', FusedGRU],
+  ] as const)("replaces the project's fused %s with the standard layer that computes the same", async (standard, Fused) => {
     const pipeline = wordPipelineJSON('truncate', 6);
     const init = (seed: number) => tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed });
     const net = tf.sequential({
       layers: [
         tf.layers.embedding({ inputDim: pipeline.vocabulary.length, outputDim: 4, inputLength: 6, embeddingsInitializer: init(1) }),
-        new FusedLSTM({ units: 5, name: 'lstm_1', kernelInitializer: init(2), recurrentInitializer: init(3), biasInitializer: init(4) }),
+        new Fused({ units: 5, name: 'rnn_1', kernelInitializer: init(2), recurrentInitializer: init(3), biasInitializer: init(4) }),
         tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(5) }),
       ],
     });
-    const dir = path.join(tmp, 'fused');
+    const dir = path.join(tmp, `fused-${standard}`);
     await writeBundle(dir, { ...contents, artifacts: await modelToArtifacts(net) });
     const modelJson = fs.readFileSync(path.join(dir, 'model.json'), 'utf8');
     expect(modelJson).not.toContain('TextbenchFused');
-    expect(JSON.parse(modelJson).modelTopology.config.layers[1]).toMatchObject({ class_name: 'LSTM', config: { name: 'lstm_1', units: 5 } });
+    expect(JSON.parse(modelJson).modelTopology.config.layers[1]).toMatchObject({ class_name: standard, config: { name: 'rnn_1', units: 5 } });
     const texts = ['good film', 'bad awful phone great', 'не плохо 好'];
     const before = await new Classifier(net, new WordPipeline(pipeline), contents.labels, 'softmax').classify(texts);
     const b = readBundle(dir);

@@ -166,9 +166,10 @@ export function topologyInputs(topology: Record<string, unknown>): string[] {
 }
 
 /** Layers of our own that have a standard TensorFlow.js twin with the same weights (compute/fused-rnn.ts). */
-const FUSED_TO_STANDARD: Record<string, (config: Record<string, unknown>) => { class_name: string; config: Record<string, unknown> }> = {
-  TextbenchFusedLSTM: (c) => ({
-    class_name: 'LSTM',
+/** The config of the standard recurrent layer that computes what our fused one does, with the same weights. */
+function standardRecurrent(className: 'LSTM' | 'GRU') {
+  return (c: Record<string, unknown>) => ({
+    class_name: className,
     config: {
       name: c.name,
       trainable: c.trainable ?? true,
@@ -176,7 +177,7 @@ const FUSED_TO_STANDARD: Record<string, (config: Record<string, unknown>) => { c
       ...(c.dtype !== undefined ? { dtype: c.dtype } : {}),
       units: c.units,
       activation: 'tanh',
-      recurrent_activation: c.recurrent_activation ?? 'hard_sigmoid',
+      recurrent_activation: c.recurrent_activation === 'sigmoid' ? 'sigmoid' : 'hard_sigmoid',
       use_bias: true,
       dropout: 0,
       recurrent_dropout: 0,
@@ -186,7 +187,13 @@ const FUSED_TO_STANDARD: Record<string, (config: Record<string, unknown>) => { c
       stateful: false,
       unroll: false,
     },
-  }),
+  });
+}
+
+/** Layers of our own that have a standard TensorFlow.js twin with the same weights (compute/fused-rnn.ts). */
+const FUSED_TO_STANDARD: Record<string, (config: Record<string, unknown>) => { class_name: string; config: Record<string, unknown> }> = {
+  TextbenchFusedLSTM: standardRecurrent('LSTM'),
+  TextbenchFusedGRU: standardRecurrent('GRU'),
 };
 
 /**
