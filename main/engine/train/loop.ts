@@ -368,7 +368,7 @@ export async function trainLoop(
           predictedEntropy: predictionEntropy(predictedCounts),
           weightNorm: ws.norm,
           weightsFinite: ws.finite,
-          gradNormMean: metrics.diagnostics!.gradNormMean as number,
+          gradNormMean: batches - nonFinite > 0 ? gradSum / (batches - nonFinite) : NaN,
           gradNormMax: gradMax,
           nonFiniteSteps: nonFinite,
           clipNorm: state.clipNorm,
