@@ -250,7 +250,11 @@ describe('splits', () => {
     expect(a.splitSource).toBe('auto');
     expect(wb.data.datasets('a')[0]!.splitSeed).toBe(7);
     const splitsOf = (p: string) => wb.data.examples(p, { limit: 1000 }).rows.map((e) => e.split);
+    expect(b.splits).toEqual(a.splits);
     expect(splitsOf('a')).toEqual(splitsOf('b'));
+    // Another seed gives another (still stratified) assignment.
+    await wb.data.importFile(file, { project: 'c', seed: 8 });
+    expect(splitsOf('c')).not.toEqual(splitsOf('a'));
     for (const c of wb.data.labels('a')) expect(c.splits).toEqual({ train: 40, validation: 5, test: 5 });
   });
 
