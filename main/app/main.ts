@@ -18,7 +18,8 @@ const ICON = path.join(ROOT, 'assets/icon.png');
 
 const log = (line: string) => process.stderr.write(`textbench: ${line}\n`);
 
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
+// standard + secure: a real origin for the page (same-origin module scripts, CSP 'self'); nothing else is granted.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
 app.setName('Textbench');
 app.enableSandbox();
 
