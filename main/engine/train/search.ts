@@ -21,7 +21,7 @@ export interface SearchHost extends TrainingHost {
 
 export type SearchFamily = Exclude<ModelName, 'linear'> | 'linear';
 export const RECURRENT: readonly ModelName[] = ['lstm', 'gru', 'bilstm', 'bigru'];
-export const DEFAULT_FAMILIES: readonly SearchFamily[] = ['baseline', 'gru', 'lstm', 'bigru', 'bilstm'];
+export const DEFAULT_FAMILIES: readonly SearchFamily[] = ['linear', 'baseline', 'gru', 'lstm', 'bigru', 'bilstm'];
 
 export interface SearchOptions {
   project?: string;
@@ -76,7 +76,10 @@ export interface TrialConfig {
 /** One random configuration. Learning rate log-uniform; everything else from small menus. */
 export function sampleTrial(rand: () => number, families: readonly SearchFamily[]): TrialConfig {
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const model = pick(families);
+  // Families are drawn by group (linear, baseline, recurrent) so that four recurrent variants do not crowd out the
+  // fast models: on a CPU a recurrent trial costs several baseline trials, and a budget buys only a few of them.
+  const groups = [families.filter((f) => f === 'linear'), families.filter((f) => f === 'baseline'), families.filter((f) => RECURRENT.includes(f as ModelName))].filter((g) => g.length);
+  const model = pick(pick(groups));
   const recurrent = RECURRENT.includes(model as ModelName);
   const lr = model === 'linear' ? 10 ** (-2.3 + rand() * 1.3) : 10 ** (-3.5 + rand() * 1.7); // 5e-3..0.1 or 3e-4..1.6e-2
   return {
