@@ -77,7 +77,9 @@ try {
         'textbench: starting the same app in your browser instead (textbench serve --open). Stop it with Ctrl+C.',
       ].join('\n'),
     );
-    forward(spawn(process.execPath, [path.join(root, 'main/cli/textbench.mjs'), 'serve', '--open', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+    // TEXTBENCH_NO_OPEN=1 prints the URL without opening a browser (headless machines, tests).
+    const open = process.env.TEXTBENCH_NO_OPEN ? [] : ['--open'];
+    forward(spawn(process.execPath, [path.join(root, 'main/cli/textbench.mjs'), 'serve', ...open, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
   }
 } catch (err) {
   console.error(`textbench: ${err instanceof Error ? err.message : String(err)}`);
