@@ -143,6 +143,19 @@ describe('examples list', () => {
     ]);
   });
 
+  it('merges a class into another as one undoable batch', () => {
+    const before = wb.data.labels('amazon_cells_labelled');
+    const r = wb.data.relabelAll('amazon_cells_labelled', '0', 'negative', 'merger');
+    expect(r.changed).toBe(500);
+    expect(wb.data.labels('amazon_cells_labelled').map((l) => [l.label, l.count])).toEqual([
+      ['1', 500],
+      ['negative', 500],
+    ]);
+    expect(() => wb.data.relabelAll('amazon_cells_labelled', 'nope', 'x')).toThrow(/No example .* has the label "nope"/);
+    expect(wb.data.undo('amazon_cells_labelled').reverted).toBe(500);
+    expect(wb.data.labels('amazon_cells_labelled')).toEqual(before);
+  });
+
   it('relabel refuses unknown ids without changing anything, and undo leaves later edits alone', () => {
     const ids = wb.data.examples('yelp_labelled', { limit: 3 }).rows.map((e) => e.id);
     expect(() => wb.data.relabel('yelp_labelled', [...ids, 99_999_999], '1')).toThrow(/No example with id 99999999/);

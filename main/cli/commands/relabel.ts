@@ -7,6 +7,7 @@ export const command: Command = {
   name: 'relabel',
   summary: 'change the label of examples (recorded, undoable); --undo reverts',
   usage: `--ids 1,2,3 --to LABEL [--author NAME] [--project NAME]
+       textbench relabel --from LABEL --to LABEL     (every example of a class: merge or rename it)
        textbench relabel --undo [BATCH] [--project NAME]
        textbench relabel --history [--project NAME]
 
@@ -16,6 +17,7 @@ undone (or the named one). An example that a later batch changed again is left a
   options: {
     project: { type: 'string' },
     ids: { type: 'string' },
+    from: { type: 'string' },
     to: { type: 'string' },
     author: { type: 'string' },
     undo: { type: 'boolean' },
@@ -39,9 +41,12 @@ undone (or the named one). An example that a later batch changed again is left a
       return 0;
     }
     const ids = str(ctx.values.ids);
+    const from = str(ctx.values.from);
     const to = str(ctx.values.to);
-    if (!ids || to === undefined) throw new TextbenchError('relabel needs --ids 1,2,3 and --to LABEL (or --undo, or --history).', 'BAD_OPTION');
-    const r = data.relabel(project, parseIds(ids), to, str(ctx.values.author));
+    if ((!ids && from === undefined) || to === undefined || (ids && from !== undefined)) {
+      throw new TextbenchError('relabel needs --to LABEL and either --ids 1,2,3 or --from LABEL (or --undo, or --history).', 'BAD_OPTION');
+    }
+    const r = ids ? data.relabel(project, parseIds(ids), to, str(ctx.values.author)) : data.relabelAll(project, from!, to, str(ctx.values.author));
     if (r.newLabel) ctx.io.err(`note: "${to.trim()}" is a new label in this project.`);
     if (ctx.json) ctx.io.out(JSON.stringify(r));
     else ctx.io.out(`Relabelled ${r.changed} example(s) to "${to.trim()}"${r.unchanged ? ` (${r.unchanged} already had it)` : ''}. Batch ${r.batchId}; undo with: textbench relabel --undo ${r.batchId}`);

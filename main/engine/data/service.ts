@@ -4,7 +4,8 @@ import type { Dataset, LabelEdit } from '../../../shared/domain.ts';
 import type { ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
 import { defaultProject, getProject, touchProject } from '../store/projects.ts';
 import { deleteDataset, listDatasets } from '../store/datasets.ts';
-import { labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
+import { idsWithLabel, labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
+import { TextbenchError } from '../errors.ts';
 import { listEdits, relabelExamples, undoBatch } from '../store/labelEdits.ts';
 import { importFile, previewImport, type ImportControl } from './importer.ts';
 import { reviewProject } from './review.ts';
@@ -67,6 +68,16 @@ export class DataService {
   /** Changes the label of the given examples as one undoable batch. */
   relabel(project: string | undefined, exampleIds: number[], newLabel: string, author: string = defaultAuthor()): RelabelResult {
     return relabelExamples(this.ctx.db, this.project(project).id, exampleIds, newLabel, author);
+  }
+
+  /** Merges a class into another (or renames it): every example labelled `from` gets `to`, as one undoable batch. */
+  relabelAll(project: string | undefined, from: string, to: string, author: string = defaultAuthor()): RelabelResult {
+    const p = this.project(project);
+    const ids = idsWithLabel(this.ctx.db, p.id, from);
+    if (!ids.length) {
+      throw new TextbenchError(`No example in project "${p.name}" has the label "${from}". See the labels with \`textbench review\`.`, 'LABEL_NOT_FOUND', { label: from });
+    }
+    return relabelExamples(this.ctx.db, p.id, ids, to, author);
   }
 
   /** Reverts a batch of label edits (default: the latest one not yet undone). */

@@ -170,3 +170,8 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
     .all({ ...params, limit, offset }) as ExampleRow[];
   return { total, offset, rows: rows.map(toExample) };
 }
+
+/** Ids of every example of a project that currently has `label`. */
+export function idsWithLabel(db: Db, projectId: string, label: string): number[] {
+  return (db.prepare('SELECT id FROM examples WHERE project_id = ? AND label = ? ORDER BY id').all(projectId, label) as { id: number }[]).map((r) => r.id);
+}
