@@ -111,7 +111,13 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'models.classifyFile': ({ run, file, column, out }) => wb.models.classifyFile({ run, file, column, out }),
     'models.list': () => wb.models.list(),
     'models.suggestPath': ({ run, kind, file }) => {
-      if (kind === 'bundle') return { path: freePath(path.join(wb.dir, 'bundles', run)) };
+      if (kind === 'bundle') {
+        // A name a person recognises in their file manager: project and model, e.g. "reviews-baseline".
+        const r = wb.training.get(run);
+        const project = wb.projects.get(r.projectId).name;
+        const stem = `${project}-${r.model}`.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '') || run;
+        return { path: freePath(path.join(wb.dir, 'bundles', stem)) };
+      }
       const stem = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'texts';
       return { path: freePath(path.join(wb.dir, 'classified', `${stem}.${run}`), '.csv') };
     },
