@@ -270,6 +270,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     const diff = await page.waitForSelector('[data-testid="config-diff"]');
     expect(await diff.textContent()).toMatch(/learningRate/);
     await page.waitForSelector('[aria-label="Runs compared chart"]');
+    expect(await page.textContent('[data-testid="compare-findings"]')).toMatch(/plateau/);
     await shot('10-runs-compare');
   });
 
