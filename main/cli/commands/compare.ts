@@ -66,9 +66,11 @@ macro-F1, epochs, training time, samples/s, backend and the training doctor's fi
   async run(ctx) {
     const wb = ctx.workbench();
     const parsed = optionsFromArgs(ctx.values);
+    const epochsOf = new Map<string, number>();
     const unsubscribe = wb.onEvent((e) => {
       if (e.type === 'training.epoch' || e.type === 'training.finding' || e.type === 'training.action') {
-        const line = progressLine(e, parsed.epochs ?? 0);
+        if (!epochsOf.has(e.run)) epochsOf.set(e.run, wb.training.get(e.run).config.epochs);
+        const line = progressLine(e, epochsOf.get(e.run)!);
         if (line) ctx.io.err(`  ${line}`);
       }
     });
