@@ -11,7 +11,7 @@ export interface CommandIo {
 }
 
 export interface CommandContext {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
   positionals: string[];
   json: boolean;
   io: CommandIo;
