@@ -12,6 +12,7 @@ import { duration, errorLines, errorLocation, pct } from '../../renderer/src/lib
 import { sortClasses, topProbabilities } from '../../renderer/src/lib/table.ts';
 import { applyEvent, emptyLive, MAX_BATCH_POINTS } from '../../renderer/src/lib/live.ts';
 import { settingsFor } from '../../renderer/src/lib/presets.ts';
+import { baseName, childPath } from '../../renderer/src/lib/paths.ts';
 import { TrainSettingsSchema } from '../../shared/api.ts';
 
 function epoch(n: number, over: Partial<TrainingEpoch> = {}): TrainingEpoch {
@@ -252,5 +253,14 @@ describe('train settings', () => {
   });
   it('produces settings the schema accepts', () => {
     expect(TrainSettingsSchema.safeParse(settingsFor('p', model, { epochs: 3, dropout: 0.2, earlyStop: 'macro-f1' })).success).toBe(true);
+  });
+});
+
+describe('paths', () => {
+  it('puts a bundle folder inside the chosen folder with its separator', () => {
+    expect(childPath('/home/ana/models/', 'reviews-gru')).toBe('/home/ana/models/reviews-gru');
+    expect(childPath('C:\\Users\\ana\\Models', 'reviews-gru')).toBe('C:\\Users\\ana\\Models\\reviews-gru');
+    expect(baseName('/tmp/ws/bundles/reviews-gru')).toBe('reviews-gru');
+    expect(baseName('C:\\x\\y.csv')).toBe('y.csv');
   });
 });
