@@ -64,8 +64,8 @@ export class AppState {
 
   notify(tone: Notice['tone'], text: string, where?: string | null): void {
     const id = this.nextNotice++;
-    // At most four at once: older ones make room (errors stay until dismissed unless crowded out).
-    this.notices = [...this.notices, { id, tone, text, where }].slice(-4);
+    // At most three at once: older ones make room (errors stay until dismissed unless crowded out).
+    this.notices = [...this.notices, { id, tone, text, where }].slice(-3);
     if (tone !== 'error') setTimeout(() => this.dismiss(id), 5000);
   }
 
