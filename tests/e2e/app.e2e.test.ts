@@ -322,6 +322,28 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await shot('12-export');
   });
 
+  it('stops a run and resumes it from its checkpoint', async () => {
+    await go('train');
+    await page.click('[data-preset="baseline"]');
+    await page.fill('[data-testid="epochs"]', '5');
+    await page.fill('[data-testid="learning-rate"]', '0.003');
+    const previous = await page.getAttribute('[data-testid="run-status"]', 'data-run');
+    await page.click('[data-testid="start"]');
+    const run = await startedRun(previous);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
+    await page.click('button:has-text("Stop")');
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="run-status"][data-run="${id}"] .pill`)?.textContent === 'stopped', run, { timeout: 120_000 });
+    const stoppedAt = Number(await page.getAttribute('[aria-label="Accuracy chart"]', 'data-points'));
+    expect(stoppedAt).toBeLessThan(5);
+    await shot('13a-train-stopped');
+    await page.click('button:has-text("Resume")');
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"] .pill')?.textContent !== 'stopped');
+    await runEnded(run);
+    expect(await page.textContent('[data-testid="run-status"] .pill')).toBe('finished');
+    expect(Number(await page.getAttribute('[aria-label="Accuracy chart"]', 'data-points'))).toBeGreaterThan(stoppedAt);
+    await shot('13b-train-resumed');
+  });
+
   it('creates, renames and deletes a project (with confirmation)', async () => {
     await go('projects');
     await page.fill('input[placeholder="e.g. support tickets"]', 'scratch');
