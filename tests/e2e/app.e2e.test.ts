@@ -10,6 +10,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { buildXlsx } from '../fixtures/data.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -362,6 +363,22 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForFunction(() => !document.querySelector('table.projects')?.textContent?.includes('scratch two'));
     expect(await page.locator('table.projects tbody tr').count()).toBe(1);
     await page.click('table.projects button:has-text("uci_sentiment")');
+  });
+
+  it('previews another sheet of a workbook picked with the file picker', async () => {
+    await go('import');
+    const xlsx = buildXlsx([
+      { name: 'Notes', rows: [['about'], ['this workbook has two sheets']] },
+      { name: 'Tickets', rows: [['description', 'team'], ...Array.from({ length: 12 }, (_, i) => [`printer ${i} is jammed again`, i % 2 ? 'hardware' : 'facilities'])] },
+    ]);
+    await page.setInputFiles('[data-testid="file-input"]', { name: 'tickets.xlsx', mimeType: 'application/octet-stream', buffer: Buffer.from(xlsx) });
+    await page.waitForSelector('[data-testid="preview"] thead th');
+    const sheetPicker = page.locator('label.field:has-text("Sheet") select');
+    expect(await sheetPicker.inputValue()).toBe('Notes');
+    await sheetPicker.selectOption('Tickets');
+    await page.waitForFunction(() => document.querySelector('[data-testid="preview"] thead')?.textContent?.includes('team'));
+    expect(await page.inputValue('[data-testid="label-column"]')).toBe('team');
+    await shot('13c-import-xlsx-sheet');
   });
 
   it('fits a 1024×700 window and has no page errors', async () => {
