@@ -287,12 +287,23 @@ describe('doctor: data and imbalance', () => {
   it('a model that never predicts a quarter of the labels gets an imbalance finding', () => {
     const d = new Doctor({ repair: true });
     d.beforeTraining(summary);
-    const { findings } = run(d, healthy(4).map((e) => ({ ...e, predictedClassCounts: [40, 60, 0, 0] })));
+    const early = run(d, healthy(4).map((e) => ({ ...e, predictedClassCounts: [40, 60, 0, 0] })));
+    expect(early.findings.filter((f) => f.kind === 'imbalance')).toEqual([]);
+    const { findings } = run(d, healthy(6).slice(4).map((e) => ({ ...e, predictedClassCounts: [40, 60, 0, 0] })));
     expect(findings.find((f) => f.kind === 'imbalance')!.evidence).toMatchObject({ ignoredLabels: ['c', 'd'] });
   });
 });
 
 describe('doctor: plateau detection is robust', () => {
+  it('a loss stuck at chance level while accuracy bounces downwards is a plateau (jobs-minimal on O*NET)', () => {
+    // Measured: top-k LSTM(6), 22 classes (chance 3.091), learning rate 5e-3.
+    const vl = [3.088, 3.089, 3.086];
+    const tl = [3.101, 3.095, 3.093];
+    const acc = [0.116, 0.074, 0.042];
+    const h = vl.map((v, i) => epoch(i + 1, { validationLoss: v, trainLoss: tl[i]!, validationAccuracy: acc[i]!, learningRate: 5e-3, predictedClassCounts: Array.from({ length: 22 }, () => 70) }));
+    expect(detectPlateau(h)).toMatchObject({ kind: 'plateau', epochs: [1, 3] });
+  });
+
   it('slow but steady learning is not a plateau', () => {
     const slow = Array.from({ length: 8 }, (_, i) => epoch(i + 1, { trainLoss: 1.38 * 0.97 ** i, validationLoss: 1.38 * 0.98 ** i, validationAccuracy: 0.25 + i * 0.01 }));
     expect(detectPlateau(slow)).toBeNull();

@@ -10,7 +10,7 @@ export interface Thresholds {
   plateauWindow: number;
   /** Plateau: mean relative change of the validation loss per epoch below this is "still". */
   plateauRelativeChange: number;
-  /** Plateau: validation accuracy range within the window below this is "flat". */
+  /** Plateau: validation accuracy gaining less than this over the window is "flat". */
   plateauAccuracyRange: number;
   /** Collapse: share of validation predictions taken by one class. */
   collapseShare: number;
@@ -196,11 +196,12 @@ export function detectPlateau(history: readonly EpochStats[], t: Thresholds = DE
   const valChange = rel(vl);
   const trainChange = rel(tl);
   const accs = window.map((e) => e.validationAccuracy);
-  const accRange = Math.max(...accs) - Math.min(...accs);
+  // "Flat" means no gain: accuracy that bounces or sinks near chance level is not learning either.
+  const accGain = Math.max(...accs) - accs[0]!;
   // On a small validation split one or two predictions flipping moves accuracy by more than the threshold.
   const nVal = last.predictedClassCounts.reduce((a, b) => a + b, 0);
   const accBar = Math.max(t.plateauAccuracyRange, nVal > 0 ? 2.5 / nVal : 0);
-  if (valChange >= t.plateauRelativeChange || trainChange >= 2 * t.plateauRelativeChange || accRange >= accBar) return null;
+  if (valChange >= t.plateauRelativeChange || trainChange >= 2 * t.plateauRelativeChange || accGain >= accBar) return null;
   const chance = chanceLoss(classes);
   const learnedLittle = last.trainLoss >= 0.8 * history[0]!.trainLoss || last.validationLoss >= 0.7 * chance;
   if (!learnedLittle) return null;
@@ -417,16 +418,17 @@ export function detectNonFiniteEpoch(e: EpochStats): Finding | null {
  * the model is not collapsed: the quiet form of imbalance.
  */
 export function detectIgnoredClasses(history: readonly EpochStats[], validationCounts: readonly number[] | undefined, labels: readonly string[] | undefined): Finding | null {
-  if (history.length < 3 || !validationCounts) return null;
+  // Every model ignores the rare labels for its first epochs; only a habit that lasts is worth reporting.
+  if (history.length < 5 || !validationCounts) return null;
   const last = history[history.length - 1]!;
   const present = validationCounts.map((c, i) => ({ i, c })).filter((x) => x.c > 0);
-  const ignored = present.filter((x) => history.slice(-2).every((e) => (e.predictedClassCounts[x.i] ?? 0) === 0));
+  const ignored = present.filter((x) => history.slice(-3).every((e) => (e.predictedClassCounts[x.i] ?? 0) === 0));
   if (present.length < 3 || ignored.length / present.length < 0.25) return null;
   const names = ignored.map((x) => labels?.[x.i] ?? `class ${x.i}`);
   return {
     kind: 'imbalance',
     severity: 'warning',
-    epochs: [history[history.length - 2]!.epoch, last.epoch],
+    epochs: [history[history.length - 3]!.epoch, last.epoch],
     message:
       `The model never predicts ${ignored.length} of ${present.length} labels (${list(names)}), although validation has ` +
       `${ignored.reduce((a, x) => a + x.c, 0)} examples of them: it has learned that betting on the big labels pays.`,
