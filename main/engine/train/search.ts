@@ -203,44 +203,51 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
     await train(baseline, { model: 'baseline' }, 30);
   }
 
-  // 2. Rung 0: random configurations for a few epochs each. With a time budget, rung 0 gets about 45% of what is
-  //    left (successive halving spends the rest on the survivors); a trial is started only if one like it fits.
-  const rung0End = budget === null ? Infinity : elapsed() + 0.45 * left();
+  // 2.-3. Brackets of successive halving, repeated while the time budget lasts (one bracket with --trials):
+  //   rung 0: random configurations for a few epochs each, within about 45% of the time left (a trial is started
+  //           only if one like it still fits);
+  //   then the best third continues to r1 epochs, and the best third of those to r2 (continued runs). Trials that
+  //   early stopping ended are final and are not continued.
   const perTrial: number[] = [];
-  const rung0: Trial[] = [];
   let tried = 0;
-  while (maxTrials === null || tried < maxTrials) {
-    const estimate = perTrial.length ? perTrial.reduce((a, b) => a + b, 0) / perTrial.length : 0;
-    if (budget !== null && (elapsed() + estimate > rung0End || left() < 5)) break;
-    if (maxTrials === null && tried >= 60) break;
-    const config = sampleTrial(rand, families);
-    tried++;
-    const t: Trial = { id: tried, name: `trial ${tried}: ${describeTrial(config)}`, config, run: null, result: null, done: false, seconds: 0, epochsAsked: 0, entry: null };
-    trials.push(t);
-    rung0.push(t);
-    try {
-      await train(t, trialOptions(config, r0), r0);
-    } catch (err) {
-      t.done = true;
-      log(`auto: ${t.name} could not start: ${(err as Error).message}`);
+  let bracket = 0;
+  while (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials) {
+    bracket++;
+    if (bracket > 1) log(`auto: ${Math.round(left())}s left: another bracket of random trials`);
+    const rung0End = budget === null ? Infinity : elapsed() + 0.45 * left();
+    const rung0: Trial[] = [];
+    while (maxTrials === null || tried < maxTrials) {
+      const estimate = perTrial.length ? perTrial.reduce((a, b) => a + b, 0) / perTrial.length : 0;
+      if (budget !== null && (elapsed() + estimate > rung0End || left() < 5) && rung0.length > 0) break;
+      if (budget !== null && left() < 5) break;
+      if (maxTrials === null && rung0.length >= 30) break;
+      const config = sampleTrial(rand, families);
+      tried++;
+      const t: Trial = { id: tried, name: `trial ${tried}: ${describeTrial(config)}`, config, run: null, result: null, done: false, seconds: 0, epochsAsked: 0, entry: null };
+      trials.push(t);
+      rung0.push(t);
+      try {
+        await train(t, trialOptions(config, r0), r0);
+      } catch (err) {
+        t.done = true;
+        log(`auto: ${t.name} could not start: ${(err as Error).message}`);
+      }
+      perTrial.push(t.seconds);
     }
-    perTrial.push(t.seconds);
-  }
-
-  // 3. Successive halving: the best third continues to r1 epochs, the best third of those to r2.
-  let pool = rung0;
-  for (const [epochs, share] of [[r1, 0.75], [r2, 1]] as const) {
-    const alive = pool.filter((t) => t.result && t.result.status === 'finished' && valF1(t) >= 0).sort((a, b) => valF1(b) - valF1(a));
-    const n = Math.max(1, Math.ceil(alive.length * keep));
-    const next = alive.slice(0, n);
-    const stageEnd = budget === null ? Infinity : elapsed() + share * left();
-    for (const t of next) {
-      if (t.done) continue; // already final: early stopping ended it before its epoch budget
-      if (budget !== null && (elapsed() >= stageEnd || left() < 10)) break;
-      log(`auto: continuing ${t.name} to ${epochs} epochs`);
-      await train(t, null, epochs);
+    let pool = rung0;
+    for (const [epochs, share] of [[r1, 0.75], [r2, 1]] as const) {
+      const alive = pool.filter((t) => t.result && t.result.status === 'finished' && valF1(t) >= 0).sort((a, b) => valF1(b) - valF1(a));
+      const next = alive.slice(0, Math.max(1, Math.ceil(alive.length * keep)));
+      const stageEnd = budget === null ? Infinity : elapsed() + share * left();
+      for (const t of next) {
+        if (t.done) continue;
+        if (budget !== null && (elapsed() >= stageEnd || left() < 10)) break;
+        log(`auto: continuing ${t.name} to ${epochs} epochs`);
+        await train(t, null, epochs);
+      }
+      pool = next;
     }
-    pool = next;
+    if (budget !== null && left() <= 30) break;
   }
 
   // 4. The leaderboard, by validation macro-F1 only; the test scores are shown, never used to choose.
