@@ -177,6 +177,15 @@ describe('doctor: NaN and divergence', () => {
     expect(decisions.map((x) => x.kind)).toEqual(['rollback', 'lr-change', 'clip']);
   });
 
+  it('an epoch with NaN weights is caught; a run without validation examples is not mistaken for one', () => {
+    const d = new Doctor({ repair: true });
+    const v = d.onEpoch(epoch(1, { weightsFinite: false, validationLoss: NaN, nonFiniteSteps: 3 }));
+    expect(v.findings[0]).toMatchObject({ kind: 'nan', severity: 'error' });
+    expect(v.decisions.map((x) => x.kind)).toEqual(['rollback', 'lr-change', 'clip']);
+    const noVal = new Doctor({ repair: true });
+    expect(noVal.onEpoch(epoch(1, { validationLoss: NaN, predictedClassCounts: [0, 0, 0, 0] })).findings).toEqual([]);
+  });
+
   it('a gradient spike turns on clipping', () => {
     const d = new Doctor({ repair: true });
     for (let s = 1; s <= 20; s++) d.onStep(step(1, s, { gradNorm: 0.8 + (s % 4) * 0.1 }));

@@ -397,8 +397,9 @@ export function detectDivergence(history: readonly EpochStats[], options: { unst
 
 /** NaN/Inf in the epoch's numbers or in the weights. */
 export function detectNonFiniteEpoch(e: EpochStats): Finding | null {
-  const bad = !e.weightsFinite || !Number.isFinite(e.validationLoss) || (e.nonFiniteSteps > 0 && !Number.isFinite(e.trainLoss));
-  if (!bad && e.nonFiniteSteps === 0) return null;
+  // Without validation examples the validation loss is NaN by construction, not by a blow-up.
+  const hasValidation = e.predictedClassCounts.some((c) => c > 0);
+  const bad = !e.weightsFinite || (hasValidation && !Number.isFinite(e.validationLoss)) || (e.nonFiniteSteps > 0 && !Number.isFinite(e.trainLoss));
   if (!bad) return null;
   return {
     kind: 'nan',
