@@ -205,6 +205,11 @@ model.dispose();
     } finally {
       fs.renameSync(bundle + '-moved', bundle);
     }
+    // `textbench models` lists both: the run's model (made when it classified) and the imported bundle.
+    const listed = JSON.parse((await cli(['models', '--project', 'sentiment', '--json'])).stdout) as Array<{ id: string; source: string; runId: string | null }>;
+    expect(listed.map((m) => m.source).sort()).toEqual(['bundle', 'run']);
+    expect(listed.find((m) => m.source === 'bundle')!.id).toBe(model.id);
+    expect(listed.find((m) => m.source === 'run')!.runId).toBe(runId);
   });
 
   it('a damaged bundle is refused with its reason, by the CLI and by the service', async () => {

@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ c
   compare: { summary: 'train several recipes and models on the same split and print one leaderboard', load: () => import('./compare.ts') },
   export: { summary: 'export a run as a model bundle folder', load: () => import('./export.ts') },
   classify: { summary: 'classify text or a file with a bundle or a run', load: () => import('./classify.ts') },
+  models: { summary: 'list the models in the workspace (from runs that classified, and imported bundles)', load: () => import('./models.ts') },
   'import-bundle': { summary: 'add an exported bundle to the workspace as a model', load: () => import('./import-bundle.ts') },
   serve: { summary: 'serve the app to a browser on 127.0.0.1 (token-protected)', load: () => import('./serve.ts') },
 };
