@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../main/engine/train/config.ts';
 import { holdOut } from '../../main/engine/train/data.ts';
-import { autoL2 } from '../../main/engine/train/job.ts';
+import { autoL2, autoMinDf } from '../../main/engine/train/job.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
 
 describe('training configuration', () => {
@@ -10,6 +10,8 @@ describe('training configuration', () => {
     expect(c).toMatchObject({ model: 'linear', tokens: 'ngrams', l2: null, optimizer: 'adam', earlyStop: 'val-loss', repair: true, seed: 42 });
     expect(autoL2(2000)).toBeCloseTo(0.5 / 2000, 12);
     expect(autoL2(20000)).toBe(0);
+    expect(autoMinDf(2000)).toBe(1);
+    expect(autoMinDf(20000)).toBe(2);
   });
 
   it("fills each model's defaults and lets explicit options win", () => {
