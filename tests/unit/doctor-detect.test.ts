@@ -193,6 +193,13 @@ describe('doctor: NaN and divergence', () => {
     expect(v!.findings[0]).toMatchObject({ kind: 'divergence', severity: 'warning' });
     expect(v!.decisions).toEqual([expect.objectContaining({ kind: 'clip' })]);
   });
+
+  it('a gradient norm that grows steadily as learning starts is not a spike', () => {
+    const d = new Doctor({ repair: true });
+    // Flat at 0.15, then rising to 1 over ten steps (median stays 0.15): 3.9 is 26× the median but not an outlier.
+    for (let s = 1; s <= 60; s++) expect(d.onStep(step(1, s, { gradNorm: s <= 50 ? 0.15 : 0.15 * (1 / 0.15) ** ((s - 50) / 10) }))).toBeNull();
+    expect(d.onStep(step(1, 61, { gradNorm: 3.9 }))).toBeNull();
+  });
 });
 
 describe('doctor: collapse', () => {
