@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+// For its side effect: registers the FusedLSTM/FusedGRU layer classes, which the model zoo trains with and so
+// checkpoints contain; without it tf.loadLayersModel cannot deserialize them (resume, evaluate, classify a run).
+import '../compute/fused-rnn.ts';
 
 /**
  * A model as plain data: TensorFlow.js layers-format topology, weight specs and one weight buffer.
