@@ -17,7 +17,7 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-function weightsOf(m: tf.LayersModel): Array<{ name: string; shape: number[]; values: number[] }> {
+function weightsOf(m: tf.LayersModel): Array<{ name: string; shape: tf.Shape; values: number[] }> {
   // Variable names get a _N suffix when the same name was made before in this process; strip it to compare.
   return m.weights.map((w, i) => ({ name: w.originalName, shape: w.shape, values: Array.from(m.getWeights()[i]!.dataSync()) }));
 }
