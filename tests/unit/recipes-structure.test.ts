@@ -2,11 +2,17 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { RECIPES, charsLstmUnits, summarizeModel, type LayerSummary } from '../../main/engine/train/recipes.ts';
+import { registerFusedRnnKernels } from '../../main/engine/compute/fused-rnn.ts';
 
 const dims = { inputDim: 60, sequenceLength: 12, classes: 22 };
 
+// Recipes without recurrent dropout build their last LSTM/GRU with recurrentLayer(), which gives the fused twin
+// (TextbenchFusedLSTM/GRU: same math and weights, compute/fused-rnn.ts) when the backend has the fused kernels; the
+// structure is the same either way, so the fused class names count as LSTM/GRU here.
+const STANDARD_TWIN: Record<string, string> = { TextbenchFusedLSTM: 'LSTM', TextbenchFusedGRU: 'GRU' };
+
 function classes(layers: LayerSummary[]): string[] {
-  return layers.map((l) => l.className);
+  return layers.map((l) => STANDARD_TWIN[l.className] ?? l.className);
 }
 
 async function oneStep(model: tf.LayersModel, d: { inputDim: number; sequenceLength: number; classes: number }): Promise<number[]> {
@@ -130,6 +136,26 @@ describe('recipes', () => {
       const model = r.build(d, 3);
       const losses = await oneStep(model, d);
       expect(losses.every(Number.isFinite), r.name).toBe(true);
+      model.dispose();
+    }
+  });
+});
+
+// Last in the file: registering the fused kernels on cpu is global, and the tests above build without them.
+describe('recipes with the fused recurrent kernels', () => {
+  it('only the recipes without recurrent dropout or returned sequences get the fused LSTM/GRU, and they train', async () => {
+    expect(registerFusedRnnKernels('cpu')).toBe(true);
+    const raw = (name: string, d = dims) => summarizeModel(RECIPES[name]!.build(d, 1)).map((l) => l.className);
+    expect(raw('sentiment-gru', { ...dims, classes: 2 })).toEqual(['Embedding', 'TextbenchFusedGRU', 'Dense']);
+    expect(raw('jobs-minimal')).toEqual(['Embedding', 'TextbenchFusedLSTM', 'Dense']);
+    expect(raw('jobs-lstm-2')[1]).toBe('TextbenchFusedLSTM');
+    expect(raw('jobs-lstm-1')[2]).toBe('LSTM');
+    expect(raw('jobs-lstm-3')[2]).toBe('LSTM');
+    for (const name of ['sentiment-gru', 'jobs-minimal']) {
+      const d = name === 'sentiment-gru' ? { ...dims, classes: 2 } : dims;
+      const model = RECIPES[name]!.build(d, 3);
+      const losses = await oneStep(model, d);
+      expect(losses.every(Number.isFinite), name).toBe(true);
       model.dispose();
     }
   });
