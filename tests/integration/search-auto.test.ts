@@ -75,7 +75,7 @@ describe('automatic search', () => {
     const continued = r.leaderboard.filter((e) => e.kind === 'trial' && e.epochs > 1);
     expect(continued.length).toBeGreaterThanOrEqual(1);
     // A plain-words verdict about recurrent models vs the baseline.
-    expect(r.verdict).toMatch(/^(Yes|No)[: ]|No recurrent model finished/);
+    expect(r.verdict).toMatch(/^(Yes|No)[: ]|No recurrent model was searched or finished/);
     if (r.recurrentBeatBaseline !== null) expect(r.verdict.startsWith(r.recurrentBeatBaseline ? 'Yes' : 'No')).toBe(true);
   });
 
@@ -84,6 +84,22 @@ describe('automatic search', () => {
     expect(r.leaderboard.length).toBeGreaterThanOrEqual(1);
     // Budget plus at most the tail of one epoch and the run's evaluation.
     expect(r.seconds).toBeLessThan(8 + 30);
+  });
+
+  it('is what `textbench train --model auto` runs, with the search result and the kept run on --json', async () => {
+    const { main } = await import('../../main/cli/index.ts');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['train', '--workspace', wb.dir, '--model', 'auto', '--trials', '1', '--families', 'baseline', '--json'], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    expect(code, err.join('\n')).toBe(0);
+    const j = JSON.parse(out[0]!) as { leaderboard: unknown[]; run: string; verdict: string; model: string; test: { macroF1: number } };
+    expect(j.leaderboard).toHaveLength(2);
+    expect(j.model).toBe('auto');
+    expect(j.run).toMatch(/^run-/);
+    expect(j.test.macroF1).toBeGreaterThan(0);
+    const bad: string[] = [];
+    expect(await main(['train', '--workspace', wb.dir, '--model', 'auto'], { out: () => {}, err: (l) => bad.push(l) })).toBe(1);
+    expect(bad.join('\n')).toMatch(/--budget 15m/);
   });
 
   it('needs a budget', async () => {

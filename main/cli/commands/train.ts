@@ -3,6 +3,8 @@ import { num, str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
 import { MODEL_NAMES, type ModelName, type TrainOptions, type TrainResult } from '../../../shared/training.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
+// --model auto (issue 6): routed to the automatic search in train-auto.ts (edit by the doctor/search work).
+import { AUTO_OPTIONS, AUTO_USAGE, runAutoTrain } from './train-auto.ts';
 
 function oneOf<T extends string>(v: unknown, name: string, allowed: readonly T[]): T | undefined {
   const s = str(v);
@@ -100,7 +102,8 @@ Options:
   --resume RUN              continue a stopped or crashed run from its last checkpoint
 
 --json prints {"run","status","backend","model","epochs","bestEpoch","validation":{"accuracy","macroF1"},
-"test":{"accuracy","macroF1"},"findings":[...],"actions":[...]} when the run ends.`,
+"test":{"accuracy","macroF1"},"findings":[...],"actions":[...]} when the run ends.
+${AUTO_USAGE}`,
   options: {
     project: { type: 'string' },
     name: { type: 'string' },
@@ -134,8 +137,10 @@ Options:
     'no-repair': { type: 'boolean' },
     'validation-fraction': { type: 'string' },
     resume: { type: 'string' },
+    ...AUTO_OPTIONS,
   },
   async run(ctx) {
+    if (str(ctx.values.model) === 'auto') return runAutoTrain(ctx); // automatic search (train-auto.ts)
     const wb = ctx.workbench();
     const resumeRef = str(ctx.values.resume);
     const options = optionsFromArgs(ctx.values);

@@ -263,7 +263,7 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
   if (!baseEntry?.validation) {
     verdict = bestRecurrent ? `Best recurrent model: ${bestRecurrent.name} (validation macro-F1 ${f3(bestRecurrent.validation?.macroF1)}); no baseline to compare with.` : 'No baseline and no recurrent model finished.';
   } else if (!bestRecurrent) {
-    verdict = `No recurrent model finished within the budget; the baseline's validation macro-F1 is ${f3(baseEntry.validation.macroF1)}.`;
+    verdict = `No recurrent model was searched or finished within the budget; the baseline's validation macro-F1 is ${f3(baseEntry.validation.macroF1)}.`;
   } else {
     recurrentBeatBaseline = bestRecurrent.validation!.macroF1 > baseEntry.validation.macroF1;
     verdict = recurrentBeatBaseline
