@@ -105,7 +105,7 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
       }
       log(`resuming after epoch ${resumeState.epoch}`);
     } else {
-      const dims: ModelDims = { inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: data.labels.length };
+      const dims: ModelDims = { inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: data.labels.length, trainExamples: data.train.length };
       if (config.vectors) {
         if (pipeline.options.tokens !== 'words') throw new TextbenchError('Pretrained word vectors (--vectors) need word tokens (--tokens words).', 'BAD_OPTION', { field: 'vectors' });
         const v = await loadVectors(config.vectors, pipeline.toJSON().vocabulary, config.seed, pipeline.options.lowercase);

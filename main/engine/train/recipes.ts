@@ -10,12 +10,10 @@ import { recurrentLayer } from '../compute/fused-rnn.ts';
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
 /**
- * What a recipe builder may additionally be told. `trainExamples` lets `chars-lstm` scale its LSTM to the
- * amount of data (the loop passes it when it knows it; without it the recipe uses a modest default).
+ * What a recipe builder is told. `trainExamples` (passed by the training job and lr-find) lets `chars-lstm`
+ * scale its LSTM to the amount of data; without it the recipe uses a modest default.
  */
-export interface RecipeDims extends ModelDims {
-  trainExamples?: number;
-}
+export type RecipeDims = ModelDims;
 
 // Orthogonal recurrent initialisation (the Keras default) runs a QR decomposition in pure TensorFlow.js ops,
 // which takes minutes for a 100-unit LSTM here; Glorot-uniform is what tfjs-node users fall back to as well.

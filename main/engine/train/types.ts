@@ -8,6 +8,8 @@ export interface ModelDims {
   inputDim: number;
   sequenceLength: number;
   classes: number;
+  /** Size of the train split: lets a recipe scale its model to the data (chars-lstm). */
+  trainExamples?: number;
   /** Optional pretrained word vectors, row i = vector of input id i. */
   embeddings?: { matrix: Float32Array; dim: number; trainable: boolean };
 }
