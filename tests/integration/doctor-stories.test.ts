@@ -77,6 +77,10 @@ describe('the three stories, caught and repaired', () => {
     expect(blowUp!.severity).toBe('error');
     const kinds = s.actions.map((a) => a.kind);
     expect(kinds).toContain('rollback');
+    // A rollback goes back to an earlier, finite epoch's weights (0 = the initial ones), never the blown-up one.
+    for (const r of s.actions.filter((a) => a.kind === 'rollback')) {
+      expect((r.after as { epoch: number }).epoch).toBeLessThan(r.epoch);
+    }
     expect(kinds).toContain('clip');
     const lr = s.actions.filter((a) => a.kind === 'lr-change');
     expect(lr[0]).toMatchObject({ before: 10, after: 1 });

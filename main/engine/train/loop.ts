@@ -185,6 +185,8 @@ export async function trainLoop(
   const optimizer = makeOptimizer(settings.optimizer, state.learningRate);
   let bestWeights: tf.Tensor[] | null = options.resume?.bestWeights ? options.resume.bestWeights.map((w) => tf.keep(w.clone())) : null;
   let lastGood: tf.Tensor[] = snapshot(model);
+  /** The epoch whose end-of-epoch weights lastGood holds (0 = the initial weights). */
+  let lastGoodEpoch = state.epoch;
   const balanced = balancedClassWeights(train.labels, classes);
   const restoreRandom = seedMathRandom(deriveSeed(settings.seed, 0x5eed));
   let status: LoopResult['status'] = 'finished';
@@ -210,7 +212,7 @@ export async function trainLoop(
     for (const d of verdict.decisions as DoctorDecision[]) {
       if (d.kind === 'rollback') {
         model.setWeights(lastGood);
-        record({ kind: 'rollback', epoch, before: { epoch }, after: { epoch: state.epoch }, reason: d.reason });
+        record({ kind: 'rollback', epoch, before: { epoch }, after: { epoch: lastGoodEpoch }, reason: d.reason });
       } else if (d.kind === 'lr-change') {
         const before = state.learningRate;
         state.learningRate = d.to;
@@ -378,10 +380,12 @@ export async function trainLoop(
         if (!rolledBack && ws.finite) {
           tf.dispose(lastGood);
           lastGood = snapshot(model);
+          lastGoodEpoch = epoch;
         }
       } else if (ws.finite) {
         tf.dispose(lastGood);
         lastGood = snapshot(model);
+        lastGoodEpoch = epoch;
       }
 
       // Early stopping and best weights. Without early stopping the last epoch is the one kept.
