@@ -1,21 +1,13 @@
 import type { Split } from '../../../shared/domain.ts';
+import { mulberry32 } from '../random.ts';
 
 export const SPLIT_CODES: readonly Split[] = ['train', 'validation', 'test'];
 export const TRAIN = 0;
 export const VALIDATION = 1;
 export const TEST = 2;
 
-/** mulberry32: a small, fast, seeded generator, so that a recorded seed reproduces the same split. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator behind splits, so that a recorded seed reproduces the same split. */
+export const seededRandom = mulberry32;
 
 function shuffle(items: number[], rand: () => number): void {
   for (let i = items.length - 1; i > 0; i--) {

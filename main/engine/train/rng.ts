@@ -1,16 +1,8 @@
 // Seeded randomness for reproducible runs: shuffling, hold-out splits, and the unseeded random ops of TensorFlow.js.
 
-/** mulberry32: small, fast, good enough for shuffling; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../random.ts';
+
+export { mulberry32 };
 
 /** A seed derived from a base seed and a purpose (e.g. the epoch), so resumed runs replay the same stream. */
 export function deriveSeed(seed: number, ...parts: number[]): number {
