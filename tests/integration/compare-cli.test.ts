@@ -1,40 +1,21 @@
 // `textbench compare` on a small real workspace: each entry is an ordinary stored run on the same split,
 // and the leaderboard has the columns the issue names, sorted by test macro-F1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Workbench } from '../../main/engine/workbench.ts';
-import { main } from '../../main/cli/index.ts';
 import type { CompareResult } from '../../shared/doctor.ts';
-import { uciRows } from '../unit/loop-fixtures.ts';
+import { miniUciWorkspace, runCli, type MiniWorkspace } from '../fixtures/mini-workspace.ts';
 
-let dir: string;
+let mini: MiniWorkspace;
 let ws: string;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-compare-'));
-  const rows = uciRows();
-  const slice = [...rows.filter((r) => r.split === 'train').slice(0, 240), ...rows.filter((r) => r.split === 'test').slice(0, 60)];
-  const csv = path.join(dir, 'mini.csv');
-  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  fs.writeFileSync(csv, ['text,label,split', ...slice.map((r) => [q(r.text), r.label, r.split].join(','))].join('\n') + '\n');
-  ws = path.join(dir, 'ws');
-  const wb = Workbench.open({ workspace: ws });
-  await wb.data.importFile(csv, { project: 'mini', text: ['text'], label: 'label', split: 'split' });
-  await wb.close();
+  mini = await miniUciWorkspace('textbench-compare-', { train: 240, test: 60 });
+  ws = mini.ws;
 });
 
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => mini.cleanup());
 
-async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const cli = runCli;
 
 describe('textbench compare', () => {
   it('trains a recipe and a model on the same split and prints one leaderboard as JSON', async () => {

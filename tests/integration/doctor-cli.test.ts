@@ -1,40 +1,21 @@
 // The doctor's findings and actions in the machine-readable outputs: `train --json` and `runs RUN --json`
 // carry them in the issue's shape, and they stream as events while the run trains (through the worker).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Workbench } from '../../main/engine/workbench.ts';
-import { main } from '../../main/cli/index.ts';
 import type { WorkbenchEvent } from '../../shared/events.ts';
-import { uciRows } from '../unit/loop-fixtures.ts';
+import { miniUciWorkspace, runCli, type MiniWorkspace } from '../fixtures/mini-workspace.ts';
 
-let dir: string;
+let mini: MiniWorkspace;
 let ws: string;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-doctor-cli-'));
-  const rows = uciRows();
-  const slice = [...rows.filter((r) => r.split === 'train').slice(0, 300), ...rows.filter((r) => r.split === 'test').slice(0, 60)];
-  const csv = path.join(dir, 'mini.csv');
-  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  fs.writeFileSync(csv, ['text,label,split', ...slice.map((r) => [q(r.text), r.label, r.split].join(','))].join('\n') + '\n');
-  ws = path.join(dir, 'ws');
-  const wb = Workbench.open({ workspace: ws });
-  await wb.data.importFile(csv, { project: 'mini', text: ['text'], label: 'label', split: 'split' });
-  await wb.close();
+  mini = await miniUciWorkspace('textbench-doctor-cli-', { train: 300, test: 60 });
+  ws = mini.ws;
 });
 
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => mini.cleanup());
 
-async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const cli = runCli;
 
 const FINDING_KEYS = ['epochs', 'evidence', 'kind', 'message', 'severity'];
 const ACTION_KEYS = ['after', 'before', 'epoch', 'kind'];

@@ -1,38 +1,18 @@
 // `textbench lr-find` on a small real workspace: the issue's JSON shape, an exponential sweep and a usable rate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Workbench } from '../../main/engine/workbench.ts';
-import { main } from '../../main/cli/index.ts';
-import { uciRows } from '../unit/loop-fixtures.ts';
+import { miniUciWorkspace, runCli, type MiniWorkspace } from '../fixtures/mini-workspace.ts';
 
-let dir: string;
+let mini: MiniWorkspace;
 let ws: string;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-lrfind-'));
-  const rows = uciRows();
-  const slice = [...rows.filter((r) => r.split === 'train').slice(0, 300), ...rows.filter((r) => r.split === 'test').slice(0, 50)];
-  const csv = path.join(dir, 'mini.csv');
-  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  fs.writeFileSync(csv, ['text,label,split', ...slice.map((r) => [q(r.text), r.label, r.split].join(','))].join('\n') + '\n');
-  ws = path.join(dir, 'ws');
-  const wb = Workbench.open({ workspace: ws });
-  await wb.data.importFile(csv, { project: 'mini', text: ['text'], label: 'label', split: 'split' });
-  await wb.close();
+  mini = await miniUciWorkspace('textbench-lrfind-', { train: 300, test: 50 });
+  ws = mini.ws;
 });
 
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => mini.cleanup());
 
-async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const cli = runCli;
 
 describe('textbench lr-find', () => {
   it('prints {"suggested", "curve": [[lr, loss], …]} from an exponential sweep', async () => {
