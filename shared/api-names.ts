@@ -32,6 +32,7 @@ export const API_NAME_LIST = [
   'models.export',
   'models.classify',
   'models.list',
+  'models.importBundle',
   'models.classifyFile',
   'models.suggestPath',
   'app.pickFile',

@@ -26,6 +26,11 @@ const runRef = z.string().trim().min(1, 'Name the run (its id).');
 const filePath = z.string().trim().min(1, 'Choose a file.');
 const split = z.enum(['train', 'validation', 'test']);
 const texts = z.array(z.string()).min(1, 'Give at least one text.').max(10_000);
+/** Which model classifies: a run, or a workspace model (an imported bundle); exactly one, see oneModel. */
+const modelRef = { run: runRef.optional(), model: z.string().trim().min(1, 'Name the model (its id).').optional() };
+function oneModel<S extends z.ZodType<{ run?: string; model?: string }>>(schema: S) {
+  return schema.refine((v) => (v.run === undefined) !== (v.model === undefined), { message: 'Name a run or a model (exactly one).', path: ['run'] });
+}
 
 export const ImportFormatSchema = z.enum(['csv', 'tsv', 'json', 'jsonl', 'xlsx']);
 export const EncodingSchema = z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252']);
@@ -159,15 +164,20 @@ export const API = {
   'models.export': request<ExportResult>()(z.object({ run: runRef, out: filePath, force: z.boolean().default(false) }), {
     summary: 'export a run as a bundle folder',
   }),
-  'models.classify': request<Prediction[]>()(z.object({ run: runRef, texts }), { summary: 'classify texts with a run' }),
-  'models.list': request<ModelInfo[]>()(z.object({}), { summary: 'models in the workspace (from runs and imported bundles)' }),
+  'models.classify': request<Prediction[]>()(oneModel(z.object({ ...modelRef, texts })), { summary: 'classify texts with a run or a workspace model (e.g. an imported bundle)' }),
+  'models.list': request<ModelInfo[]>()(z.object({ project: projectRef.optional() }), { summary: 'models in the workspace (from runs and imported bundles), of one project if named' }),
+  'models.importBundle': request<ModelInfo>()(
+    z.object({ dir: z.string().trim().min(1, 'Give the bundle folder.'), project: projectRef.optional(), name: z.string().trim().min(1).max(200).optional() }),
+    { summary: 'add a bundle folder to the workspace (and a project) as a model' },
+  ),
   'models.classifyFile': request<ClassifyFileResult>()(
-    z.object({ run: runRef, file: filePath, column: z.string().optional(), out: z.string().trim().min(1).optional() }),
+    oneModel(z.object({ ...modelRef, file: filePath, column: z.string().optional(), out: z.string().trim().min(1).optional() })),
     { summary: 'classify every row of a file and write CSV/JSONL with the predictions' },
   ),
-  'models.suggestPath': request<{ path: string }>()(z.object({ run: runRef, kind: z.enum(['bundle', 'classified']), file: z.string().optional() }), {
-    summary: 'a free default path for an export folder or a classified-file output',
-  }),
+  'models.suggestPath': request<{ path: string }>()(
+    oneModel(z.object({ ...modelRef, kind: z.enum(['bundle', 'classified']), file: z.string().optional() })),
+    { summary: 'a free default path for an export folder (of a run) or a classified-file output' },
+  ),
 
   'app.pickFile': request<{ path: string | null }>()(z.object({ title: z.string().optional() }), { mode: 'electron', summary: 'open-file dialog' }),
   'app.pickFolder': request<{ path: string | null }>()(z.object({ title: z.string().optional(), defaultPath: z.string().optional() }), {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { ApiHandlers, SystemInfo, TrainPreset } from '../../shared/api.ts';
 import type { Workbench } from '../engine/workbench.ts';
+import type { ModelRef } from '../../shared/bundle.ts';
 import { TextbenchError } from '../engine/errors.ts';
 import { AutoSearches, runLrFind } from './tasks.ts';
 
@@ -53,6 +54,11 @@ export async function trainPresets(): Promise<TrainPreset[]> {
 function needDesktop(opts: HandlerOptions): DesktopHooks {
   if (!opts.desktop) throw new TextbenchError('This needs the desktop app; in the browser, type or upload the path instead.', 'ELECTRON_ONLY');
   return opts.desktop;
+}
+
+/** The engine's model reference from a request's run or model (the schema lets exactly one through). */
+function modelRefOf(run: string | undefined, model: string | undefined): ModelRef {
+  return run !== undefined ? { run } : { model: model! };
 }
 
 /** A path that does not exist yet: base, base-2, base-3, ... */
@@ -107,19 +113,22 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.autoList': ({ project }) => searches.list(project),
 
     'models.export': ({ run, out, force }) => wb.models.exportRun(run, out, { force }),
-    'models.classify': ({ run, texts }) => wb.models.classify({ run, texts, source: opts.mode }),
-    'models.classifyFile': ({ run, file, column, out }) => wb.models.classifyFile({ run, file, column, out }),
-    'models.list': () => wb.models.list(),
-    'models.suggestPath': ({ run, kind, file }) => {
+    'models.classify': ({ run, model, texts }) => wb.models.classify({ ...modelRefOf(run, model), texts, source: opts.mode }),
+    'models.classifyFile': ({ run, model, file, column, out }) => wb.models.classifyFile({ ...modelRefOf(run, model), file, column, out }),
+    'models.list': ({ project }) => wb.models.list(project),
+    'models.importBundle': ({ dir, project, name }) => wb.models.importBundle(dir, project, { name }),
+    'models.suggestPath': ({ run, model, kind, file }) => {
       if (kind === 'bundle') {
+        if (!run) throw new TextbenchError('Only a run can be exported as a bundle; name the run.', 'INVALID_INPUT', { model });
         // A name a person recognises in their file manager: project and model, e.g. "reviews-baseline".
         const r = wb.training.get(run);
         const project = wb.projects.get(r.projectId).name;
         const stem = `${project}-${r.model}`.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '') || run;
         return { path: freePath(path.join(wb.dir, 'bundles', stem)) };
       }
+      const ref = (run ?? model)!;
       const stem = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'texts';
-      return { path: freePath(path.join(wb.dir, 'classified', `${stem}.${run}`), '.csv') };
+      return { path: freePath(path.join(wb.dir, 'classified', `${stem}.${ref}`), '.csv') };
     },
 
     'app.pickFile': async ({ title }) => ({ path: await needDesktop(opts).pickFile(title) }),

@@ -25,6 +25,8 @@ let url: string;
 let browser: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
+/** The folder the export step wrote, added back through the Classify view. */
+let exportedBundle: string | null = null;
 
 async function ensureRendererBuilt(): Promise<void> {
   if (fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) return;
@@ -320,7 +322,39 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.click('[data-testid="export-button"]');
     await page.waitForSelector('[data-testid="export-result"]');
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
+    exportedBundle = out;
     await shot('12-export');
+  });
+
+  it('adds the exported bundle to the project and classifies with it', async () => {
+    expect(exportedBundle).toBeTruthy();
+    await go('classify');
+    await page.check('[data-testid="use-bundle"]');
+    await page.fill('[data-testid="bundle-dir"]', exportedBundle!);
+    await page.click('[data-testid="bundle-add"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="bundle-picker"] option').length === 1);
+    await page.fill('[data-testid="classify-text"]', 'Excellent product, works great and I love it.');
+    await page.waitForSelector('[data-testid="prediction"] .probs li');
+    expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/^positive/);
+    await shot('12b-classify-bundle');
+    // The same bundle again is the same model, not a second one.
+    await page.fill('[data-testid="bundle-dir"]', exportedBundle!);
+    await page.click('[data-testid="bundle-add"]');
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="bundle-dir"]') as HTMLInputElement).value);
+    expect(await page.locator('[data-testid="bundle-picker"] option').count()).toBe(1);
+    // A batch file with the bundle.
+    await page.setInputFiles('[data-testid="classify-file-input"]', {
+      name: 'more.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('text\nTerrible, it broke in a day.\nWonderful and cheap.\nGreat value.\n'),
+    });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="classify-out"]') as HTMLInputElement | null)?.value.endsWith('.csv'));
+    await page.click('[data-testid="classify-file-button"]');
+    const batch = await page.waitForSelector('[data-testid="batch-result"]');
+    expect(await batch.textContent()).toMatch(/Wrote 3 predictions/);
+    // Back to runs: the run picker is there as before.
+    await page.check('[data-testid="use-run"]');
+    await page.waitForSelector('[data-testid="run-picker"]');
   });
 
   it('stops a run and resumes it from its checkpoint', async () => {
