@@ -423,6 +423,8 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     // Keyboard: Alt+3 opens the Data view.
     await page.keyboard.press('Alt+3');
     await page.waitForSelector('[data-testid="virtual-list"]');
+    // The screenshot shows the rows, not the moment before the first page arrives.
+    await page.waitForFunction(() => /^3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('15-data-dark-1024x700');
     await go('evaluate');
