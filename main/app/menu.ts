@@ -1,5 +1,5 @@
 // The application menu as data (Electron's MenuItemConstructorOptions shape), built from callbacks.
-import { VIEWS, type ViewName } from '../../shared/api.ts';
+import { VIEWS, VIEW_TITLES, type ViewName } from '../../shared/api.ts';
 
 export interface MenuItem {
   label?: string;
@@ -16,17 +16,6 @@ export interface MenuActions {
   about(): void;
 }
 
-const TITLES: Record<ViewName, string> = {
-  projects: 'Projects',
-  import: 'Import',
-  data: 'Data',
-  train: 'Train',
-  runs: 'Runs',
-  evaluate: 'Evaluate',
-  classify: 'Classify',
-  export: 'Export',
-};
-
 export function menuTemplate(actions: MenuActions, opts: { isMac: boolean; developer: boolean }): MenuItem[] {
   const file: MenuItem = {
     label: 'File',
@@ -39,7 +28,7 @@ export function menuTemplate(actions: MenuActions, opts: { isMac: boolean; devel
   const view: MenuItem = {
     label: 'View',
     submenu: [
-      ...VIEWS.map((v, i): MenuItem => ({ label: TITLES[v], accelerator: `CmdOrCtrl+${i + 1}`, click: () => actions.showView(v) })),
+      ...VIEWS.map((v, i): MenuItem => ({ label: VIEW_TITLES[v], accelerator: `CmdOrCtrl+${i + 1}`, click: () => actions.showView(v) })),
       { type: 'separator' },
       { role: 'resetZoom' },
       { role: 'zoomIn' },
