@@ -1,14 +1,8 @@
 // Classification metrics from true class ids and predicted probabilities. Plain arrays in, plain JSON out.
-import type { ClassMetrics, Mistake } from '../../../shared/domain.ts';
+import type { ClassMetrics, Evaluation, Mistake } from '../../../shared/domain.ts';
 
-export interface ClassificationReport {
-  accuracy: number;
-  macroF1: number;
-  weightedF1: number;
-  /** Mean cross-entropy of the true class. */
-  loss: number;
-  perClass: ClassMetrics[];
-  confusion: { labels: string[]; matrix: number[][] };
+/** The metric part of an Evaluation (`loss`: mean cross-entropy of the true class), plus the argmax per example. */
+export interface ClassificationReport extends Pick<Evaluation, 'accuracy' | 'macroF1' | 'weightedF1' | 'loss' | 'perClass' | 'confusion'> {
   /** Predicted class id per example (argmax). */
   predicted: Int32Array;
 }

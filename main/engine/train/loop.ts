@@ -4,28 +4,29 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedInput } from '../text/types.ts';
 import type { DoctorAction, Finding, TrainingEpoch } from '../../../shared/domain.ts';
-import type { ClassWeightsMode, EarlyStopMonitor, LossName, OptimizerName } from '../../../shared/training.ts';
+import type { ClassWeightsMode, EarlyStopMonitor, OptimizerName, TrainingConfig } from '../../../shared/training.ts';
 import type { DoctorDecision, DoctorVerdict, TrainingDoctor } from './doctor/types.ts';
 import { balancedClassWeights, perExampleCrossEntropy, trainingLoss } from './losses.ts';
 import { classificationReport, predictionEntropy } from '../evaluate/metrics.ts';
 import { deriveSeed, mulberry32, seedMathRandom, shuffled } from './rng.ts';
 
-export interface LoopSettings {
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerName;
-  learningRate: number;
-  loss: LossName;
-  k: number;
-  classWeights: ClassWeightsMode;
-  labelSmoothing: number;
-  clipNorm: number | null;
-  earlyStop: EarlyStopMonitor;
-  patience: number;
-  seed: number;
-  /** Carry out the doctor's decisions (findings are reported either way). */
-  repair: boolean;
-}
+/** The part of a run's config the loop itself acts on (`repair`: carry out the doctor's decisions). */
+export type LoopSettings = Pick<
+  TrainingConfig,
+  | 'epochs'
+  | 'batchSize'
+  | 'optimizer'
+  | 'learningRate'
+  | 'loss'
+  | 'k'
+  | 'classWeights'
+  | 'labelSmoothing'
+  | 'clipNorm'
+  | 'earlyStop'
+  | 'patience'
+  | 'seed'
+  | 'repair'
+>;
 
 export interface LoopDataset {
   /** Encoded inputs in the model's input order; row i belongs to labels[i]. */
