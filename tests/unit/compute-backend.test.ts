@@ -1,20 +1,12 @@
 // Backend choice: best-first fallback with a reason for every skip, --backend overrides that fail
 // loudly, and the fall back to cpu when wasm cannot start (simulated through the injectable loader).
 import { describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, setBackendExplained, type BackendLoader } from '../../main/engine/compute/backend.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
+import { resolvable } from '../../main/engine/compute/probe.ts';
 
-const require = createRequire(import.meta.url);
-function installed(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false; // resolve only fails with MODULE_NOT_FOUND here: the package is absent
-  }
-}
+const installed = resolvable;
 const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
 
 /** The real loader, except that the native packages behave as on a machine without them. */

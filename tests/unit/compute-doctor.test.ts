@@ -1,19 +1,10 @@
 // `textbench doctor`: each backend is probed in its own process; the report says which load,
 // which one training uses, and why the others do not.
 import { describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { command, formatReport } from '../../main/cli/commands/doctor.ts';
-import type { ProbeReport } from '../../main/engine/compute/probe.ts';
+import { resolvable, type ProbeReport } from '../../main/engine/compute/probe.ts';
 
-const require = createRequire(import.meta.url);
-function installed(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false; // resolve only fails with MODULE_NOT_FOUND here: the package is absent
-  }
-}
+const installed = resolvable;
 
 async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];

@@ -41,7 +41,7 @@ const require = createRequire(import.meta.url);
 const TSX = pathToFileURL(require.resolve('tsx')).href;
 
 /** A package that cannot even be resolved needs no child process to say so. */
-function resolvable(pkg: string): boolean {
+export function resolvable(pkg: string): boolean {
   try {
     require.resolve(pkg);
     return true;
