@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildXlsx } from '../fixtures/data.ts';
-import { ensureRendererBuilt, haveChromium, launchChromium, repoRoot, shot as shotPage, startServe, stopServe, CHROMIUM } from './harness.ts';
+import { describeViolations, ensureRendererBuilt, haveChromium, launchChromium, repoRoot, shot as shotPage, shotAll, startServe, stopServe, CHROMIUM } from './harness.ts';
 
 const DATASET = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
 if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (CI installs Debian's chromium; apt-get install chromium).`);
@@ -183,6 +183,8 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForSelector('[data-testid="confusion"] button.cell');
     expect(await page.textContent('[data-testid="accuracy"]')).toMatch(/%/);
     await shot('07-evaluate');
+    const violations = await shotAll(page, 'evaluate');
+    expect(violations, describeViolations(violations)).toEqual([]);
     // The per-class table sorts by a click on its header.
     await page.click('table.pc th >> text=Support');
     expect(await page.getAttribute('table.pc th[aria-sort="descending"]', 'aria-sort')).toBe('descending');
