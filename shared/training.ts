@@ -106,6 +106,8 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Marked by the user as a run that matters. */
+  starred: boolean;
 }
 
 export interface RunDetail extends RunSummary {

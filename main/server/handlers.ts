@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { ApiHandlers, SystemInfo, TrainPreset } from '../../shared/api.ts';
 import type { Workbench } from '../engine/workbench.ts';
 import type { ModelRef } from '../../shared/bundle.ts';
+import type { ModelName } from '../../shared/training.ts';
 import { TextbenchError } from '../engine/errors.ts';
 import { AutoSearches, runLrFind } from './tasks.ts';
 
@@ -23,18 +24,18 @@ export interface HandlerOptions {
 }
 
 const MODEL_PRESETS: TrainPreset[] = [
-  { name: 'baseline', title: 'Baseline', kind: 'model', description: 'Embedding → global max pooling → dense: fast and smooth, the first thing to try.', defaults: { epochs: 10 } },
-  { name: 'linear', title: 'Linear (TF-IDF)', kind: 'model', description: 'Hashed word and character n-grams with logistic regression: the yardstick the neural models have to beat.', defaults: { epochs: 10 } },
-  { name: 'lstm', title: 'LSTM', kind: 'model', description: 'A recurrent network with long short-term memory cells.', defaults: { epochs: 10 } },
-  { name: 'gru', title: 'GRU', kind: 'model', description: 'A gated recurrent network: fewer weights than an LSTM and often as good.', defaults: { epochs: 10 } },
-  { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU that reads the text in both directions.', defaults: { epochs: 10 } },
-  { name: 'bilstm', title: 'BiLSTM', kind: 'model', description: 'An LSTM that reads the text in both directions.', defaults: { epochs: 10 } },
+  { name: 'baseline', title: 'Baseline', kind: 'model', description: 'Embedding → global max pooling → dense: fast and smooth, the first thing to try.', defaults: {} },
+  { name: 'linear', title: 'Linear (TF-IDF)', kind: 'model', description: 'Hashed word and character n-grams with logistic regression: the yardstick the neural models have to beat.', defaults: {} },
+  { name: 'lstm', title: 'LSTM', kind: 'model', description: 'A recurrent network with long short-term memory cells.', defaults: {} },
+  { name: 'gru', title: 'GRU', kind: 'model', description: 'A gated recurrent network: fewer weights than an LSTM and often as good.', defaults: {} },
+  { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU that reads the text in both directions.', defaults: {} },
+  { name: 'bilstm', title: 'BiLSTM', kind: 'model', description: 'An LSTM that reads the text in both directions.', defaults: {} },
 ];
 
 /** The model presets, then every recipe of the failure stories (from the recipes module, as they land). */
 export async function trainPresets(): Promise<TrainPreset[]> {
   // Loaded lazily: recipes build models with TensorFlow.js, which the server need not load to start.
-  const { RECIPES } = await import('../engine/train/recipes.ts');
+  const [{ RECIPES }, { resolveConfig }] = await Promise.all([import('../engine/train/recipes.ts'), import('../engine/train/config.ts')]);
   const recipes = Object.values(RECIPES).map(
     (r): TrainPreset => ({
       name: r.name,
@@ -48,7 +49,8 @@ export async function trainPresets(): Promise<TrainPreset[]> {
       },
     }),
   );
-  return [...MODEL_PRESETS, ...recipes];
+  // The resolved settings of each, so the form's blanks show the real defaults rather than "default".
+  return [...MODEL_PRESETS, ...recipes].map((p) => ({ ...p, config: resolveConfig(p.kind === 'recipe' ? { recipe: p.name } : { model: p.name as ModelName }) }));
 }
 
 function needDesktop(opts: HandlerOptions): DesktopHooks {
@@ -91,12 +93,16 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
 
     'data.preview': ({ file, ...opts }) => wb.data.previewImport(file, opts),
     'data.import': ({ file, ...opts }) => wb.data.importFile(file, opts),
+    'data.importSample': () => wb.data.importSample(),
     'data.datasets': ({ project }) => wb.data.datasets(project),
     'data.labels': ({ project }) => wb.data.labels(project),
-    'data.review': ({ project }) => wb.data.review(project),
+    'data.review': ({ project }) => wb.data.reviewInBackground(project),
     'data.examples': ({ project, ...query }) => wb.data.examples(project, query),
-    'data.relabel': ({ project, ids, label }) => wb.data.relabel(project, ids, label),
+    'data.relabel': ({ project, ids, match, label }) => (ids ? wb.data.relabel(project, ids, label) : wb.data.relabelMatching(project, match!, label)),
     'data.undo': ({ project, batchId }) => wb.data.undo(project, batchId),
+    'data.removeDuplicates': ({ project }) => wb.data.removeDuplicates(project),
+    'data.resplit': ({ project }) => wb.data.resplit(project),
+    'data.changes': ({ project }) => wb.data.changes(project),
     'data.history': ({ project }) => wb.data.history(project),
 
     'training.presets': () => trainPresets(),
@@ -105,12 +111,16 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.resume': ({ run }) => ({ run: wb.training.resume(run).run.id }),
     'training.list': ({ project }) => wb.training.list(project),
     'training.get': ({ run }) => wb.training.get(run),
+    'training.rename': ({ run, name }) => wb.training.rename(run, name),
+    'training.star': ({ run, starred }) => wb.training.star(run, starred),
+    'training.delete': ({ run }) => wb.training.delete(run),
     'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),
     'training.reliability': ({ run, split }) => wb.training.reliability(run, split),
 
     'training.lrFind': (options) => runLrFind(wb.dir, options),
     'training.autoStart': ({ project, budgetMinutes, trials }) => searches.start(project, budgetMinutes, trials),
     'training.autoStatus': ({ search }) => searches.get(search),
+    'training.autoStop': ({ search }) => searches.stop(search),
     'training.autoList': ({ project }) => searches.list(project),
 
     'models.export': ({ run, out, force }) => wb.models.exportRun(run, out, { force }),

@@ -42,6 +42,10 @@ export interface SearchOptions {
   fixed?: Partial<TrainOptions>;
   log?: (message: string) => void;
   onEntry?: (entry: LeaderboardEntry) => void;
+  /** A trial's run started (or was continued): the app shows its curves live. */
+  onTrialStart?: (trial: { name: string; run: string; settings: LeaderboardEntry['settings'] }) => void;
+  /** Checked before every trial and rung: true ends the search after the running trial (whose run the caller stops). */
+  shouldStop?: () => boolean;
 }
 
 /** "15m", "90s", "1h", "1h30m", "900" (seconds) → seconds. */
@@ -164,6 +168,7 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
     else runId = host.training.resume(t.run!, { epochs }).run.id;
     t.run = runId;
     t.epochsAsked = epochs;
+    options.onTrialStart?.({ name: t.name, run: runId, settings: t.config ? { ...t.config } : { model: 'baseline', defaults: true } });
     let timer: NodeJS.Timeout | undefined;
     if (budget !== null) {
       timer = setTimeout(() => {
@@ -211,12 +216,13 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
   const perTrial: number[] = [];
   let tried = 0;
   let bracket = 0;
-  while (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials) {
+  const stopped = () => options.shouldStop?.() === true;
+  while (!stopped() && (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials)) {
     bracket++;
     if (bracket > 1) log(`auto: ${Math.round(left())}s left: another bracket of random trials`);
     const rung0End = budget === null ? Infinity : elapsed() + 0.45 * left();
     const rung0: Trial[] = [];
-    while (maxTrials === null || tried < maxTrials) {
+    while ((maxTrials === null || tried < maxTrials) && !stopped()) {
       const estimate = perTrial.length ? perTrial.reduce((a, b) => a + b, 0) / perTrial.length : 0;
       if (budget !== null && (elapsed() + estimate > rung0End || left() < 5) && rung0.length > 0) break;
       if (budget !== null && left() < 5) break;
@@ -241,7 +247,7 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
       const stageEnd = budget === null ? Infinity : elapsed() + share * left();
       for (const t of next) {
         if (t.done) continue;
-        if (budget !== null && (elapsed() >= stageEnd || left() < 10)) break;
+        if (stopped() || (budget !== null && (elapsed() >= stageEnd || left() < 10))) break;
         log(`auto: continuing ${t.name} to ${epochs} epochs`);
         await train(t, null, epochs);
       }

@@ -7,6 +7,7 @@ import { SPLITS } from '../../../shared/domain.ts';
 import type { RunDetail, RunSummary, TrainOptions, TrainResult } from '../../../shared/training.ts';
 import * as runs from '../store/runs.ts';
 import { countRunPredictions, reliability } from '../store/runPredictions.ts';
+import { deleteRun, renameRun, starRun, type RunArtefacts } from '../store/runEdits.ts';
 import type { Reliability } from '../../../shared/evaluation.ts';
 import { defaultProject, getProject, touchProject } from '../store/projects.ts';
 import { TextbenchError } from '../errors.ts';
@@ -153,6 +154,28 @@ export class TrainingService {
     const r = await this.spawn(null, { type: 'evaluate', id: this.nextId++, run: id, split, backend }).done;
     if (r.kind !== 'evaluate') throw new Error('The training worker answered an evaluation with a training result.');
     return r.result;
+  }
+
+  rename(runRef: string, name: string): RunSummary {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    renameRun(this.ctx.db, id, name);
+    return runs.getRunSummary(this.ctx.db, id);
+  }
+
+  star(runRef: string, starred: boolean): RunSummary {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    starRun(this.ctx.db, id, starred);
+    return runs.getRunSummary(this.ctx.db, id);
+  }
+
+  /** Deletes a run with its curve, checkpoints, predictions and workspace models; refuses one that is training. */
+  delete(runRef: string): { run: string } & RunArtefacts {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    const s = runs.getRunSummary(this.ctx.db, id);
+    if (this.training.has(id) || s.status === 'running' || s.status === 'queued') {
+      throw new TextbenchError(`Run ${s.name} is ${s.status === 'queued' ? 'about to train' : 'training'}; stop it before deleting it.`, 'RUN_ACTIVE', { run: id });
+    }
+    return { run: id, ...deleteRun(this.ctx.db, id) };
   }
 
   /** How far the run's probabilities on a split can be trusted (evaluates the split first when its predictions are not stored). */
