@@ -77,7 +77,7 @@ export const TrainSettingsSchema = z.object({
   maxVocab: z.number().int().positive().max(10_000_000).optional(),
   lowercase: z.boolean().optional(),
   seed: z.number().int().optional(),
-  backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  backend: z.enum(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   repair: z.boolean().optional(),
 });
 export type TrainSettings = z.input<typeof TrainSettingsSchema>;

@@ -9,7 +9,7 @@ export type LossName = 'crossentropy' | 'topk';
 export type ClassWeightsMode = 'none' | 'balanced';
 export type EarlyStopMonitor = 'val-loss' | 'macro-f1' | 'none';
 export type SequenceTokens = 'words' | 'chars';
-export type BackendRequest = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendRequest = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** What a caller may ask for; everything is optional and filled from the model's defaults, then the recipe. */
 export interface TrainOptions {

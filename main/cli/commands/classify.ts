@@ -72,7 +72,7 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
   --column C       the text column (default: the only text column, else the one with the longest texts)
   --out OUT        output file; .jsonl writes JSON lines, .tsv tabs, else CSV (default: FILE.classified.csv)
   --force          replace OUT if it exists
-  --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
+  --backend B      webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
 "long": "truncated" | "windows" for a text longer than the model's sequence length; with --file, one line

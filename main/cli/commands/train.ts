@@ -46,7 +46,7 @@ export function optionsFromArgs(v: CommandContext['values']): TrainOptions {
     vectors: str(v.vectors),
     freezeVectors: v['freeze-vectors'] === true ? true : undefined,
     seed: num(v.seed, 'seed'),
-    backend: oneOf(v.backend, 'backend', ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const),
+    backend: oneOf(v.backend, 'backend', ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const),
     repair: v['no-repair'] === true ? false : undefined,
     validationFraction: num(v['validation-fraction'], 'validation-fraction'),
   };
@@ -96,7 +96,8 @@ Options:
   --tokens words|chars      --seq-len N   --min-count N   --max-vocab N
   --vectors FILE            pretrained GloVe/fastText text vectors   --freeze-vectors
   --seed N                  same seed, data and backend give the same metrics (default 42)
-  --backend NAME            tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)
+  --backend NAME            webgpu, tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads;
+                            a software GPU such as SwiftShader only when named here)
   --no-repair               report the training doctor's findings but do not act on them
   --validation-fraction X   share of train held out for validation when there is no validation split
   --resume RUN              continue a stopped or crashed run from its last checkpoint

@@ -148,7 +148,7 @@ function validate(c: TrainingConfig): void {
   if (!['crossentropy', 'topk'].includes(c.loss)) bad('loss', `expected crossentropy (ce) or topk, got "${c.loss}".`);
   if (!['none', 'balanced'].includes(c.classWeights)) bad('classWeights', `expected none or balanced, got "${c.classWeights}".`);
   if (!['val-loss', 'macro-f1', 'none'].includes(c.earlyStop)) bad('earlyStop', `expected val-loss, macro-f1 or none, got "${c.earlyStop}".`);
-  if (c.backend !== null && !['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(c.backend)) {
-    bad('backend', `expected tensorflow-gpu, tensorflow, wasm or cpu, got "${c.backend}".`);
+  if (c.backend !== null && !['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(c.backend)) {
+    bad('backend', `expected webgpu, tensorflow-gpu, tensorflow, wasm or cpu, got "${c.backend}".`);
   }
 }

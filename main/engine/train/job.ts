@@ -40,9 +40,9 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 }
 
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
-export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split): Evaluation {
+export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
-  const probs = predictProbabilities(model, data.inputs);
+  const probs = await predictProbabilities(model, data.inputs);
   const rep = classificationReport(labels, data.labels, probs);
   return {
     run,
@@ -195,8 +195,8 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
     );
 
     // The model now holds the weights the run keeps (best epoch, or last): evaluate those.
-    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation');
-    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test') : null;
+    const valEval = await evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation');
+    const testEval = data.test.length ? await evaluateModel(model, pipeline, data.test, data.labels, runId, 'test') : null;
     const allFindings = initialPlus(findings, result.state.findings);
     const status = result.status;
     runs.finishRun(db, runId, {
@@ -270,7 +270,7 @@ export async function runEvaluationJob(db: Db, runId: string, split: Split, back
   try {
     const examples = data[split];
     if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
-    return evaluateModel(model, pipeline, examples, labels, runId, split);
+    return await evaluateModel(model, pipeline, examples, labels, runId, split);
   } finally {
     model.dispose();
   }
