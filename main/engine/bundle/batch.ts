@@ -32,6 +32,8 @@ export interface ClassifyFileOptions {
 }
 
 type FileFormat = 'csv' | 'tsv' | 'jsonl';
+/** Characters of input rows held at once before they are classified and written. */
+const BATCH_CHARS = 16 * 1024 * 1024;
 /** One input row: its 1-based line and its values by column. */
 type Row = { line: number; values: Record<string, string> };
 
@@ -208,13 +210,17 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
       await write([...columns, names.label, names.probability, names.long, ...names.perLabel].map((c) => csvField(c, delimiter)).join(delimiter) + '\n');
     }
     let batch: Row[] = [];
+    let batchChars = 0;
     for await (const rows of table.rows()) {
       for (const r of rows) {
         if (r.cells.length > columns.length && !extraCells++) firstExtraLine = r.line;
         batch.push(toRow(r.cells, r.line));
-        if (batch.length >= chunkRows) {
+        for (const c of r.cells) batchChars += c.length;
+        // Long texts go out in smaller batches: memory stays bounded by characters, not only by rows.
+        if (batch.length >= chunkRows || batchChars > BATCH_CHARS) {
           await flush(batch);
           batch = [];
+          batchChars = 0;
         }
       }
     }

@@ -19,6 +19,8 @@ import { openTable, type Row, type Table } from './table.ts';
 export const DEFAULT_SEED = 42;
 const PREVIEW_ROWS = 20;
 const REPORT_LINES = 5;
+/** Characters of staged rows held before they are written out, whatever the batch size. */
+const PENDING_CHARS = 16 * 1024 * 1024;
 
 export async function previewImport(file: string, opts: ReadOptions & { rows?: number } = {}): Promise<ImportPreview> {
   const table = await openTable(path.resolve(file), opts);
@@ -176,9 +178,12 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
     const BATCH = 64;
     const insertMany = staging.prepare(`INSERT INTO staged (rn, text, label, split, hash) VALUES ${Array(BATCH).fill('(?, ?, ?, ?, ?)').join(', ')}`);
     let pendingValues: (string | number)[] = [];
+    // Batched rows are held in memory: a batch of long texts goes out early rather than 64 texts at the cell limit.
+    let pendingChars = 0;
     const flush = (): void => {
       for (let i = 0; i < pendingValues.length; i += 5) insert.run(pendingValues.slice(i, i + 5));
       pendingValues = [];
+      pendingChars = 0;
     };
     staging.exec('BEGIN');
 
@@ -241,10 +246,12 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
       rowLabels.push(li);
       rowSplits.push(split);
       pendingValues.push(r.line, text, label, split, contentHash(text));
+      pendingChars += text.length;
       if (pendingValues.length === BATCH * 5) {
         insertMany.run(pendingValues);
         pendingValues = [];
-      }
+        pendingChars = 0;
+      } else if (pendingChars > PENDING_CHARS) flush();
       n++;
     };
 
