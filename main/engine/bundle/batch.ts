@@ -11,6 +11,7 @@ import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 import { TextbenchError } from '../errors.ts';
 import { openTable, type Table } from '../data/table.ts';
+import { NotUtf8Error } from '../data/decode.ts';
 
 export interface TextClassifier {
   readonly labels: readonly string[];
@@ -232,6 +233,15 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
     table.close();
     ws.destroy();
     fs.rmSync(temp, { force: true });
+    if (err instanceof NotUtf8Error) {
+      // Rows were already classified (and maybe stored) as UTF-8: say so rather than read the file again.
+      throw new TextbenchError(
+        `${file}, line ${err.line}: the file starts as UTF-8 but most of it is Windows-1252 (its bytes near offset ${err.offset} are not UTF-8). ` +
+          'Save it as UTF-8, or classify it with the encoding set to windows-1252.',
+        'MIXED_ENCODING',
+        { file, line: err.line },
+      );
+    }
     throw err;
   }
   if (extraCells) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ImportFormat, TextEncoding } from '../../../shared/domain.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 import { TextbenchError } from '../errors.ts';
-import { decodeFile, decodeSample, readHead, type ByteCounter } from './decode.ts';
+import { decodeFile, decodeNotes, decodeSample, looksUtf8, newDecodeState, readHead, scanUtf8, utf8EvidenceOfFile } from './decode.ts';
 import { sniffDelimiter, sniffEncoding, sniffFormat, sniffQuoting, wholeLines, type EncodingSniff } from './sniff.ts';
 import { readDelimited } from './readers/delimited.ts';
 import { readJsonArray, readJsonLines } from './readers/json.ts';
@@ -36,7 +36,11 @@ export interface Table {
   rows(): AsyncGenerator<Row[]>;
   /** Bytes of the file consumed so far (an estimate for XLSX). */
   bytesRead(): number;
-  /** Reader notes worth telling the user (e.g. JSON keys that appeared only after the sample). */
+  /** The encoding the rows were read in: a UTF-8 guess may turn to Windows-1252 once the whole file is weighed. */
+  currentEncoding(): TextEncoding;
+  /** What the decoder has to report (invalid UTF-8 replaced, with lines; a switch to Windows-1252). */
+  decodeNotes(): string[];
+  /** Reader notes worth telling the user (e.g. JSON keys that appeared only after the sample), decoding included. */
   notes(): string[];
   close(): void;
 }
@@ -47,8 +51,6 @@ export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 export interface TableOptions extends ReadOptions {
   maxBytes?: number;
   sampleRows?: number;
-  /** UTF-8 with bad bytes replaced by U+FFFD instead of failing (a UTF-8 file with a few corrupt bytes). */
-  lenientUtf8?: boolean;
 }
 
 export async function openTable(file: string, opts: TableOptions = {}): Promise<Table> {
@@ -83,13 +85,31 @@ export async function openTable(file: string, opts: TableOptions = {}): Promise<
   if (opts.format === 'xlsx' || (!opts.format && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04)) {
     return openXlsx(file, stat.size, opts.sheet, sampleRows, limits);
   }
-  const enc = sniffEncoding(file, head, opts.encoding);
+  let enc = sniffEncoding(file, head, opts.encoding);
+  const state = newDecodeState(enc.encoding);
+  if ((enc.reason === 'damaged-utf-8' || enc.reason === 'not-utf-8') && !complete) {
+    // The head has invalid UTF-8: weigh the whole file before deciding how to read all of it.
+    state.evidence = await utf8EvidenceOfFile(file, 0, 1);
+    enc = looksUtf8(state.evidence) ? { encoding: 'utf-8', bomLength: 0, reason: 'damaged-utf-8' } : { encoding: 'windows-1252', bomLength: 0, reason: 'not-utf-8' };
+    state.encoding = enc.encoding;
+    if (enc.encoding === 'utf-8') state.evidence = { valid: 0, invalid: 0, invalidLines: 0 }; // counted again as it is decoded
+  }
   const text = decodeSample(head, enc.encoding, enc.bomLength);
   if (complete && !text.trim()) throw emptyFile(file);
   const kind = sniffFormat(file, head, text, opts.format);
-  const counter: ByteCounter = { bytes: 0 };
-  const chunks = decodeFile(file, enc.encoding, enc.bomLength, counter, opts.lenientUtf8 || enc.reason === 'damaged-utf-8');
-  const base = { file, encoding: enc.encoding, encodingReason: enc.reason, sizeBytes: stat.size, bytesRead: () => counter.bytes };
+  // A file with a UTF-8 BOM, or judged on its whole evidence above, has its invalid bytes replaced; a file whose
+  // head was clean is weighed again at its first invalid byte.
+  const chunks = decodeFile(file, enc.bomLength, state, { strictUtf8: enc.reason === 'caller' && enc.encoding === 'utf-8', judged: enc.reason !== 'valid-utf-8' });
+  if (enc.encoding === 'windows-1252' && enc.reason === 'not-utf-8' && complete) state.evidence = scanUtf8(head, 1);
+  const base = {
+    file,
+    encoding: enc.encoding,
+    encodingReason: enc.reason,
+    sizeBytes: stat.size,
+    bytesRead: () => state.bytes,
+    currentEncoding: () => state.encoding,
+    decodeNotes: () => decodeNotes(file, state),
+  };
 
   if (kind === 'json' || kind === 'jsonl') {
     const records = kind === 'json' ? readJsonArray(file, chunks, limits) : readJsonLines(file, chunks, limits);
@@ -114,7 +134,7 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-type Base = Pick<Table, 'file' | 'encoding' | 'encodingReason' | 'sizeBytes' | 'bytesRead'> & Partial<Pick<Table, 'delimiter' | 'quoting' | 'sheets' | 'sheet'>> & { format: ImportFormat };
+type Base = Pick<Table, 'file' | 'encoding' | 'encodingReason' | 'sizeBytes' | 'bytesRead' | 'currentEncoding' | 'decodeNotes'> & Partial<Pick<Table, 'delimiter' | 'quoting' | 'sheets' | 'sheet'>> & { format: ImportFormat };
 
 /**
  * The sample is held in memory whole: it stops at `n` records or at this many characters, whichever comes
@@ -200,7 +220,7 @@ async function openCells(base: Base, records: AsyncGenerator<RawRecord[]>, sampl
     columns,
     sample,
     rows,
-    notes: () => [],
+    notes: () => base.decodeNotes(),
     close: () => {
       void records.return(undefined);
       close();
@@ -278,7 +298,7 @@ async function openKeyed(base: Base, records: AsyncGenerator<RawRecord[]>, sampl
     sample,
     rows,
     notes: () =>
-      [...unknownKeys].map(([k, n]) => `Key "${k}" first appears after the first ${head.length} records (in ${n} records); it was not imported as a column.`),
+      [...base.decodeNotes(), ...[...unknownKeys].map(([k, n]) => `Key "${k}" first appears after the first ${head.length} records (in ${n} records); it was not imported as a column.`)],
     close: () => void records.return(undefined),
   };
 }
@@ -302,6 +322,8 @@ async function openXlsx(file: string, size: number, sheetName: string | undefine
     encodingReason: 'container',
     sizeBytes: size,
     bytesRead: () => Math.min(size, Math.round((done / total) * size)),
+    currentEncoding: () => 'utf-8',
+    decodeNotes: () => [],
     sheets: reader.sheets.map((s) => s.name),
     sheet: sheet.name,
   };
