@@ -9,6 +9,7 @@ import type { Dataset } from './domain.ts';
 import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
 import type { RunDetail, RunSummary, TrainPreset } from './training.ts';
 import { optionsSchemaFor, TrainOptionsSchema } from './train-options.ts';
+import type { Reliability } from './evaluation.ts';
 import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
@@ -44,6 +45,7 @@ export const ExampleQuerySchema = z.object({
   /** A review check's id (e.g. "duplicates", "conflicts"): only the rows it points at. */
   flag: z.string().optional(),
   ids: z.array(z.number().int().nonnegative()).max(100_000).optional(),
+  prediction: z.object({ run: runRef, split, label: z.string().optional(), predicted: z.string().optional() }).optional(),
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(1000).default(100),
 });
@@ -115,7 +117,10 @@ export const API = {
   'training.resume': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'resume a stopped or crashed run from its last checkpoint' }),
   'training.list': request<RunSummary[]>()(z.object({ project: projectRef }), { summary: "a project's runs, newest first" }),
   'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
-  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split" }),
+  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split (its every prediction is stored)" }),
+  'training.reliability': request<Reliability>()(z.object({ run: runRef, split: split.default('test') }), {
+    summary: "a run's reliability diagram on a split: accuracy against confidence, and the calibration error",
+  }),
 
   'training.lrFind': request<LrFindResult>()(
     optionsSchemaFor('lr-find').extend({

@@ -67,6 +67,7 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.list': ({ project }) => wb.training.list(project),
     'training.get': ({ run }) => wb.training.get(run),
     'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),
+    'training.reliability': ({ run, split }) => wb.training.reliability(run, split),
 
     'training.lrFind': (options) => wb.training.lrFind(options),
     'training.autoStart': ({ project, budgetMinutes, trials }) => wb.training.autoStart(project, budgetMinutes, trials),

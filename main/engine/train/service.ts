@@ -9,6 +9,8 @@ import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from
 import * as runs from '../store/runs.ts';
 import { getProject, resolveProject } from '../store/projects.ts';
 import { splitCounts } from '../store/examples.ts';
+import { countRunPredictions, reliability } from '../store/runPredictions.ts';
+import type { Reliability } from '../../../shared/evaluation.ts';
 import { TextbenchError } from '../errors.ts';
 import { checkOptions, resolveConfig } from './config.ts';
 import type { WorkerError, WorkerInit, WorkerMessage, WorkerRequest, WorkerResult } from './protocol.ts';
@@ -148,7 +150,8 @@ export class TrainingService {
     const id = runs.resolveRunId(this.ctx.db, runRef);
     if (split === 'test') {
       const stored = runs.getStoredEvaluation(this.ctx.db, id);
-      if (stored) return stored;
+      // Runs from before predictions were stored are evaluated again once, which stores them.
+      if (stored && countRunPredictions(this.ctx.db, id, split)) return stored;
     }
     runs.loadRunModel(this.ctx.db, id); // clear error now if the run has no weights
     const backend = runs.getRunSummary(this.ctx.db, id).backend ?? undefined;
@@ -199,6 +202,13 @@ export class TrainingService {
   /** This session's automatic searches of a project. */
   autoList(project: string): AutoSearchStatus[] {
     return this.searches.list(getProject(this.ctx.db, project).id);
+  }
+
+  /** How far the run's probabilities on a split can be trusted (evaluates the split first when its predictions are not stored). */
+  async reliability(runRef: string, split: Split = 'test'): Promise<Reliability> {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    if (!countRunPredictions(this.ctx.db, id, split)) await this.evaluate(id, split);
+    return reliability(this.ctx.db, id, split);
   }
 
   /** Stops running jobs (they end as 'stopped', resumable) and their workers, so the process can exit. */
