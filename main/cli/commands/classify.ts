@@ -73,6 +73,8 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
   --out OUT        output file; .jsonl writes JSON lines, .tsv tabs, else CSV (default: FILE.classified.csv)
   --force          replace OUT if it exists
   --max-cell-chars N  refuse an input cell longer than N characters (default 16777216)
+  --keep-formulas  CSV/TSV output: write cells that start with = + - @ tab or CR as they are (by default they
+                   get a leading ' so that a spreadsheet shows them as text instead of running them)
   --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
@@ -90,6 +92,7 @@ with the summary.`,
     force: { type: 'boolean', default: false },
     backend: { type: 'string' },
     'max-cell-chars': { type: 'string' },
+    'keep-formulas': { type: 'boolean', default: false },
   },
   async run(ctx) {
     const bundle = str(ctx.values.bundle);
@@ -121,6 +124,7 @@ with the summary.`,
             column: str(ctx.values.column),
             force: ctx.values.force === true,
             read,
+            keepFormulas: ctx.values['keep-formulas'] === true,
             onProgress: progressPrinter(ctx),
           });
           printFileResult(ctx, r);
@@ -142,7 +146,7 @@ with the summary.`,
         if (e.type === 'task.progress') show(e);
       });
       try {
-        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true, read }));
+        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true, read, keepFormulas: ctx.values['keep-formulas'] === true }));
       } finally {
         off();
         wb.models.dispose();

@@ -208,7 +208,7 @@ export class ModelService {
     let stored = 0;
     const source = `file:${path.basename(request.file)}`;
     const { result } = await this.ask(
-      { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, read: request.read, stream: r.modelId !== null },
+      { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, read: request.read, keepFormulas: request.keepFormulas, stream: r.modelId !== null },
       'classifyFile',
       {
         onProgress: (p: Progress) => this.ctx.emit({ type: 'task.progress', ...p }),
