@@ -13,6 +13,8 @@ export interface ReadOptions {
   delimiter?: string;
   /** CSV/TSV: whether the first row names the columns (default: sniffed; header-less files get column1, column2…). */
   header?: boolean;
+  /** Longest cell (a text, a JSON Lines line) read, in characters; longer is refused with its line. Default 16 Mi. */
+  maxCellChars?: number;
 }
 
 export interface ColumnGuess {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Workbench } from '../../main/engine/workbench.ts';
+import { openWorkspaceDb } from '../../main/engine/store/db.ts';
 
 const ROWS = 240_000;
 const ONET = path.resolve(import.meta.dirname, '../../../shared/datasets/onet_tasks/onet_tasks.csv');
@@ -39,7 +40,7 @@ export async function run(): Promise<void> {
       const t0 = performance.now();
       const res = await wb.data.importFile(file, { project: 'big', text: ['task'], label: 'group' });
       console.log(`import of ${res.rows.toLocaleString('en-US')} rows: ${((performance.now() - t0) / 1000).toFixed(1)} s (commit ${res.timings?.commit.toFixed(1) ?? '?'} s, which keeps the full-text index in step)`);
-      const db = wb.db;
+      const db = openWorkspaceDb(wb.dir);
       const like = db.prepare(`SELECT COUNT(*) AS n FROM examples e WHERE e.project_id = @p AND e.text LIKE @s ESCAPE '\\'`);
       const likePage = db.prepare(`SELECT * FROM examples WHERE id IN (SELECT e.id FROM examples e WHERE e.project_id = @p AND e.text LIKE @s ESCAPE '\\' ORDER BY e.id LIMIT 200)`);
       const p = wb.projects.get('big').id;
@@ -103,6 +104,7 @@ export async function run(): Promise<void> {
         shared.push(`${JSON.stringify(text)} ${median(times).toFixed(1)} ms`);
       }
       console.log(`same project beside a second one (19,450 rows): ${shared.join(', ')}`);
+      db.close();
     } finally {
       await wb.close();
     }

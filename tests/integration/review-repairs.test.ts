@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 
-import { ONET, tempDir, tempWorkbench, toCsv, writeFile } from '../fixtures/data.ts';
+import { ONET, tempDir, tempWorkbench, toCsv, withWorkspaceDb, writeFile } from '../fixtures/data.ts';
 import { openWorkspaceDb } from '../../main/engine/store/db.ts';
 import { MIGRATIONS } from '../../main/engine/store/migrations.ts';
 import { Workbench } from '../../main/engine/workbench.ts';
@@ -31,7 +31,7 @@ interface Snapshot {
 }
 
 function snapshot(): Snapshot[] {
-  return (wb.db.prepare("SELECT id, label, split, text, content_hash AS hash FROM examples WHERE project_id = (SELECT id FROM projects WHERE name = 'four') ORDER BY id").all() as Snapshot[]);
+  return withWorkspaceDb(wb, (db) => db.prepare("SELECT id, label, split, text, content_hash AS hash FROM examples WHERE project_id = (SELECT id FROM projects WHERE name = 'four') ORDER BY id").all() as Snapshot[]);
 }
 
 beforeEach(async () => {
@@ -78,7 +78,7 @@ describe('review repairs', () => {
     const last = before[before.length - 1]!;
     // Make the newest row a duplicate of an earlier train row, so removal takes it (the highest id).
     const twin = before.find((r) => r.split === 'train' && r.label !== 'Production')!;
-    wb.db.prepare('UPDATE examples SET text = ?, content_hash = (SELECT content_hash FROM examples WHERE id = ?), split = ? WHERE id = ?').run(twin.text, twin.id, 'test', last.id);
+    withWorkspaceDb(wb, (db) => db.prepare('UPDATE examples SET text = ?, content_hash = (SELECT content_hash FROM examples WHERE id = ?), split = ? WHERE id = ?').run(twin.text, twin.id, 'test', last.id));
     const edit = wb.data.relabel('four', [last.id], twin.label, 'tester');
     expect(edit.changed).toBe(last.label === twin.label ? 0 : 1);
     const res = wb.data.removeDuplicates('four', 'tester');

@@ -6,6 +6,7 @@ import { repoRoot, tempWorkbench } from '../fixtures/data.ts';
 import type { Workbench } from '../../main/engine/workbench.ts';
 import type { WorkbenchEvent } from '../../shared/events.ts';
 import { reviewInBackground, reviewTask } from '../../main/engine/data/review-background.ts';
+import { openWorkspaceDb } from '../../main/engine/store/db.ts';
 
 let wb: Workbench;
 let dir: string;
@@ -23,8 +24,13 @@ describe('review in a worker', () => {
     const off = wb.onEvent((e) => events.push(e));
     const p = wb.projects.get('duties');
     try {
-      const inWorker = await reviewInBackground({ db: wb.db, dir, emit: (e) => events.push(e) }, p, p.examples, 0);
-      expect(inWorker).toEqual(wb.data.review('duties'));
+      const db = openWorkspaceDb(dir);
+      try {
+        const inWorker = await reviewInBackground({ db, dir, emit: (e) => events.push(e) }, p, p.examples, 0);
+        expect(inWorker).toEqual(wb.data.review('duties'));
+      } finally {
+        db.close();
+      }
     } finally {
       off();
     }

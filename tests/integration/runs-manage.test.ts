@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workbench } from '../../main/engine/workbench.ts';
 import { miniUciWorkspace, type MiniWorkspace } from '../fixtures/mini-workspace.ts';
+import { withWorkspaceDb } from '../fixtures/data.ts';
 
 let mini: MiniWorkspace;
 let wb: Workbench;
@@ -17,7 +18,7 @@ afterAll(async () => {
   mini.cleanup();
 });
 
-const count = (sql: string, id: string) => (wb.db.prepare(sql).get(id) as { n: number }).n;
+const count = (sql: string, id: string) => withWorkspaceDb(wb, (db) => (db.prepare(sql).get(id) as { n: number }).n);
 
 describe('managing runs', () => {
   it('renames and stars a run; the list and the detail show both', async () => {

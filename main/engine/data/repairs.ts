@@ -6,6 +6,7 @@ import type { DataRepairResult, UndoResult } from '../../../shared/data.ts';
 import { newId } from '../store/ids.ts';
 import { latestOpenBatch, markBatchUndone, moveSplits, recordBatch, removeExamples, requireBatch, restoreRemoved, revertSplits } from '../store/editBatches.ts';
 import { undoBatch } from '../store/labelEdits.ts';
+import { repeatedTextRows } from '../store/examples.ts';
 import { TextbenchError } from '../errors.ts';
 
 /** Which copy of a text stays: the train copy (the model keeps learning from it), then validation, then the oldest. */
@@ -15,24 +16,12 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
-interface CopyRow {
-  id: number;
-  hash: string;
-  label: string;
-  split: Split;
-}
+type CopyRow = ReturnType<typeof repeatedTextRows>[number];
 
 /** Every example whose text occurs more than once in the project, grouped by text. */
 function repeatedTexts(db: Db, projectId: string): Map<string, CopyRow[]> {
-  const rows = db
-    .prepare(
-      `SELECT e.id, e.content_hash AS hash, e.label, e.split FROM examples e
-       JOIN (SELECT content_hash FROM examples WHERE project_id = @p GROUP BY content_hash HAVING COUNT(*) > 1) d ON d.content_hash = e.content_hash
-       WHERE e.project_id = @p ORDER BY e.id`,
-    )
-    .all({ p: projectId }) as CopyRow[];
   const groups = new Map<string, CopyRow[]>();
-  for (const r of rows) groups.set(r.hash, [...(groups.get(r.hash) ?? []), r]);
+  for (const r of repeatedTextRows(db, projectId)) groups.set(r.hash, [...(groups.get(r.hash) ?? []), r]);
   return groups;
 }
 
