@@ -3,25 +3,25 @@
 // evaluate and open a confusion-matrix cell, classify a sentence, export a bundle. Every view is screenshotted
 // into $TEXTBENCH_SCREENSHOTS (default: <tmp>/textbench-e2e-screenshots).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildXlsx } from '../fixtures/data.ts';
-import { describeViolations, ensureRendererBuilt, haveChromium, launchChromium, repoRoot, shot as shotPage, shotAll, startServe, stopServe, CHROMIUM } from './harness.ts';
+import { describeViolations, haveChromium, repoRoot, shot as shotPage, shotAll, startApp, stopApp, CHROMIUM, type RunningApp } from './harness.ts';
 
 const DATASET = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
 if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (CI installs Debian's chromium; apt-get install chromium).`);
 
 let workspace: string;
-let server: ChildProcess;
+let app: RunningApp;
 let url: string;
-let browser: BrowserContext;
 let page: Page;
 let pageErrors: string[] = [];
 /** The folder the export step wrote, added back through the Classify view. */
 let exportedBundle: string | null = null;
+/** The first, properly trained baseline run: the best of the project by validation macro-F1. */
+let firstRun: string | null = null;
 
 async function shot(name: string): Promise<void> {
   await shotPage(page, name);
@@ -74,9 +74,8 @@ async function go(view: string): Promise<void> {
 describe.skipIf(!haveChromium)('the app in a real browser', () => {
   beforeAll(async () => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-e2e-'));
-    await ensureRendererBuilt();
-    ({ child: server, url } = await startServe(workspace));
-    ({ browser, page, errors: pageErrors } = await launchChromium());
+    app = await startApp(workspace);
+    ({ url, page, errors: pageErrors } = app);
   });
 
   afterEach(async (ctx) => {
@@ -84,8 +83,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopServe(server);
+    await stopApp(app);
     if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -173,6 +171,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     });
     await page.click('[data-testid="start"]');
     const run = await startedRun(null);
+    firstRun = run;
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
     await shot('05-train-running');
     await runEnded(run);
@@ -232,7 +231,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.evaluate(() => document.querySelector('main')!.scrollTo(0, 0));
     await views('09-train-doctor-plateau');
     // The plateau's first fix trains the same settings with the rate ×10: the form shows them, the run starts.
-    const fix = page.locator('[data-testid="doctor"] button[data-remedy="retrain"]').first();
+    const fix = page.locator('[data-testid="doctor"] [data-finding="plateau"] button[data-remedy="retrain"]').first();
     expect(await fix.textContent()).toMatch(/Retrain with learning rate 0\.00001 \(×10\)/);
     await fix.click();
     const retrained = await startedRun(run);
@@ -254,6 +253,38 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForSelector('[aria-label="Runs compared chart"]');
     expect(await page.textContent('[data-testid="compare-findings"]')).toMatch(/plateau/);
     await views('10-runs-compare');
+  });
+
+  it('renames, stars and deletes runs (asking first), and shows the settings of a run in the Train form', async () => {
+    const rows = page.locator('table.runs tbody tr');
+    // The newest run is the stopped fix; the second the low-rate run; the last the first baseline.
+    const lowRate = rows.nth(1);
+    await lowRate.locator('button:has-text("Rename")').click();
+    await lowRate.locator('[data-testid="rename-input"]').fill('far too low a rate');
+    await lowRate.locator('button:has-text("Save")').click();
+    await page.waitForSelector('table.runs >> text=far too low a rate');
+    expect(await rows.nth(1).locator('.pill.error').textContent()).toBe('did not learn');
+    await rows.nth(2).locator('[data-testid="star"]').click();
+    await page.waitForSelector('table.runs tbody tr:nth-child(3) [data-testid="star"][aria-pressed="true"]');
+    expect(await rows.nth(2).textContent()).toMatch(/best/);
+    await page.check('label:has-text("only starred") input');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.uncheck('label:has-text("only starred") input');
+    await expect.poll(() => rows.count()).toBe(3);
+    await views('10c-runs-managed');
+    const newest = rows.nth(0);
+    await newest.locator('button:has-text("Delete…")').click();
+    expect(await newest.locator('[role="alert"]').textContent()).toMatch(/with its curve, checkpoints and stored predictions/);
+    await newest.locator('button.danger:has-text("Delete")').click();
+    await expect.poll(() => rows.count()).toBe(2);
+    // The Train form takes the settings of the run it shows; its blanks show the real defaults.
+    await rows.nth(0).locator('button:has-text("Curves")').click();
+    await page.waitForSelector('[data-testid="form-from-run"]');
+    expect(Number(await page.inputValue('[data-testid="learning-rate"]'))).toBeCloseTo(0.000001, 12);
+    await page.click('[data-testid="form-from-run"] button:has-text("start from the defaults")');
+    expect(await page.inputValue('[data-testid="learning-rate"]')).toBe('');
+    expect(await page.getAttribute('[data-testid="learning-rate"]', 'placeholder')).toBe('0.003');
+    expect(await page.getAttribute('[data-testid="epochs"]', 'placeholder')).toBe('30');
   });
 
   it('finds a learning rate with the range test and uses it', async () => {
@@ -297,6 +328,8 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
   it('exports a bundle', async () => {
     await go('export');
     await page.waitForFunction(() => (document.querySelector('[data-testid="export-path"]') as HTMLInputElement | null)?.value.length);
+    // Export starts from the best run by validation macro-F1, not the newest.
+    expect(await page.inputValue('[data-testid="run-picker"]')).toBe(firstRun);
     const out = await page.inputValue('[data-testid="export-path"]');
     await page.click('[data-testid="export-button"]');
     await page.waitForSelector('[data-testid="export-result"]');
@@ -392,6 +425,30 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="preview"] thead')?.textContent?.includes('team'));
     expect(await page.inputValue('[data-testid="label-column"]')).toBe('team');
     await shot('13c-import-xlsx-sheet');
+  });
+
+  it('runs the automatic search live, stops it, and uses its best model', async () => {
+    await go('train');
+    await page.click('[data-preset="auto"]');
+    await page.fill('label:has-text("Time budget") input', '2');
+    await page.click('button:has-text("Start the search")');
+    // The trial training now is shown in plain words, with its curves live below.
+    await page.waitForSelector('[data-testid="auto-current"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="auto-current"]')).toMatch(/Baseline with its default settings/);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
+    await page.click('[data-testid="auto-stop"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="auto-status"]')?.textContent === 'stopped', null, { timeout: 120_000 });
+    // One line per trial, named in words.
+    const trials = await page.locator('[data-testid="auto-search"] table.leaderboard tbody tr').allTextContents();
+    expect(trials.length).toBe(1);
+    expect(trials[0]).toMatch(/Baseline with its default settings/);
+    await page.waitForSelector('[data-testid="auto-winner"]');
+    await page.evaluate(() => document.querySelector('main')!.scrollTo(0, 0));
+    await views('10d-train-auto-search');
+    const winner = await page.getAttribute('[data-testid="run-status"]', 'data-run');
+    await page.click('[data-testid="use-export"]');
+    await page.waitForSelector('[data-testid="run-picker"]');
+    await expect.poll(() => page.inputValue('[data-testid="run-picker"]')).toBe(winner);
   });
 
   it('fits a 1024×700 window and has no page errors', async () => {

@@ -4,15 +4,13 @@
 // "Select visible" selecting exactly the rows on screen; and full-text search as you type (item 8).
 // Every view screenshotted at 1024×700 and 1600×1000, light and dark, with axe-core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { tempDir } from '../fixtures/data.ts';
-import { describeViolations, ensureRendererBuilt, haveChromium, launchChromium, removeDir, shotAll, startServe, stopServe } from './harness.ts';
+import { describeViolations, haveChromium, removeDir, shotAll, startApp, stopApp, type RunningApp } from './harness.ts';
 
 let dir: string;
-let server: ChildProcess;
+let app: RunningApp;
 let url: string;
-let browser: BrowserContext;
 let page: Page;
 let errors: string[];
 
@@ -40,14 +38,12 @@ async function checkCount(id: string): Promise<number> {
 describe.skipIf(!haveChromium)('sample dataset and review actions', () => {
   beforeAll(async () => {
     dir = tempDir('textbench-e2e-review-');
-    await ensureRendererBuilt();
-    ({ child: server, url } = await startServe(dir));
-    ({ browser, page, errors } = await launchChromium({ width: 1024, height: 700 }));
+    app = await startApp(dir, { width: 1024, height: 700 });
+    ({ url, page, errors } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopServe(server);
+    await stopApp(app);
     removeDir(dir);
   });
 

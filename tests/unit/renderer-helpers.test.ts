@@ -13,10 +13,10 @@ import { EMPTY_FILTER, filterKey, isFiltered, pagesFor, toQuery } from '../../re
 import { duration, errorLines, errorLocation, pct } from '../../renderer/src/lib/format.ts';
 import { sortClasses, topProbabilities } from '../../renderer/src/lib/table.ts';
 import { applyEvent, emptyLive, MAX_BATCH_POINTS } from '../../renderer/src/lib/live.ts';
-import { settingsFor } from '../../renderer/src/lib/presets.ts';
+import { knobsFromConfig, placeholderOf, presetOf, settingsFor } from '../../renderer/src/lib/presets.ts';
 import { baseName, childPath } from '../../renderer/src/lib/paths.ts';
 import { TrainSettingsSchema } from '../../shared/api.ts';
-import type { RunSummary } from '../../shared/training.ts';
+import type { RunSummary, TrainingConfig } from '../../shared/training.ts';
 import { bestRun, defaultRun, usableRuns } from '../../renderer/src/lib/runs.ts';
 import { reliabilitySummary } from '../../renderer/src/lib/reliability.ts';
 import { editDistance, existingLabel, nearestLabel } from '../../renderer/src/lib/labels.ts';
@@ -412,5 +412,32 @@ describe('automatic search in plain words', () => {
   it('lists each run once (a continued trial replaces its earlier line), best first', () => {
     const rows = leaderboard([entry('a', 0.5, { model: 'gru' }), entry('b', 0.7, { model: 'linear' }), entry('a', 0.6, { model: 'gru' }), entry(null, null, { model: 'lstm' })]);
     expect(rows.map((r) => [r.run, r.validation?.macroF1 ?? null])).toEqual([['b', 0.7], ['a', 0.6], [null, null]]);
+  });
+});
+
+describe('the Train form and a run\'s settings', () => {
+  const config = {
+    model: 'linear', recipe: null, epochs: 40, batchSize: 32, learningRate: 0.02, optimizer: 'adam', loss: 'crossentropy', k: 16, classWeights: 'none',
+    labelSmoothing: 0, clipNorm: null, earlyStop: 'val-loss', patience: 4, units: 64, layers: 1, embeddingDim: 64, dropout: 0, recurrentDropout: 0,
+    l2: null, tokens: 'ngrams', sequenceLength: null, minCount: 2, maxVocab: 30000, lowercase: true, vectors: null, freezeVectors: false, seed: 42,
+    backend: null, repair: true, validationFraction: 0.1,
+  } as unknown as TrainingConfig;
+  const preset = { name: 'linear', title: 'Linear', kind: 'model' as const, description: '', defaults: {}, config };
+
+  it('turns a run\'s resolved settings into knobs training.start accepts again', () => {
+    const knobs = knobsFromConfig(config);
+    expect(knobs).toMatchObject({ epochs: 40, learningRate: 0.02, optimizer: 'adam', earlyStop: 'val-loss', seed: 42 });
+    // What the API cannot take back stays blank: n-gram tokens, an automatic L2, no clipping, no backend.
+    for (const k of ['tokens', 'l2', 'clipNorm', 'sequenceLength', 'backend'] as const) expect(k in knobs).toBe(false);
+    expect(TrainSettingsSchema.safeParse(settingsFor('p', preset, knobs)).success).toBe(true);
+  });
+
+  it('shows the real default of a blank field', () => {
+    expect(placeholderOf(preset, 'learningRate')).toBe('0.02');
+    expect(placeholderOf(preset, 'clipNorm')).toBe('off');
+    expect(placeholderOf(preset, 'l2')).toBe('auto');
+    expect(placeholderOf({ ...preset, config: undefined }, 'epochs')).toBe('default');
+    expect(presetOf([preset], { model: 'linear', recipe: null })).toBe(preset);
+    expect(presetOf([preset], { model: 'gru', recipe: 'jobs-lstm' })).toBeNull();
   });
 });

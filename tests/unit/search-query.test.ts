@@ -2,7 +2,7 @@
 // beginnings, punctuation and FTS syntax taken as plain text, diacritics folded.
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { ftsQuery, searchWords } from '../../main/engine/store/search.ts';
+import { exactText, ftsQuery, searchWords } from '../../main/engine/store/search.ts';
 
 describe('search as a full-text query', () => {
   it('quotes every word and matches word beginnings; a one-letter last word waits for its next letter', () => {
@@ -14,6 +14,11 @@ describe('search as a full-text query', () => {
     expect(ftsQuery('AND OR NEAR "xy')).toBe('"AND"* AND "OR"* AND "NEAR"* AND "xy"*');
     expect(ftsQuery('?!  #')).toBeNull();
     expect(searchWords('C++ and résumé-writing')).toEqual(['C', 'and', 'résumé', 'writing']);
+    // Punctuation and symbols are looked for as written, besides the words.
+    expect(exactText('n°3,')).toBe('n°3,');
+    expect(exactText('"nursing care"')).toBeNull();
+    expect(exactText(' nursing  care ')).toBeNull();
+    expect(exactText('C++')).toBe('C++');
   });
 
   it('finds what a person means in a real FTS5 index, and never fails on odd input', () => {

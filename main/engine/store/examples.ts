@@ -5,7 +5,7 @@ import { EXAMPLE_FLAGS, REVIEW_THRESHOLDS } from '../../../shared/data.ts';
 import { hasNoContent, wordCount } from '../text/cells.ts';
 import { TextbenchError } from '../errors.ts';
 import { predictionCondition, predictionsOf } from './runPredictions.ts';
-import { ftsQuery } from './search.ts';
+import { exactText, ftsQuery } from './search.ts';
 
 /** The columns of one examples row, as SQLite returns them. */
 export interface ExampleRow {
@@ -145,10 +145,13 @@ function filterClause(db: Db, projectId: string, q: ExampleQuery): { clause: str
     if (match) {
       where.push('e.id IN (SELECT rowid FROM examples_fts WHERE examples_fts MATCH @search)');
       params.search = match;
-    } else {
-      // Only punctuation or symbols ("?!", "#"): the index has no words for them; look for the characters.
-      where.push(`e.text LIKE @search ESCAPE '\\'`);
-      params.search = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
+    // Punctuation or symbols in the search ("n°3,", "C++", "?!") are looked for as written, among the rows the
+    // index found (or among all rows when the search has no word at all).
+    const exact = exactText(q.search);
+    if (exact) {
+      where.push(`e.text LIKE @exact ESCAPE '\\'`);
+      params.exact = `%${exact.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
   }
   if (q.label !== undefined) {
@@ -223,7 +226,7 @@ function onlyProject(db: Db, projectId: string): boolean {
  */
 function searchOnly(db: Db, projectId: string, q: ExampleQuery, offset: number, limit: number): ExamplePage | null {
   const match = q.search ? ftsQuery(q.search) : null;
-  if (!match || q.label !== undefined || q.split || q.ids || q.flag || q.prediction || !onlyProject(db, projectId)) return null;
+  if (!match || exactText(q.search!) || q.label !== undefined || q.split || q.ids || q.flag || q.prediction || !onlyProject(db, projectId)) return null;
   const total = (db.prepare('SELECT COUNT(*) AS n FROM examples_fts WHERE examples_fts MATCH ?').get(match) as { n: number }).n;
   const rows = db
     .prepare('SELECT e.* FROM (SELECT rowid AS id FROM examples_fts WHERE examples_fts MATCH ? ORDER BY rowid LIMIT ? OFFSET ?) f JOIN examples e ON e.id = f.id ORDER BY f.id')

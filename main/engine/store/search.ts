@@ -21,3 +21,13 @@ export function ftsQuery(input: string): string | null {
   if (!words.length) return null;
   return words.map((w) => `"${w.replace(/"/g, '""')}"${short(w) ? '' : '*'}`).join(' AND ');
 }
+
+/**
+ * The literal text a search must also contain, when it has more than words: "n°3," or "C++" or "e-mail" mean
+ * those characters, which the word index cannot see (it only narrows the rows down to those with the words).
+ * Double quotes are taken as the user's way of grouping, not as text. Null for a search of plain words.
+ */
+export function exactText(input: string): string | null {
+  const text = input.replace(/"/g, '').trim();
+  return /[^\p{L}\p{N}\s]/u.test(text) ? text : null;
+}
