@@ -127,20 +127,20 @@ describe('review repairs', () => {
   });
 });
 
-describe('migration 5', () => {
+describe('migration 6 (edit batches)', () => {
   it('turns the label edits of an older workspace into batches of the audit trail, which undo as before', () => {
     const d = tempDir('tb-mig5-');
     try {
-      const v4 = openWorkspaceDb(d, MIGRATIONS.slice(0, 4));
+      const v5 = openWorkspaceDb(d, MIGRATIONS.slice(0, 5));
       const now = new Date().toISOString();
-      v4.prepare('INSERT INTO projects (id, name, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?)').run('p1', 'old', now, now, now);
-      v4.prepare(
+      v5.prepare('INSERT INTO projects (id, name, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?)').run('p1', 'old', now, now, now);
+      v5.prepare(
         `INSERT INTO datasets (id, project_id, name, source_path, format, encoding, text_columns, label_column, split_column, split_seed, rows, skipped, created_at)
          VALUES ('d1', 'p1', 'old.csv', '/x/old.csv', 'csv', 'utf-8', '["text"]', 'label', NULL, 42, 2, '{"emptyText":0,"emptyLabel":0}', ?)`,
       ).run(now);
-      v4.prepare("INSERT INTO examples (id, project_id, dataset_id, row_number, text, original_label, label, split, content_hash) VALUES (1, 'p1', 'd1', 2, 'a', 'pos', 'neg', 'train', 'h1')").run();
-      v4.prepare("INSERT INTO label_edits (project_id, example_id, batch_id, old_label, new_label, author, created_at) VALUES ('p1', 1, 'edit-1', 'pos', 'neg', 'ann', ?)").run(now);
-      v4.close();
+      v5.prepare("INSERT INTO examples (id, project_id, dataset_id, row_number, text, original_label, label, split, content_hash) VALUES (1, 'p1', 'd1', 2, 'a', 'pos', 'neg', 'train', 'h1')").run();
+      v5.prepare("INSERT INTO label_edits (project_id, example_id, batch_id, old_label, new_label, author, created_at) VALUES ('p1', 1, 'edit-1', 'pos', 'neg', 'ann', ?)").run(now);
+      v5.close();
       const again = Workbench.open({ workspace: d });
       try {
         expect(again.data.changes('old')).toEqual([expect.objectContaining({ id: 'edit-1', kind: 'relabel', count: 1, author: 'ann', undoneAt: null })]);

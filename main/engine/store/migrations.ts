@@ -196,6 +196,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'runs.device: what each run trained on (GPU adapter or CPU), beside its backend',
+    up(db) {
+      // JSON DeviceInfo (shared/compute.ts): kind, the label the app shows ("GPU: NVIDIA …", "CPU: wasm, 1 thread")
+      // and the WebGPU adapter. NULL for runs from before, which recorded only their backend.
+      db.exec('ALTER TABLE runs ADD COLUMN device TEXT');
+    },
+  },
+  {
+    version: 6,
     name: 'edit batches: every change to the data (relabels, removed duplicates, re-splits) as one undoable, recorded batch',
     up(db) {
       // A removed example leaves the examples table (so no query anywhere has to skip it) for removed_examples,
@@ -239,7 +248,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 6,
+    version: 7,
     name: 'examples_fts: full-text search over the examples, kept in step by triggers',
     up(db) {
       // An external-content FTS5 index (the text is stored once, in examples). The Data view's search was a
@@ -265,7 +274,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 7,
+    version: 8,
     name: 'runs: starred, so a person can mark the runs that matter',
     up(db) {
       db.exec('ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0');
