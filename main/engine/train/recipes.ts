@@ -6,7 +6,7 @@
 // seeds Math.random per epoch instead.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelDims, Recipe } from './types.ts';
-import { recurrentLayer } from '../compute/fused-rnn.ts';
+import { recurrentLayer, type RecurrentLayerArgs } from '../compute/fused-rnn.ts';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
@@ -48,21 +48,10 @@ function embedding(dims: ModelDims, outputDim: number, seed: number, options: { 
   });
 }
 
-function lstm(units: number, seed: number, i: number, extra: Partial<tf.LSTMLayerArgs> = {}): tf.layers.Layer {
-  return tf.layers.lstm({
-    units,
-    kernelInitializer: init(seed, i),
-    recurrentInitializer: init(seed, i + 50),
-    ...extra,
-  });
-}
-
-/**
- * lstm() for a last recurrent layer without recurrent dropout: the fused FusedLSTM where the backend has its kernels
- * (compute/fused-rnn.ts; same math and weights, 2-3x faster training on wasm/cpu), tf.layers.lstm otherwise.
- */
-function fusableLstm(units: number, seed: number, i: number): tf.layers.Layer {
-  return recurrentLayer('lstm', { units, kernelInitializer: init(seed, i), recurrentInitializer: init(seed, i + 50) });
+/** An LSTM layer: the fused FusedLSTM where the backend has its kernels (compute/fused-rnn.ts; same math, weights
+ * and dropout draws), tf.layers.lstm otherwise. */
+function lstm(units: number, seed: number, i: number, extra: Partial<RecurrentLayerArgs> = {}): tf.layers.Layer {
+  return recurrentLayer('lstm', { units, kernelInitializer: init(seed, i), recurrentInitializer: init(seed, i + 50), ...extra });
 }
 
 function softmax(dims: ModelDims, seed: number): tf.layers.Layer {
@@ -138,7 +127,7 @@ export const RECIPES: Record<string, Recipe> = {
     build: (dims, seed) =>
       sequential('jobs_lstm_2', [
         embedding(dims, 80, seed),
-        fusableLstm(100, seed, 1),
+        lstm(100, seed, 1),
         tf.layers.dropout({ rate: 0.5 }),
         tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: he(seed, 2) }),
         tf.layers.dropout({ rate: 0.5 }),
@@ -185,7 +174,7 @@ export const RECIPES: Record<string, Recipe> = {
     build: (dims, seed) =>
       sequential('jobs_minimal', [
         embedding(dims, 64, seed),
-        fusableLstm(Math.max(1, Math.ceil(dims.classes / 4)), seed, 1),
+        lstm(Math.max(1, Math.ceil(dims.classes / 4)), seed, 1),
         softmax(dims, seed),
       ]),
     training: { optimizer: 'adam', learningRate: 5e-3, batchSize: 256, loss: 'topk', k: 16, epochs: 20 },
