@@ -1,12 +1,13 @@
-// The WGSL LSTM/GRU kernels (compute/webgpu/) against the fused op contract's semantics written with plain tf ops
-// (tests/fixtures/rnn-reference.ts), which is itself checked against tf.layers.lstm/gru: outputs and all four
-// gradients, for both cells, both gate activations, forwards and backwards, with and without a mask and recurrent
-// dropout, at sizes that are not multiples of the kernels' tiles (5 rows, 7 units). On SwiftShader: real WGSL.
+// The WGSL LSTM/GRU kernels (compute/webgpu/), registered for webgpu under the fused op contract's names and
+// reached the way the layers reach them (recurrentSequence, through customGrad), against the same sequence in
+// ordinary tf ops on the cpu backend (recurrentSequenceWithOps, which compute-fused-rnn.test.ts checks against
+// tf.layers and finite differences): h and the gradients of x, kernel, recurrent kernel and bias, for both cells,
+// both gate activations, forwards and backwards, with and without a mask and recurrent dropout, at sizes that are
+// not multiples of the kernels' tiles (5 rows, 7 units). On SwiftShader: real Dawn, real WGSL.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { rnnBackward, rnnForward, type Cell, type GateActivation } from '../../main/engine/compute/webgpu/rnn-webgpu.ts';
-import { referenceRnn, type ReferenceOptions } from '../fixtures/rnn-reference.ts';
+import { hasFusedKernels, recurrentSequence, recurrentSequenceWithOps, type Cell, type GateActivation, type SequenceOptions } from '../../main/engine/compute/fused-rnn.ts';
 import { useSoftwareGpu, webgpuPackage } from '../fixtures/software-gpu.ts';
 
 const B = 5;
@@ -31,7 +32,7 @@ interface Case {
   recurrent: tf.Tensor2D;
   bias: tf.Tensor1D;
   dh: tf.Tensor3D;
-  options: ReferenceOptions;
+  options: SequenceOptions;
 }
 
 function makeCase(cell: Cell, gate: GateActivation, goBackwards: boolean, masked: boolean): Case {
@@ -52,50 +53,18 @@ function makeCase(cell: Cell, gate: GateActivation, goBackwards: boolean, masked
   };
 }
 
-/** h and the gradients of sum(h ⊙ dh) for x, kernel, recurrent kernel and bias, from the reference. */
-async function reference(c: Case): Promise<Float32Array[]> {
-  const f = (x: tf.Tensor, k: tf.Tensor, r: tf.Tensor, b: tf.Tensor) => referenceRnn(c.cell, x as tf.Tensor3D, k as tf.Tensor2D, r as tf.Tensor2D, b as tf.Tensor1D, c.options);
+type Sequence = typeof recurrentSequence;
+
+/** h and the gradients of sum(h ⊙ dh) for x, kernel, recurrent kernel and bias, on the current backend. */
+async function run(sequence: Sequence, c: Case): Promise<Float32Array[]> {
+  const f = (x: tf.Tensor, k: tf.Tensor, r: tf.Tensor, b: tf.Tensor) => sequence(c.cell, x as tf.Tensor3D, k as tf.Tensor2D, r as tf.Tensor2D, b as tf.Tensor1D, c.options);
   const h = f(c.x, c.kernel, c.recurrent, c.bias);
   const grads = tf.grads((x, k, r, b) => tf.sum(tf.mul(f(x!, k!, r!, b!), c.dh)))([c.x, c.kernel, c.recurrent, c.bias]);
-  return Promise.all([h, ...grads].map(async (t) => (await t.data()) as Float32Array));
-}
-
-/** The same from the webgpu kernels. */
-async function fused(c: Case): Promise<Float32Array[]> {
-  const backend = tf.backend();
-  const info = (t: tf.Tensor | undefined) => (t ? { dataId: t.dataId, shape: t.shape, dtype: t.dtype } : undefined);
-  const attrs = { gate: c.options.gate, goBackwards: c.options.goBackwards };
-  const masks = { mask: info(c.options.mask), recurrentMask: info(c.options.recurrentMask) };
-  const [h, state] = rnnForward(c.cell, { x: info(c.x)!, kernel: info(c.kernel)!, recurrentKernel: info(c.recurrent)!, bias: info(c.bias)!, ...masks }, attrs, backend).map((i) =>
-    tf.engine().makeTensorFromTensorInfo(i),
-  ) as [tf.Tensor, tf.Tensor];
-  const grads = rnnBackward(
-    c.cell,
-    { dh: info(c.dh)!, x: info(c.x)!, kernel: info(c.kernel)!, recurrentKernel: info(c.recurrent)!, h: info(h)!, state: info(state)!, ...masks },
-    attrs,
-    backend,
-  ).map((i) => tf.engine().makeTensorFromTensorInfo(i));
   expect(grads.map((g) => g.shape)).toEqual([c.x.shape, c.kernel.shape, c.recurrent.shape, c.bias.shape]);
   const out = await Promise.all([h, ...grads].map(async (t) => (await t.data()) as Float32Array));
-  tf.dispose([h, state, ...grads]);
+  tf.dispose([h, ...grads]);
   return out;
 }
-
-describe('the reference is tf.layers.lstm/gru', () => {
-  for (const cell of ['lstm', 'gru'] as const) {
-    it(`${cell}: masked, backwards, returning sequences (tfjs returns them in processing order)`, async () => {
-      await initBackend('cpu');
-      const c = makeCase(cell, 'hardSigmoid', true, true);
-      const layer = tf.layers[cell]({ units: U, returnSequences: true, goBackwards: true, recurrentActivation: 'hardSigmoid' });
-      layer.apply(c.x); // builds it
-      layer.setWeights([c.kernel, c.recurrent, c.bias]);
-      const processingOrder = layer.apply(c.x, { mask: tf.cast(c.options.mask!, 'bool') }) as tf.Tensor3D;
-      const expected = await tf.reverse(processingOrder, 1).data();
-      const got = await referenceRnn(cell, c.x, c.kernel, c.recurrent, c.bias, { ...c.options, recurrentMask: undefined }).data();
-      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-6);
-    });
-  }
-});
 
 const pkg = webgpuPackage();
 
@@ -106,7 +75,7 @@ describe.skipIf(!pkg.loads)(`WGSL LSTM/GRU kernels on the tests' software GPU${p
   });
 
   for (const cell of ['lstm', 'gru'] as const) {
-    it(`${cell}: h and the gradients of x, kernel, recurrent kernel and bias equal the reference in every mode`, async () => {
+    it(`${cell}: h and the gradients of x, kernel, recurrent kernel and bias equal those of ordinary tf ops in every mode`, async () => {
       const failures: string[] = [];
       // Every pair of (gate, direction, masking) values occurs in one of these four (a pairwise covering of the
       // eight combinations: all eight pass too, at twice the time on SwiftShader).
@@ -119,9 +88,10 @@ describe.skipIf(!pkg.loads)(`WGSL LSTM/GRU kernels on the tests' software GPU${p
       for (const [gate, goBackwards, masked] of modes) {
         await initBackend('cpu');
         const c = makeCase(cell, gate, goBackwards, masked);
-        const expected = await reference(c);
+        const expected = await run(recurrentSequenceWithOps, c);
         await initBackend('webgpu');
-        const got = await fused(c);
+        expect(hasFusedKernels(cell)).toBe(true);
+        const got = await run(recurrentSequence, c);
         const diffs = got.map((g, i) => maxAbsDiff(g, expected[i]!));
         if (!(Math.max(...diffs) < TOLERANCE)) failures.push(`${gate} goBackwards=${goBackwards} masked=${masked}: h, dx, dKernel, dRecurrent, dBias differ by ${diffs.join(', ')}`);
       }

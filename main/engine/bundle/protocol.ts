@@ -15,7 +15,8 @@ export interface ClassifyInit {
 }
 
 export type ClassifyJob =
-  | { type: 'check'; source: ModelSource }
+  /** Builds the model (and drops it); with texts, also answers their probabilities (a bundle's self-test at export). */
+  | { type: 'check'; source: ModelSource; texts?: string[] }
   | { type: 'classify'; source: ModelSource; texts: string[] }
   | { type: 'scores'; source: ModelSource; texts: string[] }
   | { type: 'classifyFile'; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; keepFormulas?: boolean; stream: boolean };
@@ -27,7 +28,7 @@ export interface EvictMessage {
 }
 
 export type ClassifyResult =
-  | { kind: 'check'; labels: string[]; backend: string }
+  | { kind: 'check'; labels: string[]; backend: string; probabilities?: Float64Array }
   | { kind: 'classify'; predictions: Prediction[] }
   | { kind: 'scores'; labels: string[]; probabilities: Float64Array }
   | { kind: 'classifyFile'; result: ClassifyFileResult };

@@ -8,35 +8,8 @@
 // gradients are three more matrix products over all steps at once (xᵀ·dz, hdᵀ·dz, dz·Wᵀ) and a sum.
 import * as tf from '@tensorflow/tfjs';
 import { TextbenchError } from '../../errors.ts';
+import { rnnDims, type Cell, type RnnAttrs, type RnnBackwardInputs, type RnnDims, type RnnForwardInputs } from '../rnn-op.ts';
 import { GRU_BACKWARD_GATES, GRU_BACKWARD_RESET, GRU_FORWARD_GATES, GRU_FORWARD_STATE, LSTM_BACKWARD, LSTM_FORWARD, ROWS, WORKGROUP, type KernelSpec } from './rnn-wgsl.ts';
-
-export type Cell = 'lstm' | 'gru';
-export type GateActivation = 'hardSigmoid' | 'sigmoid';
-
-export interface RnnAttrs {
-  gate: GateActivation;
-  goBackwards: boolean;
-}
-
-export interface RnnForwardInputs {
-  x: tf.TensorInfo;
-  kernel: tf.TensorInfo;
-  recurrentKernel: tf.TensorInfo;
-  bias: tf.TensorInfo;
-  mask?: tf.TensorInfo;
-  recurrentMask?: tf.TensorInfo;
-}
-
-export interface RnnBackwardInputs {
-  dh: tf.TensorInfo;
-  x: tf.TensorInfo;
-  kernel: tf.TensorInfo;
-  recurrentKernel: tf.TensorInfo;
-  mask?: tf.TensorInfo;
-  recurrentMask?: tf.TensorInfo;
-  h: tf.TensorInfo;
-  state: tf.TensorInfo;
-}
 
 /** The members of tfjs-backend-webgpu's WebGPUBackend used here (some are private in its typings). */
 interface WebGpuBackendLike {
@@ -165,26 +138,14 @@ class Call {
 
 const as2d = (t: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo => ({ dataId: t.dataId, shape: [rows, cols], dtype: t.dtype });
 
-interface Dims {
-  B: number;
-  T: number;
-  E: number;
-  U: number;
-}
-
-function dimsOf(x: tf.TensorInfo, recurrentKernel: tf.TensorInfo): Dims {
-  const [B, T, E] = x.shape as [number, number, number];
-  return { B, T, E, U: recurrentKernel.shape[0]! };
-}
-
 /** Refuses, with the fix, a buffer larger than the device can bind (instead of a WebGPU validation error later). */
-function checkFits(backend: WebGpuBackendLike, what: string, floats: number, dims: Dims): void {
+function checkFits(backend: WebGpuBackendLike, what: string, floats: number, dims: RnnDims): void {
   const limit = backend.device.limits.maxStorageBufferBindingSize;
   if (floats * 4 <= limit) return;
   throw new TextbenchError(
     `This recurrent layer does not fit the GPU: its ${what} need ${Math.ceil((floats * 4) / 2 ** 20)} MiB in one buffer, and this GPU ` +
-      `allows ${Math.floor(limit / 2 ** 20)} MiB (batch ${dims.B} × ${dims.T} steps × ${dims.U} units). Train with a smaller batch ` +
-      '(--batch-size) or a shorter sequence length, or on another backend (--backend wasm).',
+      `allows ${Math.floor(limit / 2 ** 20)} MiB (batch ${dims.B} × ${dims.T} steps × ${dims.U} units). Use a smaller batch ` +
+      '(--batch-size), a shorter sequence (--seq-len) or fewer units, or the CPU (--backend wasm).',
     'gpu_out_of_memory',
     { what, bytes: floats * 4, limit, ...dims },
   );
@@ -203,7 +164,7 @@ interface Encoded {
  * with whatever TensorFlow.js had recorded before (which it depends on). `order` maps the i-th recorded step to
  * the forward step index the kernels get (S.s).
  */
-function encodeSteps(call: Call, dims: Dims, flags: number, perStep: Encoded[], steps: number, order: (i: number) => number): void {
+function encodeSteps(call: Call, dims: RnnDims, flags: number, perStep: Encoded[], steps: number, order: (i: number) => number): void {
   const { backend } = call;
   const device = backend.device;
   const params = backend.bufferManager.acquireBuffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -247,7 +208,7 @@ function flagsOf(attrs: RnnAttrs, mask: tf.TensorInfo | undefined, recurrentMask
 export function rnnForward(cell: Cell, inputs: RnnForwardInputs, attrs: RnnAttrs, backendArg: unknown): tf.TensorInfo[] {
   const backend = backendArg as WebGpuBackendLike;
   const call = new Call(backend);
-  const dims = dimsOf(inputs.x, inputs.recurrentKernel);
+  const dims = rnnDims(inputs.x, inputs.recurrentKernel);
   const { B, T, E, U } = dims;
   const stateWidth = cell === 'lstm' ? 5 * U : 4 * U;
   checkFits(backend, 'saved gate values', B * T * stateWidth, dims);
@@ -271,7 +232,7 @@ export function rnnForward(cell: Cell, inputs: RnnForwardInputs, attrs: RnnAttrs
 export function rnnBackward(cell: Cell, inputs: RnnBackwardInputs, attrs: RnnAttrs, backendArg: unknown): tf.TensorInfo[] {
   const backend = backendArg as WebGpuBackendLike;
   const call = new Call(backend);
-  const dims = dimsOf(inputs.x, inputs.recurrentKernel);
+  const dims = rnnDims(inputs.x, inputs.recurrentKernel);
   const { B, T, E, U } = dims;
   const G = (cell === 'lstm' ? 4 : 3) * U;
   checkFits(backend, 'gate gradients', B * T * G, dims);
@@ -308,3 +269,11 @@ export function rnnBackward(cell: Cell, inputs: RnnBackwardInputs, attrs: RnnAtt
     call.dispose();
   }
 }
+
+/** The four kernels of the contract for the webgpu backend, as TensorFlow.js kernel functions. */
+export const webgpuRnnKernels: Record<'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward', tf.KernelFunc> = {
+  lstmForward: ({ inputs, attrs, backend }) => rnnForward('lstm', inputs as unknown as RnnForwardInputs, attrs as unknown as RnnAttrs, backend),
+  lstmBackward: ({ inputs, attrs, backend }) => rnnBackward('lstm', inputs as unknown as RnnBackwardInputs, attrs as unknown as RnnAttrs, backend),
+  gruForward: ({ inputs, attrs, backend }) => rnnForward('gru', inputs as unknown as RnnForwardInputs, attrs as unknown as RnnAttrs, backend),
+  gruBackward: ({ inputs, attrs, backend }) => rnnBackward('gru', inputs as unknown as RnnBackwardInputs, attrs as unknown as RnnAttrs, backend),
+};
