@@ -414,3 +414,29 @@ ${ENTRY}
 }
 `,
 };
+
+/**
+ * A plain transpose of the recurrent kernel [U, kU] -> [kU, U], one thread per element, once per backward call.
+ * TensorFlow.js's own Transpose tiles through workgroup memory with barriers, which SwiftShader (the tests' GPU)
+ * runs 100x slower (31 s for 1024 x 4096 on a busy 2-core machine); on a GPU either takes well under a millisecond
+ * against the tens of milliseconds of the steps. bindings: 2 source [R,C], 3 destination [C,R]; P.B = R, P.U = C.
+ */
+export const TRANSPOSE: KernelSpec = {
+  name: 'textbench-transpose',
+  storage: [false, true],
+  code: /* wgsl */ `
+struct Params { B: u32, T: u32, U: u32, flags: u32 }
+struct Step { s: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<uniform> S: Step;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  let r = gid.y;
+  if (c >= P.U || r >= P.B) { return; }
+  dst[c * P.B + r] = src[r * P.U + c];
+}
+`,
+};
