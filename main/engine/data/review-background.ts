@@ -22,7 +22,7 @@ export function reviewTask(projectId: string): string {
   return `review:${projectId}`;
 }
 
-export function reviewInBackground(ctx: EngineContext, project: { id: string; name: string }, examples: number, workerFrom = REVIEW_WORKER_FROM): Promise<ReviewReport> {
+export function reviewInBackground(ctx: Pick<EngineContext, 'db' | 'dir' | 'emit'>, project: { id: string; name: string }, examples: number, workerFrom = REVIEW_WORKER_FROM): Promise<ReviewReport> {
   const task = reviewTask(project.id);
   const progress = (done: number, total: number) => ctx.emit({ type: 'task.progress', task, done, total, unit: 'rows', message: 'Checking the texts' });
   if (examples < workerFrom) return Promise.resolve(reviewProject(ctx.db, project));
