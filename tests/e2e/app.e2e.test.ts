@@ -451,6 +451,28 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await expect.poll(() => page.inputValue('[data-testid="run-picker"]')).toBe(winner);
   });
 
+  it('shows which device trains: a badge on every run, "Training will use" in the form, and the system page', async () => {
+    await go('runs');
+    await page.waitForSelector('table.runs [data-testid="device-badge"]');
+    // Every run trained here on the CPU (automatic choice never takes the tests' software GPU).
+    for (const text of await page.locator('table.runs [data-testid="device-badge"]').allTextContents()) expect(text).toMatch(/^CPU: /);
+    await go('train');
+    await page.waitForFunction(() => !/checking/.test(document.querySelector('[data-testid="will-use"]')?.textContent ?? 'checking'), null, { timeout: 90_000 });
+    expect(await page.textContent('[data-testid="will-use"]')).toMatch(/^Training will use: CPU: /);
+    expect(await page.textContent('[data-testid="run-status"] [data-testid="device-badge"]')).toMatch(/^CPU: /);
+    // Asking for another backend says what it would use, or why it does not load.
+    await page.click('details summary:has-text("Advanced")');
+    await page.selectOption('[data-testid="backend-select"]', 'cpu');
+    expect(await page.textContent('[data-testid="will-use"]')).toMatch(/Training will use: CPU/);
+    await page.selectOption('[data-testid="backend-select"]', '');
+    await page.click('nav [data-view="system"]');
+    await page.waitForSelector('[data-testid="backends"] tr[data-backend="wasm"]');
+    expect(await page.textContent('[data-testid="backends"] tr[data-backend="wasm"]')).toMatch(/loads/);
+    expect(await page.textContent('[data-testid="system-device"]')).toMatch(/uses \w+, on CPU: /);
+    await views('17-system');
+    await go('train');
+  });
+
   it('fits a 1024×700 window and has no page errors', async () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await go('train');

@@ -22,6 +22,11 @@ import { reliabilitySummary } from '../../renderer/src/lib/reliability.ts';
 import { editDistance, existingLabel, nearestLabel } from '../../renderer/src/lib/labels.ts';
 import { leaderboard, trialTitle } from '../../renderer/src/lib/search.ts';
 import type { LeaderboardEntry } from '../../shared/doctor.ts';
+import type { DeviceInfo } from '../../shared/compute.ts';
+import type { RunDetail } from '../../shared/training.ts';
+import { deviceBadge, gpuOutOfMemory } from '../../renderer/src/lib/device.ts';
+import { withResumeCommand } from '../../main/engine/train/job.ts';
+import { TextbenchError } from '../../main/engine/errors.ts';
 
 function epoch(n: number, over: Partial<TrainingEpoch> = {}): TrainingEpoch {
   return {
@@ -439,5 +444,32 @@ describe('the Train form and a run\'s settings', () => {
     expect(placeholderOf({ ...preset, config: undefined }, 'epochs')).toBe('default');
     expect(presetOf([preset], { model: 'linear', recipe: null })).toBe(preset);
     expect(presetOf([preset], { model: 'gru', recipe: 'jobs-lstm' })).toBeNull();
+  });
+});
+
+describe('devices', () => {
+  const swiftshader: DeviceInfo = {
+    kind: 'gpu',
+    label: 'GPU (software): Google SwiftShader',
+    adapter: { preference: 'high-performance', vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader', fallback: true, maxBufferSize: 1, maxStorageBufferBindingSize: 1, software: true, softwareReason: 'SwiftShader rasterises on the CPU' },
+  };
+
+  it('badges a hardware GPU, a software GPU (with its reason), the CPU, and a run from before devices were kept', () => {
+    expect(deviceBadge({ kind: 'gpu', label: 'GPU: NVIDIA H200', adapter: { ...swiftshader.adapter!, software: false, softwareReason: undefined } }, 'webgpu')).toMatchObject({ text: 'GPU: NVIDIA H200', tone: 'gpu' });
+    const soft = deviceBadge(swiftshader, 'webgpu')!;
+    expect(soft.tone).toBe('software');
+    expect(soft.title).toMatch(/SwiftShader rasterises on the CPU/);
+    expect(deviceBadge({ kind: 'cpu', label: 'CPU: wasm, 1 thread', note: 'raced: GPU 10175 ms, wasm 75 ms' }, 'wasm')).toMatchObject({ tone: 'cpu', title: expect.stringMatching(/raced/) });
+    expect(deviceBadge(null, 'wasm')).toMatchObject({ text: 'wasm', tone: 'cpu' });
+    expect(deviceBadge(null, null)).toBeNull();
+  });
+
+  it("reads the batch size and the CPU resume out of the training job's out-of-memory message", () => {
+    const oom = new TextbenchError('GPU: NVIDIA H200 ran out of memory (WebGPU: Out of memory).', 'gpu_out_of_memory');
+    const run = (hasCheckpoint: boolean) => ({ config: { batchSize: 256 }, hasCheckpoint, epochs: 2 }) as unknown as RunDetail;
+    expect(gpuOutOfMemory(withResumeCommand(oom, 'r1', run(true)).message)).toEqual({ batch: 256, half: 128, resumable: true });
+    expect(gpuOutOfMemory(withResumeCommand(oom, 'r1', run(false)).message)).toEqual({ batch: 256, half: 128, resumable: false });
+    expect(gpuOutOfMemory('Training diverged: loss became NaN at epoch 3.')).toBeNull();
+    expect(gpuOutOfMemory(null)).toBeNull();
   });
 });

@@ -232,7 +232,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
  * The GPU ran out of memory: say with which batch size, and give the commands that start the run again with half
  * the batch or continue it (from its last checkpoint) on the CPU.
  */
-function withResumeCommand(err: TextbenchError, runId: string, run: RunDetail): TextbenchError {
+export function withResumeCommand(err: TextbenchError, runId: string, run: RunDetail): TextbenchError {
   const batch = run.config.batchSize;
   const resume = run.hasCheckpoint ? ` Or continue it on the CPU from epoch ${run.epochs}: textbench train --resume ${runId} --backend wasm.` : '';
   return new TextbenchError(`${err.message} This run used batches of ${batch}: try --batch-size ${Math.max(1, Math.floor(batch / 2))}.${resume}`, err.code, {

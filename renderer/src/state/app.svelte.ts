@@ -17,7 +17,8 @@ export interface Notice {
 
 export class AppState {
   readonly client: ApiClient;
-  view = $state<ViewName>('projects');
+  /** The views of the sidebar, or 'system' (the backends and GPU adapters, opened from the sidebar's foot). */
+  view = $state<ViewName | 'system'>('projects');
   info = $state<SystemInfo | null>(null);
   projects = $state<Project[]>([]);
   projectId = $state<string | null>(null);
@@ -58,7 +59,7 @@ export class AppState {
     this.view = view;
   }
 
-  go(view: ViewName): void {
+  go(view: ViewName | 'system'): void {
     this.view = view;
   }
 
