@@ -97,17 +97,15 @@ export class SubwordVectors {
   readonly words: Map<string, number>;
   private readonly ngramRow: Map<number, number>;
   private readonly ngramBase: number;
-  private readonly ngramRows: number;
   private readonly rows: Float32Array;
 
-  constructor(init: { dim: number; minn: number; maxn: number; words: Map<string, number>; ngramRow: Map<number, number>; ngramRows: number; rows: Float32Array }) {
+  constructor(init: { dim: number; minn: number; maxn: number; words: Map<string, number>; ngramRow: Map<number, number>; rows: Float32Array }) {
     this.dim = init.dim;
     this.minn = init.minn;
     this.maxn = init.maxn;
     this.words = init.words;
     this.ngramRow = init.ngramRow;
     this.ngramBase = init.words.size;
-    this.ngramRows = init.ngramRows;
     this.rows = init.rows;
   }
 
@@ -117,10 +115,26 @@ export class SubwordVectors {
     const own = this.words.get(word);
     if (own !== undefined) out.push(own);
     for (const h of ngramHashes(word, this.minn, this.maxn)) {
-      const r = this.ngramRow.get(h) ?? (this.ngramRow.size >= this.ngramRows ? h % this.ngramRows : undefined);
+      // Past MAX_NGRAM_ROWS distinct n-grams, the rest shared rows by hash; below it, an unknown n-gram has none.
+      const r = this.ngramRow.get(h) ?? (this.ngramRow.size >= MAX_NGRAM_ROWS ? h % MAX_NGRAM_ROWS : undefined);
       if (r !== undefined) out.push(this.ngramBase + r);
     }
     return out;
+  }
+
+  /**
+   * The mean vector of the corpus words. Skip-gram vectors of a small corpus share one large common direction
+   * (fastText's own vectors of 25,000 tokens have cosine 0.9999 between any two words); the differences between
+   * words live in what is left after subtracting it (Mu & Viswanath 2018, "All-but-the-top").
+   */
+  meanVector(): Float32Array {
+    const mean = new Float32Array(this.dim);
+    const v = new Float32Array(this.dim);
+    for (const w of this.words.keys()) {
+      this.wordVector(w, v);
+      for (let k = 0; k < this.dim; k++) mean[k]! += v[k]! / this.words.size;
+    }
+    return mean;
   }
 
   /** The vector of any word, seen or not; all zeros when none of its n-grams occurred in the corpus. */
@@ -329,7 +343,7 @@ export async function trainSubwordVectors(texts: readonly string[], options: Pre
   const seconds = (performance.now() - started) / 1000;
   options.onProgress?.({ epoch: epochs, epochs, fraction: stopped ? processed / total : 1, tokensPerSecond: processed / Math.max(seconds, 1e-9), loss: lossCount ? lossSum / lossCount : NaN });
   return {
-    vectors: new SubwordVectors({ dim, minn, maxn, words, ngramRow, ngramRows: Math.max(1, ngramRows), rows: input }),
+    vectors: new SubwordVectors({ dim, minn, maxn, words, ngramRow, rows: input }),
     tokens,
     epochs,
     seconds,
@@ -352,7 +366,7 @@ export interface PretrainedEmbeddings {
 
 /**
  * Vectors for a run's vocabulary (ids 0 = padding, 1 = unknown word) from subword skip-gram trained on `texts`.
- * The vectors are rescaled so that their mean norm matches the random start the model would otherwise have
+ * The corpus mean is subtracted (see meanVector), then the vectors are rescaled so that their mean norm matches the random start the model would otherwise have
  * (uniform ±0.05): the same learning rate then suits both, and the classifier's first steps are not dominated by
  * a few long vectors.
  */
@@ -368,15 +382,19 @@ export async function pretrainEmbeddings(texts: readonly string[], vocabulary: r
   const row = new Float32Array(dim);
   const rand = mulberry32((options.seed ?? 1) ^ 0x7ec7);
   const hasVector = new Uint8Array(vocabulary.length);
+  const mean = vectors.meanVector();
   for (let i = 2; i < vocabulary.length; i++) {
     const w = vocabulary[i]!;
     if (vectors.words.has(w)) found++;
-    vectors.wordVector(w, row);
-    let sq = 0;
-    for (let k = 0; k < dim; k++) sq += row[k]! * row[k]!;
-    if (sq === 0) {
+    if (!vectors.subwordRows(w).length) {
       missing++;
       continue;
+    }
+    vectors.wordVector(w, row);
+    let sq = 0;
+    for (let k = 0; k < dim; k++) {
+      row[k]! -= mean[k]!;
+      sq += row[k]! * row[k]!;
     }
     matrix.set(row, i * dim);
     hasVector[i] = 1;
