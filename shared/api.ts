@@ -8,6 +8,7 @@ import type { Evaluation, Example, Prediction, Project, LabelEdit } from './doma
 import type { Dataset } from './domain.ts';
 import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
 import type { RunDetail, RunSummary } from './training.ts';
+import type { Reliability } from './evaluation.ts';
 import type { LeaderboardEntry, LrFindResult, SearchResult } from './doctor.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
@@ -43,6 +44,7 @@ export const ExampleQuerySchema = z.object({
   /** A review check's id (e.g. "duplicates", "conflicts"): only the rows it points at. */
   flag: z.string().optional(),
   ids: z.array(z.number().int().nonnegative()).max(100_000).optional(),
+  prediction: z.object({ run: runRef, split, label: z.string().optional(), predicted: z.string().optional() }).optional(),
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(1000).default(100),
 });
@@ -144,7 +146,10 @@ export const API = {
   'training.resume': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'resume a stopped or crashed run from its last checkpoint' }),
   'training.list': request<RunSummary[]>()(z.object({ project: projectRef }), { summary: "a project's runs, newest first" }),
   'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
-  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split" }),
+  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split (its every prediction is stored)" }),
+  'training.reliability': request<Reliability>()(z.object({ run: runRef, split: split.default('test') }), {
+    summary: "a run's reliability diagram on a split: accuracy against confidence, and the calibration error",
+  }),
 
   'training.lrFind': request<LrFindResult>()(
     TrainSettingsSchema.pick({ project: true, model: true, recipe: true, batchSize: true, optimizer: true, loss: true, k: true, classWeights: true, tokens: true, sequenceLength: true, maxVocab: true, seed: true, backend: true }).extend({

@@ -106,6 +106,7 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.list': ({ project }) => wb.training.list(project),
     'training.get': ({ run }) => wb.training.get(run),
     'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),
+    'training.reliability': ({ run, split }) => wb.training.reliability(run, split),
 
     'training.lrFind': (options) => runLrFind(wb.dir, options),
     'training.autoStart': ({ project, budgetMinutes, trials }) => searches.start(project, budgetMinutes, trials),

@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import type { Command, CommandContext } from '../command.ts';
-import { str } from '../command.ts';
+import { num, str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
 import { initBackend } from '../../engine/compute/backend.ts';
 import { loadBundle } from '../../engine/bundle/index.ts';
@@ -72,6 +72,7 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
   --column C       the text column (default: the only text column, else the one with the longest texts)
   --out OUT        output file; .jsonl writes JSON lines, .tsv tabs, else CSV (default: FILE.classified.csv)
   --force          replace OUT if it exists
+  --max-cell-chars N  refuse an input cell longer than N characters (default 16777216)
   --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
@@ -86,6 +87,7 @@ with the summary.`,
     out: { type: 'string', short: 'o' },
     force: { type: 'boolean', default: false },
     backend: { type: 'string' },
+    'max-cell-chars': { type: 'string' },
   },
   async run(ctx) {
     const bundle = str(ctx.values.bundle);
@@ -101,6 +103,7 @@ with the summary.`,
       if (process.stdin.isTTY) throw new TextbenchError('Nothing to classify: give TEXT arguments, --file FILE, or pipe one text per line on stdin.', 'USAGE');
       texts = await readStdinLines();
     }
+    const read = ctx.values['max-cell-chars'] !== undefined ? { maxCellChars: num(ctx.values['max-cell-chars'], 'max-cell-chars') } : undefined;
     if (bundle) {
       await initBackend(str(ctx.values.backend));
       // A bare bundle: no workspace is opened and nothing is stored.
@@ -112,6 +115,7 @@ with the summary.`,
             out: str(ctx.values.out) ?? defaultOutPath(file),
             column: str(ctx.values.column),
             force: ctx.values.force === true,
+            read,
             onProgress: progressPrinter(ctx),
           });
           printFileResult(ctx, r);
@@ -133,7 +137,7 @@ with the summary.`,
         if (e.type === 'task.progress') show(e);
       });
       try {
-        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true }));
+        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true, read }));
       } finally {
         off();
         wb.models.dispose();

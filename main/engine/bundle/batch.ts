@@ -11,6 +11,7 @@ import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 import { TextbenchError } from '../errors.ts';
 import { openTable, type Table } from '../data/table.ts';
+import { NotUtf8Error } from '../data/decode.ts';
 
 export interface TextClassifier {
   readonly labels: readonly string[];
@@ -32,6 +33,8 @@ export interface ClassifyFileOptions {
 }
 
 type FileFormat = 'csv' | 'tsv' | 'jsonl';
+/** Characters of input rows held at once before they are classified and written. */
+const BATCH_CHARS = 16 * 1024 * 1024;
 /** One input row: its 1-based line and its values by column. */
 type Row = { line: number; values: Record<string, string> };
 
@@ -208,13 +211,17 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
       await write([...columns, names.label, names.probability, names.long, ...names.perLabel].map((c) => csvField(c, delimiter)).join(delimiter) + '\n');
     }
     let batch: Row[] = [];
+    let batchChars = 0;
     for await (const rows of table.rows()) {
       for (const r of rows) {
         if (r.cells.length > columns.length && !extraCells++) firstExtraLine = r.line;
         batch.push(toRow(r.cells, r.line));
-        if (batch.length >= chunkRows) {
+        for (const c of r.cells) batchChars += c.length;
+        // Long texts go out in smaller batches: memory stays bounded by characters, not only by rows.
+        if (batch.length >= chunkRows || batchChars > BATCH_CHARS) {
           await flush(batch);
           batch = [];
+          batchChars = 0;
         }
       }
     }
@@ -226,6 +233,15 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
     table.close();
     ws.destroy();
     fs.rmSync(temp, { force: true });
+    if (err instanceof NotUtf8Error) {
+      // Rows were already classified (and maybe stored) as UTF-8: say so rather than read the file again.
+      throw new TextbenchError(
+        `${file}, line ${err.line}: the file starts as UTF-8 but most of it is Windows-1252 (its bytes near offset ${err.offset} are not UTF-8). ` +
+          'Save it as UTF-8, or classify it with the encoding set to windows-1252.',
+        'MIXED_ENCODING',
+        { file, line: err.line },
+      );
+    }
     throw err;
   }
   if (extraCells) {

@@ -4,6 +4,7 @@ import type { ExamplePage, ExampleQuery, ExampleFlag, LabelCount } from '../../.
 import { EXAMPLE_FLAGS, REVIEW_THRESHOLDS } from '../../../shared/data.ts';
 import { hasNoContent, wordCount } from '../data/text.ts';
 import { TextbenchError } from '../errors.ts';
+import { predictionCondition, predictionsOf } from './runPredictions.ts';
 
 /** The columns of one examples row, as SQLite returns them. */
 export interface ExampleRow {
@@ -125,6 +126,11 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
     where.push('e.id IN (SELECT value FROM json_each(@ids))');
     params.ids = JSON.stringify(q.ids);
   }
+  if (q.prediction) {
+    const cond = predictionCondition(db, q.prediction);
+    where.push(cond.sql);
+    Object.assign(params, cond.params);
+  }
   if (q.flag) {
     const flag = toFlag(q.flag);
     const groupBy = (having: string) =>
@@ -168,7 +174,9 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
       `SELECT * FROM examples WHERE id IN (SELECT e.id FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset) ORDER BY id`,
     )
     .all({ ...params, limit, offset }) as ExampleRow[];
-  return { total, offset, rows: rows.map(toExample) };
+  const page: ExamplePage = { total, offset, rows: rows.map(toExample) };
+  if (q.prediction) page.predictions = predictionsOf(db, q.prediction.run, q.prediction.split, rows.map((r) => r.id));
+  return page;
 }
 
 /** Ids of every example of a project that currently has `label`. */

@@ -20,6 +20,7 @@ import type { ModelDims } from './types.ts';
 import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
 import type { SplitExample } from '../store/examples.ts';
 import { TextbenchError } from '../errors.ts';
+import { saveRunPredictions } from '../store/runPredictions.ts';
 
 export interface JobHooks {
   emit(event: WorkbenchEvent): void;
@@ -40,9 +41,11 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 }
 
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
-export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split): Evaluation {
+export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
   const data = encodeFor(pipeline, examples, labels);
   const probs = predictProbabilities(model, data.inputs);
+  // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
+  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth: data.labels, probabilities: probs, classes: labels.length });
   const rep = classificationReport(labels, data.labels, probs);
   return {
     run,
@@ -195,8 +198,8 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
     );
 
     // The model now holds the weights the run keeps (best epoch, or last): evaluate those.
-    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation');
-    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test') : null;
+    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation', db);
+    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test', db) : null;
     const allFindings = initialPlus(findings, result.state.findings);
     const status = result.status;
     runs.finishRun(db, runId, {
@@ -270,7 +273,7 @@ export async function runEvaluationJob(db: Db, runId: string, split: Split, back
   try {
     const examples = data[split];
     if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
-    return evaluateModel(model, pipeline, examples, labels, runId, split);
+    return evaluateModel(model, pipeline, examples, labels, runId, split, db);
   } finally {
     model.dispose();
   }

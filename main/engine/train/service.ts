@@ -6,6 +6,8 @@ import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
 import type { RunDetail, RunSummary, TrainOptions, TrainResult } from '../../../shared/training.ts';
 import * as runs from '../store/runs.ts';
+import { countRunPredictions, reliability } from '../store/runPredictions.ts';
+import type { Reliability } from '../../../shared/evaluation.ts';
 import { defaultProject, getProject, touchProject } from '../store/projects.ts';
 import { TextbenchError } from '../errors.ts';
 import { resolveConfig } from './config.ts';
@@ -143,13 +145,21 @@ export class TrainingService {
     const id = runs.resolveRunId(this.ctx.db, runRef);
     if (split === 'test') {
       const stored = runs.getStoredEvaluation(this.ctx.db, id);
-      if (stored) return stored;
+      // Runs from before predictions were stored are evaluated again once, which stores them.
+      if (stored && countRunPredictions(this.ctx.db, id, split)) return stored;
     }
     runs.loadRunModel(this.ctx.db, id); // clear error now if the run has no weights
     const backend = runs.getRunSummary(this.ctx.db, id).backend ?? undefined;
     const r = await this.spawn(null, { type: 'evaluate', id: this.nextId++, run: id, split, backend }).done;
     if (r.kind !== 'evaluate') throw new Error('The training worker answered an evaluation with a training result.');
     return r.result;
+  }
+
+  /** How far the run's probabilities on a split can be trusted (evaluates the split first when its predictions are not stored). */
+  async reliability(runRef: string, split: Split = 'test'): Promise<Reliability> {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    if (!countRunPredictions(this.ctx.db, id, split)) await this.evaluate(id, split);
+    return reliability(this.ctx.db, id, split);
   }
 
   /** Stops running jobs (they end as 'stopped', resumable) and their workers, so the process can exit. */
