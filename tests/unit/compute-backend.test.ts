@@ -76,7 +76,7 @@ describe('initBackend', () => {
     expect(err.code).toBe('backend_unavailable');
     expect(err.message).toContain('--backend tensorflow');
     expect(err.message).toContain('npm install @tensorflow/tfjs-node');
-    expect(err.message).toContain('textbench doctor');
+    expect(err.message).toContain('textbench backends');
   });
 
   it('rejects an unknown backend name with the list of known ones', async () => {

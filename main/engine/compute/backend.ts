@@ -179,13 +179,13 @@ export async function initBackend(requested?: BackendName | string, options: Ini
   if (requested) {
     throw new TextbenchError(
       `The ${requested} backend was requested (--backend ${requested}) but it does not load here: ${skipped[0]?.reason}. ` +
-        'Run `textbench doctor` to see which backends load, or leave --backend out to use the best one that does.',
+        'Run `textbench backends` to see which backends load, or leave --backend out to use the best one that does.',
       'backend_unavailable',
       { field: 'backend', value: requested, reason: skipped[0]?.reason },
     );
   }
   throw new TextbenchError(
-    `No TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}. Reinstall Textbench (npm install) and run \`textbench doctor\`.`,
+    `No TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}. Reinstall Textbench (npm install) and run \`textbench backends\`.`,
     'backend_none',
     { skipped },
   );

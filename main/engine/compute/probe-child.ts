@@ -52,7 +52,7 @@ if (!isBackendName(name)) {
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // initBackend's message for a requested backend wraps the reason; keep just the reason.
-    const m = /does not load here: (.*?)\. Run `textbench doctor`/.exec(msg);
+    const m = /does not load here: (.*?)\. Run `textbench backends`/.exec(msg);
     probe = { name, loads: false, reason: m ? m[1]! : msg.split('\n')[0]!, version: backendVersion(name) };
   }
 }

@@ -1,4 +1,4 @@
-// `textbench doctor`: which backends load on this machine and why the others do not. Each backend
+// `textbench backends`: which backends load on this machine and why the others do not. Each backend
 // is tried in its own child process, because a native TensorFlow library that fails to load can
 // abort the whole process, and because a process can only make one wasm/native backend current
 // reliably (the wasm binary is set up once per process).

@@ -13,7 +13,7 @@ import { NotUtf8Error } from './decode.ts';
 import { guessColumns, splitOf } from './guess.ts';
 import { ImportProgress } from './progress.ts';
 import { SPLIT_CODES, TRAIN, carveFromTrain, stratifiedSplit } from './split.ts';
-import { cleanCell, contentHash } from './text.ts';
+import { cleanCell, contentHash } from '../text/cells.ts';
 import { openTable, type Row, type Table } from './table.ts';
 
 export const DEFAULT_SEED = 42;

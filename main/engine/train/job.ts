@@ -4,19 +4,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/db.ts';
 import * as runs from '../store/runs.ts';
 import { initBackend, type BackendName } from '../compute/backend.ts';
-import { fitPipeline, pipelineFromJSON } from '../text/pipeline.ts';
+import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import type { TrainResult } from '../../../shared/training.ts';
-import { modelBuilder, MODEL_INPUT } from './models.ts';
-import { findRecipe } from './config.ts';
-import { loadRunData, labelIds, summarize, type RunData } from './data.ts';
-import { loadVectors } from './vectors.ts';
+import { loadRunData, labelIds, summarize } from './data.ts';
+import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
 import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
-import type { ModelDims } from './types.ts';
 import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
 import type { SplitExample } from '../store/examples.ts';
 import { TextbenchError } from '../errors.ts';
@@ -60,40 +57,32 @@ export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, exa
   };
 }
 
+/** Trains (or resumes) a run to its stored evaluation, by the training path of its model family (prepare.ts). */
 export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, options: { resume: boolean }): Promise<TrainResult> {
+  const config = runs.getRunConfig(db, runId);
+  switch (MODEL_FAMILY[config.model]) {
+    case 'neural':
+      return runNeuralJob(db, runId, hooks, options);
+  }
+}
+
+async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { resume: boolean }): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const summary = runs.getRunSummary(db, runId);
-  const config = runs.getRunConfig(db, runId);
   let backendName = 'unknown';
   let model: tf.LayersModel | undefined;
   let bestWeights: tf.Tensor[] | undefined;
   try {
-    const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
+    const settings = runs.getRunConfig(db, runId);
+    const backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined);
     backendName = backend.name;
     log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
-
     const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
-    const data: RunData = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels: stored?.labels });
-    log(`data: ${data.train.length} train, ${data.validation.length} validation (${data.validationSource}), ${data.test.length} test, ${data.labels.length} labels`);
-    const recipe = config.recipe ? findRecipe(config.recipe) : undefined;
-    const ngrams = !recipe && MODEL_INPUT[config.model] === 'ngrams';
-    const pipeline = stored
-      ? pipelineFromJSON(stored.pipeline)
-      : fitPipeline(
-          data.train.map((e) => e.text),
-          {
-            ...(recipe?.pipeline ?? {}),
-            tokens: ngrams ? 'ngrams' : config.tokens === 'ngrams' ? 'words' : config.tokens,
-            lowercase: config.lowercase,
-            ...(ngrams ? { ngrams: { minDf: autoMinDf(data.train.length) } } : { minCount: config.minCount, maxVocab: config.maxVocab }),
-            sequenceLength: config.sequenceLength,
-          },
-        );
-    log(`text: ${pipeline.options.tokens}, ${pipeline.inputDim} input ids, sequence length ${pipeline.sequenceLength}`);
+    const prep = prepareRun(db, summary.projectId, settings, { stored, log });
+    const { config, data, pipeline } = prep;
     const train = encodeFor(pipeline, data.train, data.labels);
     const validation = encodeFor(pipeline, data.validation, data.labels);
 
-    if (config.l2 === null) config.l2 = autoL2(data.train.length);
     let resumeState: LoopState | undefined;
     if (options.resume) {
       const last = runs.loadCheckpoint(db, runId, 'last');
@@ -108,25 +97,7 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
       }
       log(`resuming after epoch ${resumeState.epoch}`);
     } else {
-      const dims: ModelDims = { inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: data.labels.length, trainExamples: data.train.length };
-      if (config.vectors) {
-        if (pipeline.options.tokens !== 'words') throw new TextbenchError('Pretrained word vectors (--vectors) need word tokens (--tokens words).', 'BAD_OPTION', { field: 'vectors' });
-        const v = await loadVectors(config.vectors, pipeline.toJSON().vocabulary, config.seed, pipeline.options.lowercase);
-        dims.embeddings = { matrix: v.matrix, dim: v.dim, trainable: !config.freezeVectors };
-        config.embeddingDim = v.dim;
-        log(`vectors: ${v.found} of ${pipeline.inputDim - 2} words found in ${config.vectors} (${v.dim} dimensions, ${config.freezeVectors ? 'frozen' : 'trainable'})`);
-      }
-      const build = recipe
-        ? recipe.build
-        : modelBuilder(config.model, {
-            embeddingDim: config.embeddingDim,
-            units: config.units,
-            layers: config.layers,
-            dropout: config.dropout,
-            recurrentDropout: config.recurrentDropout,
-            l2: config.l2 ?? 0,
-          });
-      model = build(dims, config.seed);
+      model = await buildNeuralModel(prep, log);
     }
 
     const doctor = createDoctor({ repair: config.repair });
@@ -236,25 +207,6 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
     if (bestWeights) tf.dispose(bestWeights);
     model?.dispose();
   }
-}
-
-/**
- * Linear's default L2: 0.5 / n (scikit-learn's C = 1) on small train sets, none on large ones. The penalty is a
- * dense update of the whole feature table every step; under Adam it shrinks rarely seen features hard. That helps
- * small data (UCI sentiment test accuracy 0.856 vs 0.837 without) and hurts large data (O*NET validation
- * macro-F1 0.46 vs 0.54 without, at a third of the speed); early stopping regularises there instead.
- */
-export function autoL2(trainSize: number): number {
-  return trainSize <= 5000 ? 0.5 / Math.max(1, trainSize) : 0;
-}
-
-/**
- * Linear's n-grams must occur in at least this many train texts: all of them on small data, where every
- * feature counts (UCI test accuracy 0.856 vs 0.835 with 2); on large data a feature seen once only costs
- * time (O*NET: half the feature table, same test macro-F1 0.546 vs 0.548).
- */
-export function autoMinDf(trainSize: number): number {
-  return trainSize <= 5000 ? 1 : 2;
 }
 
 /** Findings from before training (data checks) come first; the loop's findings follow, without repeats on resume. */

@@ -1,7 +1,7 @@
-// `textbench doctor`: each backend is probed in its own process; the report says which load,
+// `textbench backends`: each backend is probed in its own process; the report says which load,
 // which one training uses, and why the others do not.
 import { describe, expect, it } from 'vitest';
-import { command, formatReport } from '../../main/cli/commands/doctor.ts';
+import { command, formatReport } from '../../main/cli/commands/backends.ts';
 import { resolvable, type ProbeReport } from '../../main/engine/compute/probe.ts';
 
 const installed = resolvable;
@@ -9,7 +9,7 @@ const installed = resolvable;
 async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  // The command itself, not the CLI's main(): doctor needs no workspace, so the test does not
+  // The command itself, not the CLI's main(): backends needs no workspace, so the test does not
   // depend on the rest of the engine loading.
   const code = await command.run({
     values: { json: args.includes('--json') },
@@ -17,15 +17,15 @@ async function run(args: string[]): Promise<{ code: number; out: string[]; err: 
     json: args.includes('--json'),
     io: { out: (l) => out.push(l), err: (l) => err.push(l) },
     workbench: () => {
-      throw new Error('doctor must not open a workspace');
+      throw new Error('backends must not open a workspace');
     },
   });
   return { code, out, err };
 }
 
-describe('textbench doctor', () => {
+describe('textbench backends', () => {
   it.skipIf(installed('@tensorflow/tfjs-node'))('--json: wasm and cpu load and train a step, native TensorFlow is missing with the reason and the fix', async () => {
-    const { code, out } = await run(['doctor', '--json']);
+    const { code, out } = await run(['backends', '--json']);
     expect(code).toBe(0);
     expect(out).toHaveLength(1);
     const report = JSON.parse(out[0]!) as ProbeReport;
