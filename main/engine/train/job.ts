@@ -10,7 +10,7 @@ import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import type { TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
-import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
+import { buildNeuralModel, loopSettings, MODEL_FAMILY, prepareRun } from './prepare.ts';
 import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
@@ -97,7 +97,11 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       }
       log(`resuming after epoch ${resumeState.epoch}`);
     } else {
-      model = await buildNeuralModel(prep, log);
+      model = await buildNeuralModel(prep, {
+        log,
+        onPretrain: (p) => hooks.emit({ type: 'training.pretrain', run: runId, ...p }),
+        shouldStop: hooks.shouldStop,
+      });
     }
 
     const doctor = createDoctor({ repair: config.repair });
@@ -118,21 +122,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       train,
       validation,
       data.labels,
-      {
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        optimizer: config.optimizer,
-        learningRate: config.learningRate,
-        loss: config.loss,
-        k: config.k,
-        classWeights: config.classWeights,
-        labelSmoothing: config.labelSmoothing,
-        clipNorm: config.clipNorm,
-        earlyStop: config.earlyStop,
-        patience: config.patience,
-        seed: config.seed,
-        repair: config.repair,
-      },
+      loopSettings(config),
       {
         doctor,
         resume: resumeState ? { state: resumeState, bestWeights } : undefined,

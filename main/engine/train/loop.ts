@@ -10,27 +10,18 @@ import { balancedClassWeights, perExampleCrossEntropy, trainingLoss } from './lo
 import { classificationReport, predictionEntropy } from '../evaluate/metrics.ts';
 import { deriveSeed, mulberry32, seedMathRandom, shuffled } from './rng.ts';
 import { acceptsAnyLength, batchWidth, bucketedBatches, rowLengths } from './buckets.ts';
-import { lrFactor, type LrSchedule } from './schedule.ts';
+import { lrFactor } from './schedule.ts';
 
 /** The part of a run's config the loop itself acts on (`repair`: carry out the doctor's decisions). */
 export type LoopSettings = Pick<
   TrainingConfig,
-  | 'epochs'
-  | 'batchSize'
-  | 'optimizer'
-  | 'learningRate'
-  | 'loss'
-  | 'k'
-  | 'classWeights'
-  | 'labelSmoothing'
-  | 'clipNorm'
-  | 'earlyStop'
-  | 'patience'
-  | 'seed'
-  | 'repair'
+  'batchSize' | 'optimizer' | 'learningRate' | 'loss' | 'k' | 'classWeights' | 'labelSmoothing' | 'clipNorm' | 'earlyStop' | 'seed' | 'repair'
 > & {
+  /** Epochs at most, and the patience of early stopping: numbers here (prepare.ts resolves the data-dependent ones). */
+  epochs: number;
+  patience: number;
   /** Shape of each step's learning rate around the run's rate (default constant). */
-  schedule?: LrSchedule;
+  schedule?: TrainingConfig['schedule'];
   /** Decoupled weight decay (AdamW, Loshchilov & Hutter 2019) on every kernel and embedding; 0 = off (default). */
   weightDecay?: number;
 };

@@ -12,12 +12,13 @@
 // (add([bias, x])) makes tfjs-layers' Merge drop the mask there, and Dot never passes one on, so the pooled
 // outputs carry no mask into layers that do not support one (GlobalMaxPooling1D, Flatten).
 import * as tf from '@tensorflow/tfjs';
+import { POOLINGS } from '../../../shared/train-options.ts';
 
 /** Added to padded steps: far below any hidden state or score (tanh states are in (-1, 1)), exp() of it is 0. */
 export const PAD_BIAS = -1e4;
 
-export type Pooling = 'max-mean' | 'attention' | 'max';
-export const POOLINGS: readonly Pooling[] = ['max-mean', 'attention', 'max'];
+export type Pooling = (typeof POOLINGS)[number];
+export { POOLINGS };
 
 /** [batch, time, 1]: 0 for real tokens, PAD_BIAS for padding (id 0). Built once per model from its token input. */
 export function paddingBias(tokens: tf.SymbolicTensor, inputDim: number): tf.SymbolicTensor {

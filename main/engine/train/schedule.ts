@@ -2,8 +2,9 @@
 // The run's learning rate stays the peak (what the epochs record, what the doctor raises or lowers); the schedule
 // shapes each step's rate around it, so a doctor's change moves the whole remaining schedule.
 
-export type LrSchedule = 'constant' | 'warmup-cosine';
-export const LR_SCHEDULES: readonly LrSchedule[] = ['constant', 'warmup-cosine'];
+import type { LR_SCHEDULES } from '../../../shared/train-options.ts';
+
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /**
  * Warm-up length in steps: one epoch, but at most a tenth of the run. Adam's second-moment estimates are poor in the
