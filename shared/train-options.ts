@@ -11,7 +11,7 @@ export const MODEL_NAMES = ['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigr
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const OPTIMIZER_NAMES = ['adam', 'rmsprop', 'sgd'] as const;
 export const LOSS_NAMES = ['crossentropy', 'topk'] as const;
-export const BACKEND_REQUESTS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_REQUESTS = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 /** How gru/lstm/bigru/bilstm read out their hidden states over all time steps (padding masked; train/pooling.ts). */
 export const POOLINGS = ['max-mean', 'attention', 'max'] as const;
 /** Shape of each step's learning rate around --lr (train/schedule.ts). */
@@ -212,7 +212,7 @@ export const TRAIN_FIELDS = {
   backend: field(backendChoice, {
     config: backendChoice.schema.nullable(),
     default: null,
-    cli: { flag: 'backend', value: 'NAME', help: 'tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)' },
+    cli: { flag: 'backend', value: 'NAME', help: 'webgpu, tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads; a software GPU such as SwiftShader only when named here)' },
     commands: ALL,
   }),
   /** Let the training doctor repair what it finds (default true). */

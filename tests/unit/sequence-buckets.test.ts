@@ -74,7 +74,7 @@ describe('length buckets', () => {
     const r = await trainLoop(model, data, data, LABELS, { ...SETTINGS, epochs: 1 });
     expect(Number.isFinite(r.state.history[0]!.trainLoss)).toBe(true);
     // predictProbabilities sorts by length and trims; a plain full-width predict must agree.
-    const sorted = predictProbabilities(model, data.inputs, 16);
+    const sorted = await predictProbabilities(model, data.inputs, 16);
     const x = tf.tensor(data.inputs[0]!.data, data.inputs[0]!.shape, 'int32');
     const full = (model.predict(x) as tf.Tensor).dataSync();
     expect(Math.max(...Array.from(sorted, (v, i) => Math.abs(v - full[i]!)))).toBeLessThan(1e-5);

@@ -12,6 +12,7 @@
 // kernels of fused-rnn.ts. Measured in tests/bench/train-throughput.bench.ts.
 import * as tf from '@tensorflow/tfjs';
 import { jsRnnKernels } from './rnn-js.ts';
+import { webgpuRnnKernels } from './webgpu/rnn-webgpu.ts';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
 
 type NumericArray = Float32Array | Int32Array | Uint8Array;
@@ -346,10 +347,18 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
 }
 
 /**
- * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm or cpu; false for any other backend. Idempotent.
+ * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm, cpu or webgpu; false for any other backend. Idempotent.
  * registerProjectKernels does this; tests call it alone to compare models with and without the kernels.
  */
 export function registerFusedRnnKernels(backendName: string): boolean {
+  if (backendName === 'webgpu') {
+    // The WGSL kernels of compute/webgpu/ (one dispatch per time step, all steps in one compute pass).
+    install(FUSED_LSTM_FORWARD, 'webgpu', () => webgpuRnnKernels.lstmForward);
+    install(FUSED_LSTM_BACKWARD, 'webgpu', () => webgpuRnnKernels.lstmBackward);
+    install(FUSED_GRU_FORWARD, 'webgpu', () => webgpuRnnKernels.gruForward);
+    install(FUSED_GRU_BACKWARD, 'webgpu', () => webgpuRnnKernels.gruBackward);
+    return true;
+  }
   if (backendName !== 'wasm' && backendName !== 'cpu') return false;
   const js = jsRnnKernels(backendName);
   install(FUSED_LSTM_FORWARD, backendName, () => js.lstmForward);

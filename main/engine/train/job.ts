@@ -38,12 +38,17 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 }
 
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
-export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
+export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
-  const probs = predictProbabilities(model, data.inputs);
+  return evaluateProbabilities(await predictProbabilities(model, data.inputs), examples, labels, run, split, db);
+}
+
+/** evaluateModel for probabilities already computed (row-major, examples × labels): an ensemble's, say. */
+export function evaluateProbabilities(probs: ArrayLike<number>, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
+  const truth = labelIds(examples, labels);
   // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
-  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth: data.labels, probabilities: probs, classes: labels.length });
-  const rep = classificationReport(labels, data.labels, probs);
+  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth, probabilities: probs, classes: labels.length });
+  const rep = classificationReport(labels, truth, probs);
   return {
     run,
     split,
@@ -53,7 +58,7 @@ export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, exa
     loss: rep.loss,
     perClass: rep.perClass,
     confusion: rep.confusion,
-    mistakes: listMistakes(labels, examples, data.labels, probs),
+    mistakes: listMistakes(labels, examples, truth, probs),
   };
 }
 
@@ -159,8 +164,8 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     );
 
     // The model now holds the weights the run keeps (best epoch, or last): evaluate those.
-    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation', db);
-    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test', db) : null;
+    const valEval = await evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation', db);
+    const testEval = data.test.length ? await evaluateModel(model, pipeline, data.test, data.labels, runId, 'test', db) : null;
     const allFindings = initialPlus(findings, result.state.findings);
     const status = result.status;
     runs.finishRun(db, runId, {
@@ -215,7 +220,7 @@ export async function runEvaluationJob(db: Db, runId: string, split: Split, back
   try {
     const examples = data[split];
     if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
-    return evaluateModel(model, pipeline, examples, labels, runId, split, db);
+    return await evaluateModel(model, pipeline, examples, labels, runId, split, db);
   } finally {
     model.dispose();
   }

@@ -122,10 +122,12 @@ function rows(inputs: readonly EncodedInput[]): number {
 }
 
 /**
+
  * Class probabilities for every row, in chunks, as one flat [n × classes] array. A model that takes any length
- * gets its rows in order of length, each chunk trimmed to its longest row (same outputs, less padding).
+ * gets its rows in order of length, each chunk trimmed to its longest row (same outputs, less padding). Numbers
+ * come back from the backend asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
  */
-export function predictProbabilities(model: tf.LayersModel, inputs: readonly EncodedInput[], chunk = 256): Float32Array {
+export async function predictProbabilities(model: tf.LayersModel, inputs: readonly EncodedInput[], chunk = 256): Promise<Float32Array> {
   const n = rows(inputs);
   const classes = (model.outputs[0]!.shape[1] as number) ?? 0;
   const out = new Float32Array(n * classes);
@@ -135,7 +137,7 @@ export function predictProbabilities(model: tf.LayersModel, inputs: readonly Enc
     const idx = order ? order.subarray(s, Math.min(n, s + chunk)) : Int32Array.from({ length: Math.min(chunk, n - s) }, (_, i) => s + i);
     const xs = batchTensors(inputs, idx, lengths ? batchWidth(lengths, idx) : undefined);
     const p = tf.tidy(() => model.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor);
-    const values = p.dataSync() as Float32Array;
+    const values = (await p.data()) as Float32Array;
     if (order) for (let i = 0; i < idx.length; i++) out.set(values.subarray(i * classes, (i + 1) * classes), idx[i]! * classes);
     else out.set(values, s * classes);
     p.dispose();
@@ -153,9 +155,9 @@ function snapshot(model: tf.LayersModel): tf.Tensor[] {
   return model.getWeights().map((w) => tf.keep(w.clone()));
 }
 
-function weightStats(model: tf.LayersModel): { norm: number; finite: boolean } {
+async function weightStats(model: tf.LayersModel): Promise<{ norm: number; finite: boolean }> {
   const sq = tf.tidy(() => tf.addN(model.getWeights().map((w) => tf.sum(tf.square(w.toFloat())))));
-  const v = sq.dataSync()[0]!;
+  const v = (await sq.data())[0]!;
   sq.dispose();
   return { norm: Math.sqrt(v), finite: Number.isFinite(v) };
 }
@@ -296,10 +298,12 @@ export async function trainLoop(
           const reg = model.calculateLosses();
           return reg.length ? (tf.add(dataLoss, tf.addN(reg)) as tf.Scalar) : dataLoss;
         }, vars);
-        const totalLoss = value.dataSync()[0]!;
-        const lossValue = dataLossT ? dataLossT.dataSync()[0]! : totalLoss;
         const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
-        const gradNorm = normT.dataSync()[0]!;
+        // One wait for all of a step's numbers (on a GPU each read is a round trip).
+        const [totalLoss, dataLoss, gradNorm, correctNow] = (
+          await Promise.all([value, dataLossT ?? value, normT, correctT ?? value].map(async (t) => (await t.data())[0]!))
+        ) as [number, number, number, number];
+        const lossValue = dataLossT ? dataLoss : totalLoss;
         normT.dispose();
         const finite = Number.isFinite(totalLoss) && Number.isFinite(gradNorm);
         if (finite) {
@@ -326,7 +330,7 @@ export async function trainLoop(
           // A NaN/Inf step is never applied: it would poison every weight it touches.
           nonFinite++;
         }
-        correct += correctT ? correctT.dataSync()[0]! : 0;
+        correct += correctT ? correctNow : 0;
         seen += idx.length;
         tf.dispose([value, ...Object.values(grads), ...xs, y, ...(correctT ? [correctT] : []), ...(dataLossT && dataLossT !== value ? [dataLossT] : [])]);
 
@@ -354,11 +358,11 @@ export async function trainLoop(
       }
       const trainSeconds = (performance.now() - started) / 1000;
 
-      const probs = predictProbabilities(model, validation.inputs);
+      const probs = await predictProbabilities(model, validation.inputs);
       const rep = validation.labels.length ? classificationReport(labels, validation.labels, probs) : null;
       const predictedCounts = new Array<number>(classes).fill(0);
       if (rep) for (const c of rep.predicted) predictedCounts[c]! += 1;
-      const ws = weightStats(model);
+      const ws = await weightStats(model);
       const seconds = (performance.now() - started) / 1000;
       epochSeconds.push(seconds);
       const metrics: TrainingEpoch = {

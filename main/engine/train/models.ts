@@ -30,6 +30,8 @@ export interface ModelHyperparams {
   embeddingDropout: number;
   /** How the recurrent presets read out their hidden states over time. */
   pooling: Pooling;
+  /** Recurrent presets: also feed the output layer the max over the word vectors (the baseline's features). */
+  wordFeatures: boolean;
   /** L2 penalty: on the linear model's weights, on the output layer's kernel for the others. */
   l2: number;
 }
@@ -42,6 +44,7 @@ export const DEFAULT_HYPERPARAMS: ModelHyperparams = {
   recurrentDropout: 0,
   embeddingDropout: 0,
   pooling: 'max-mean',
+  wordFeatures: false,
   l2: 0,
 };
 
@@ -149,6 +152,12 @@ function recurrent(kind: 'lstm' | 'gru', bidirectional: boolean, hp: ModelHyperp
       x = layer.apply(x) as tf.SymbolicTensor;
     }
     x = pool(hp.pooling, x, input.bias, seeded(seed, 90));
+    if (hp.wordFeatures) {
+      // The baseline's own features beside the recurrent ones: the output layer sees the max over the word
+      // vectors too, so the recurrent preset contains the baseline and can only add to it.
+      const words = maskedMax(input.x, input.bias, 'word_max_pool');
+      x = tf.layers.concatenate({ name: 'readout' }).apply([x, words]) as tf.SymbolicTensor;
+    }
     if (hp.dropout > 0) x = tf.layers.dropout({ name: 'dropout', rate: hp.dropout }).apply(x) as tf.SymbolicTensor;
     const probs = output(dims, hp, seed).apply(x) as tf.SymbolicTensor;
     return tf.model({ name: `${bidirectional ? 'bi' : ''}${kind}`, inputs: tokens, outputs: probs });
