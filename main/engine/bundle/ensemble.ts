@@ -291,3 +291,19 @@ export function combineMembers(labels: readonly string[], members: readonly Scor
     },
   };
 }
+
+/**
+ * Reads an ensemble bundle folder whose manifest has been parsed: checks it, then loads every member folder with
+ * `loadMember` (the ordinary bundle loader, which verifies each member's own files) and combines them.
+ */
+export async function loadEnsembleFolder<M extends ScoringModel>(dir: string, manifest: EnsembleManifest, loadMember: (memberDir: string) => Promise<M>) {
+  const m = verifyEnsembleFolder(dir, manifest);
+  const loaded: M[] = [];
+  try {
+    for (const spec of m.ensemble.members) loaded.push(await loadMember(path.join(dir, spec.folder)));
+    return { manifest: m, ...combineMembers(m.labels, loaded, m.ensemble.members, `the bundle ${dir}`) };
+  } catch (err) {
+    for (const l of loaded) l.dispose();
+    throw err;
+  }
+}
