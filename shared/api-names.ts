@@ -37,6 +37,8 @@ export const API_NAME_LIST = [
   'models.importBundle',
   'models.classifyFile',
   'models.suggestPath',
+  'tasks.list',
+  'tasks.cancel',
   'app.pickFile',
   'app.pickFolder',
   'app.reveal',

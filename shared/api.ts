@@ -11,6 +11,7 @@ import type { RunDetail, RunSummary, TrainPreset } from './training.ts';
 import { BACKEND_REQUESTS, optionsSchemaFor, TrainOptionsSchema } from './train-options.ts';
 import type { Reliability } from './evaluation.ts';
 import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
+import type { TaskInfo } from './tasks.ts';
 import type { ProbeReport } from './compute.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
@@ -162,6 +163,11 @@ export const API = {
     { summary: 'a free default path for an export folder (of a run) or a classified-file output' },
   ),
 
+  'tasks.list': request<TaskInfo[]>()(z.object({ project: projectRef.optional() }), {
+    summary: 'long work (training, searches, compare, lr-find, batch classification, import): running first, then recently ended; task.changed events follow each change',
+  }),
+  'tasks.cancel': request<TaskInfo>()(z.object({ task: z.string().trim().min(1, 'Name the task (its id).') }), { summary: 'stop a running task (a run stops after its current batch and stays resumable)' }),
+
   'app.pickFile': request<{ path: string | null }>()(z.object({ title: z.string().optional() }), { mode: 'electron', summary: 'open-file dialog' }),
   'app.pickFolder': request<{ path: string | null }>()(z.object({ title: z.string().optional(), defaultPath: z.string().optional() }), {
     mode: 'electron',
@@ -210,7 +216,7 @@ export interface ClassifyFileResult extends EngineClassifyFileResult {
   download?: string;
 }
 
-export type { AutoSearchStatus, TrainPreset, Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
+export type { AutoSearchStatus, TaskInfo, TrainPreset, Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
 
 
 // ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.

@@ -82,6 +82,9 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'models.importBundle': ({ dir, project, name }) => wb.models.importBundle(dir, project, { name }),
     'models.suggestPath': ({ run, model, kind, file }) => ({ path: wb.models.suggestPath(modelRefOf(run, model), kind, file) }),
 
+    'tasks.list': ({ project }) => wb.tasks.list(project === undefined ? undefined : wb.projects.get(project).id),
+    'tasks.cancel': ({ task }) => wb.tasks.cancel(task),
+
     'app.pickFile': async ({ title }) => ({ path: await needDesktop(opts).pickFile(title) }),
     'app.pickFolder': async ({ title, defaultPath }) => ({ path: await needDesktop(opts).pickFolder(title, defaultPath) }),
     'app.reveal': ({ path: target }) => {

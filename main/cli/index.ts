@@ -3,6 +3,7 @@ import { COMMANDS } from './commands/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, str, type CommandContext, type CommandIo } from './command.ts';
 import { Workbench } from '../engine/workbench.ts';
 import { isTextbenchError } from '../engine/errors.ts';
+import { ProgressBars } from './progress.ts';
 
 const defaultIo: CommandIo = {
   out: (line) => process.stdout.write(line + '\n'),
@@ -36,6 +37,7 @@ export async function main(argv: string[], io: CommandIo = defaultIo): Promise<n
     return 2;
   }
   let wb: Workbench | undefined;
+  let bars: ProgressBars | null = null;
   try {
     const { command } = await entry.load();
     const options = { ...COMMON_OPTIONS, ...command.options };
@@ -50,12 +52,21 @@ export async function main(argv: string[], io: CommandIo = defaultIo): Promise<n
       io.out(`textbench ${name}: ${command.summary}\n\nUsage: textbench ${name} ${command.usage}\n${COMMON_USAGE}`);
       return 0;
     }
+    // Progress bars on a terminal only: pipes, CI and tests get the commands' own lines and nothing else.
+    bars = io === defaultIo && process.stderr.isTTY && !process.env.CI ? new ProgressBars(process.stderr) : null;
+    const shown = bars;
     const ctx: CommandContext = {
       values: parsed.values,
       positionals: parsed.positionals,
       json: parsed.values.json === true,
-      io,
-      workbench: () => (wb ??= Workbench.open({ workspace: str(parsed.values.workspace) })),
+      io: shown ? { out: (l) => (process.stdout.isTTY ? shown.above(() => io.out(l)) : io.out(l)), err: (l) => shown.log(l) } : io,
+      workbench: () => {
+        if (!wb) {
+          wb = Workbench.open({ workspace: str(parsed.values.workspace) });
+          if (shown) wb.onEvent((e) => shown.onEvent(e));
+        }
+        return wb;
+      },
     };
     return await command.run(ctx);
   } catch (err) {
@@ -64,6 +75,7 @@ export async function main(argv: string[], io: CommandIo = defaultIo): Promise<n
     if (process.env.TEXTBENCH_DEBUG && err instanceof Error && !isTextbenchError(err)) io.err(err.stack ?? '');
     return 1;
   } finally {
+    bars?.close();
     await wb?.close();
   }
 }

@@ -1,4 +1,6 @@
 import os from 'node:os';
+import path from 'node:path';
+import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { EngineContext } from '../context.ts';
 import type { Dataset, LabelEdit } from '../../../shared/domain.ts';
 import type { ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
@@ -26,9 +28,23 @@ export class DataService {
     return previewImport(file, opts);
   }
 
-  /** Streams the file into a project in one transaction; emits import.progress events (bytes). */
+  /**
+   * Streams the file into a project in one transaction, as a task (listed with its progress in bytes, and
+   * stoppable: a stopped import leaves the workspace as it was); emits import.progress events.
+   */
   importFile(file: string, opts: ImportOptions = {}, control: ImportControl = {}): Promise<ImportResult> {
-    return importFile(this.ctx, file, opts, control);
+    const { done } = this.ctx.tasks.run({ kind: 'import', title: `Importing ${path.basename(file)}` }, (task) => {
+      const ctx = {
+        ...this.ctx,
+        emit: (e: WorkbenchEvent) => {
+          this.ctx.emit(e);
+          if (e.type === 'import.progress') task.progress(e);
+        },
+      };
+      const signal = control.signal ? AbortSignal.any([control.signal, task.signal]) : task.signal;
+      return importFile(ctx, file, opts, { ...control, signal });
+    });
+    return done;
   }
 
   datasets(project?: string): Dataset[] {

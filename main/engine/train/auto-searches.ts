@@ -1,22 +1,22 @@
-// Automatic searches started from the app (training.autoStart): each runs in the background of this process (its
-// trials are ordinary runs in the training worker; only the bookkeeping runs here) and is polled for its
-// leaderboard. Kept for the session: the runs of a search stay in the workspace, the search itself does not.
-import crypto from 'node:crypto';
+// Automatic searches started from the app (training.autoStart): each is a task (its trials are ordinary runs in
+// training workers); this keeps its leaderboard as trials finish, for training.autoStatus to poll. Kept for the
+// session: the runs of a search stay in the workspace, the search itself does not.
 import type { AutoSearchStatus, SearchResult } from '../../../shared/doctor.ts';
 import { TextbenchError } from '../errors.ts';
-import type { SearchOptions } from './search.ts';
 
 export class AutoSearches {
   private readonly searches = new Map<string, AutoSearchStatus>();
 
-  /** `run` starts the search for a resolved project and resolves with its result. */
-  constructor(private readonly run: (projectId: string, options: SearchOptions) => Promise<SearchResult>) {}
+  /** A status to fill while the search starts (its entries arrive through the search's onEntry). */
+  create(projectId: string): AutoSearchStatus {
+    return { id: '', project: projectId, status: 'running', startedAt: new Date().toISOString(), entries: [], result: null, error: null };
+  }
 
-  start(projectId: string, budgetMinutes: number | undefined, trials: number | undefined): { search: string } {
-    const id = `auto-${crypto.randomBytes(4).toString('hex')}`;
-    const status: AutoSearchStatus = { id, project: projectId, status: 'running', startedAt: new Date().toISOString(), entries: [], result: null, error: null };
+  /** Keeps `status` under the search's task id until the session ends, and records how the search ended. */
+  track(id: string, status: AutoSearchStatus, done: Promise<SearchResult>): void {
+    status.id = id;
     this.searches.set(id, status);
-    this.run(projectId, { budgetSeconds: budgetMinutes === undefined ? null : budgetMinutes * 60, trials: trials ?? null, onEntry: (entry) => status.entries.push(entry) }).then(
+    done.then(
       (result) => {
         status.result = result;
         status.status = 'done';
@@ -26,7 +26,6 @@ export class AutoSearches {
         status.status = 'failed';
       },
     );
-    return { search: id };
   }
 
   get(id: string): AutoSearchStatus {
