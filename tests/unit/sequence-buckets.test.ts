@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { acceptsAnyLength, batchWidth, bucketedBatches, POOL_BATCHES, rowLengths } from '../../main/engine/train/buckets.ts';
+import { acceptsAnyLength, batchWidth, bucketedBatches, ladderWidth, POOL_BATCHES, rowLengths } from '../../main/engine/train/buckets.ts';
 import { batchTensors, predictProbabilities, trainLoop } from '../../main/engine/train/loop.ts';
 import { MODEL_BUILDERS } from '../../main/engine/train/models.ts';
 import { cutTokens, describeLength, fitPipeline, OOV_ID, pipelineFromJSON } from '../../main/engine/text/pipeline.ts';
@@ -55,6 +55,18 @@ describe('length buckets', () => {
     // Within a pool of POOL_BATCHES batches everything is sorted, so the waste is small.
     expect(bucketed / tokens).toBeLessThan(1.3);
     expect(POOL_BATCHES).toBeGreaterThan(1);
+  });
+
+  it('rounds batch widths up a ladder: few distinct shapes, never narrower than the longest row, at most half again as wide', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 17, 24, 25, 100].map(ladderWidth)).toEqual([1, 2, 3, 4, 6, 6, 8, 8, 12, 12, 16, 24, 24, 32, 128]);
+    for (let w = 1; w <= 5000; w++) {
+      expect(ladderWidth(w)).toBeGreaterThanOrEqual(w);
+      expect(ladderWidth(w)).toBeLessThanOrEqual(Math.ceil(w * 1.5));
+    }
+    const widths = new Set(bucketedBatches(real, 32, 1).map((idx) => ladderWidth(batchWidth(real, idx))));
+    const exact = new Set(bucketedBatches(real, 32, 1).map((idx) => batchWidth(real, idx)));
+    expect(widths.size).toBeLessThanOrEqual(2 * Math.log2(Math.max(...lengths)) + 1);
+    expect(widths.size).toBeLessThan(exact.size);
   });
 
   it('trims a batch to its longest row, keeping the right-hand (real) columns', () => {

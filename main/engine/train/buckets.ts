@@ -58,3 +58,18 @@ export function batchWidth(lengths: Int32Array, idx: ArrayLike<number>): number 
   for (let i = 0; i < idx.length; i++) w = Math.max(w, lengths[idx[i]!]!);
   return w;
 }
+
+/**
+ * The width a bucketed batch is trimmed to: its longest row rounded up to the next step of the ladder 1, 2, 3, 4, 6,
+ * 8, 12, 16, 24, … (powers of two and their halfway points), so an epoch's batches take at most about 2·log2(L)
+ * distinct shapes, each at most half again as wide as its longest row. A GPU backend builds its kernels for each input
+ * shape it meets: a 1-epoch GRU on 240 short texts (sequence length 12) on the webgpu backend (SwiftShader) did
+ * not finish within 180 s with exact widths (every width from 1 to 12) and took 115 s with the ladder (7 widths).
+ */
+export function ladderWidth(width: number): number {
+  if (width <= 2) return Math.max(1, width);
+  const pow = 2 ** Math.floor(Math.log2(width));
+  if (width === pow) return pow;
+  return width <= pow * 1.5 ? Math.ceil(pow * 1.5) : pow * 2;
+}
+
