@@ -1,5 +1,5 @@
 // What the Train view offers: each model with the settings it starts from, then every recipe.
-import type { TrainPreset } from '../../../shared/training.ts';
+import type { ModelName, TrainPreset } from '../../../shared/training.ts';
 
 // The models start from their engine defaults (config.ts): the neural presets choose their epochs from the train
 // size, so no epoch count is suggested here.
@@ -15,7 +15,7 @@ const MODEL_PRESETS: TrainPreset[] = [
 /** The model presets, then every recipe with the settings it brings. */
 export async function trainPresets(): Promise<TrainPreset[]> {
   // Loaded lazily: recipes build models with TensorFlow.js, which the caller's thread need not load to start.
-  const { RECIPES } = await import('./recipes.ts');
+  const [{ RECIPES }, { resolveConfig }] = await Promise.all([import('./recipes.ts'), import('./config.ts')]);
   const recipes = Object.values(RECIPES).map(
     (r): TrainPreset => ({
       name: r.name,
@@ -29,5 +29,6 @@ export async function trainPresets(): Promise<TrainPreset[]> {
       },
     }),
   );
-  return [...MODEL_PRESETS, ...recipes];
+  // With the settings each trains with when the form is left blank, so the form shows the real defaults.
+  return [...MODEL_PRESETS, ...recipes].map((p) => ({ ...p, config: resolveConfig(p.kind === 'recipe' ? { recipe: p.name } : { model: p.name as ModelName }) }));
 }
