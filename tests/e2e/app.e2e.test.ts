@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { buildXlsx } from '../fixtures/data.ts';
+import { trainPresets } from '../../main/engine/train/presets.ts';
 import { describeViolations, haveChromium, repoRoot, shot as shotPage, shotAll, startApp, stopApp, CHROMIUM, type RunningApp } from './harness.ts';
 
 const DATASET = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
@@ -283,8 +284,11 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     expect(Number(await page.inputValue('[data-testid="learning-rate"]'))).toBeCloseTo(0.000001, 12);
     await page.click('[data-testid="form-from-run"] button:has-text("start from the defaults")');
     expect(await page.inputValue('[data-testid="learning-rate"]')).toBe('');
-    expect(await page.getAttribute('[data-testid="learning-rate"]', 'placeholder')).toBe('0.003');
-    expect(await page.getAttribute('[data-testid="epochs"]', 'placeholder')).toBe('30');
+    // The placeholders are what the engine trains the baseline with when a field is left blank.
+    const engine = (await trainPresets()).find((p) => p.name === 'baseline')!.config!;
+    const shown = (v: unknown) => (v === null ? 'auto' : String(v));
+    expect(await page.getAttribute('[data-testid="learning-rate"]', 'placeholder')).toBe(shown(engine.learningRate));
+    expect(await page.getAttribute('[data-testid="epochs"]', 'placeholder')).toBe(shown(engine.epochs));
   });
 
   it('finds a learning rate with the range test and uses it', async () => {
@@ -465,6 +469,13 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.selectOption('[data-testid="backend-select"]', 'cpu');
     expect(await page.textContent('[data-testid="will-use"]')).toMatch(/Training will use: CPU/);
     await page.selectOption('[data-testid="backend-select"]', '');
+    // Advanced shows the settings the chosen model has: no recurrent units for the baseline, pooling for an LSTM.
+    await page.click('[data-preset="baseline"]');
+    expect(await page.locator('details label.field:has-text("Units")').count()).toBe(0);
+    await page.click('[data-preset="lstm"]');
+    expect(await page.locator('details label.field:has-text("Units")').count()).toBe(1);
+    expect(await page.locator('details label.field:has-text("Read the states by") select').inputValue()).toBe('');
+    await page.click('[data-preset="baseline"]');
     await page.click('nav [data-view="system"]');
     await page.waitForSelector('[data-testid="backends"] tr[data-backend="wasm"]');
     expect(await page.textContent('[data-testid="backends"] tr[data-backend="wasm"]')).toMatch(/loads/);

@@ -29,7 +29,8 @@ export function settingsFor(project: string, preset: TrainPreset, knobs: Knobs):
 /** The Train form's fields, as the resolved settings name them. */
 const KNOB_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'optimizer', 'loss', 'k', 'classWeights', 'labelSmoothing', 'clipNorm', 'earlyStop', 'patience',
-  'units', 'layers', 'embeddingDim', 'dropout', 'recurrentDropout', 'l2', 'tokens', 'sequenceLength', 'minCount', 'maxVocab', 'lowercase', 'seed', 'backend', 'repair',
+  'schedule', 'weightDecay', 'units', 'layers', 'embeddingDim', 'dropout', 'recurrentDropout', 'embeddingDropout', 'pooling', 'pretrain', 'l2', 'tokens',
+  'sequenceLength', 'minCount', 'maxVocab', 'lowercase', 'seed', 'backend', 'repair',
 ] as const satisfies ReadonlyArray<keyof Knobs & keyof TrainingConfig>;
 
 /**
