@@ -29,6 +29,8 @@ export interface TrainPreset {
   kind: 'model' | 'recipe';
   description: string;
   defaults: Partial<Omit<TrainOptions, 'project'>>;
+  /** Every setting this preset trains with when the form leaves it blank (the Train form's placeholders). */
+  config?: TrainingConfig;
 }
 
 export interface RunSummary {
@@ -48,6 +50,8 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Marked by the user as a run that matters. */
+  starred: boolean;
 }
 
 export interface RunDetail extends RunSummary {

@@ -3,6 +3,7 @@ import { COMMANDS } from './commands/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, str, type CommandContext, type CommandIo } from './command.ts';
 import { Workbench } from '../engine/workbench.ts';
 import { isTextbenchError } from '../engine/errors.ts';
+import { liftGlobalOptions } from './globals.ts';
 import { ProgressBars } from './progress.ts';
 
 const defaultIo: CommandIo = {
@@ -21,12 +22,16 @@ for (const stream of [process.stdout, process.stderr]) {
 function topHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
-  return `textbench: a workbench for text classification\n\nUsage: textbench COMMAND [options]   (textbench COMMAND --help for details)\n\nCommands:\n${lines.join('\n')}\n`;
+  return `textbench: a workbench for text classification\n\nUsage: textbench [--workspace DIR] [--project NAME] [--json] COMMAND [options]   (textbench COMMAND --help for details)\n\nCommands:\n${lines.join('\n')}\n`;
 }
 
 /** Runs one CLI invocation and returns its exit code. Errors become one line on stderr. */
 export async function main(argv: string[], io: CommandIo = defaultIo): Promise<number> {
-  const [name, ...rest] = argv;
+  const { command: name, args: rest, missingValue } = liftGlobalOptions(argv);
+  if (missingValue) {
+    io.err(`textbench: ${missingValue} needs a value, e.g. ${missingValue} ${missingValue === '--workspace' ? 'DIR' : 'NAME'}.`);
+    return 2;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(topHelp());
     return name ? 0 : 1;

@@ -41,6 +41,7 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  starred: number;
 }
 
 export interface RunMetrics {
@@ -51,13 +52,13 @@ export interface RunMetrics {
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
 export type StoredConfig = TrainingConfig & { validationSource?: 'split' | 'train-holdout' };
 
-const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at';
+const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
 
 function parse<T>(json: string | null, fallback: T): T {
   return json ? (JSON.parse(json) as T) : fallback;
 }
 
-function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at'>): RunSummary {
+function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at' | 'starred'>): RunSummary {
   const m = parse<RunMetrics>(r.metrics, { validation: null, test: null });
   return {
     id: r.id,
@@ -75,6 +76,7 @@ function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'sta
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    starred: r.starred === 1,
   };
 }
 
@@ -134,6 +136,11 @@ export function getRunPipeline(db: Db, id: string): { pipeline: PipelineJSON; la
   const r = row(db, id);
   if (!r.pipeline || !r.labels) return null;
   return { pipeline: JSON.parse(r.pipeline) as PipelineJSON, labels: JSON.parse(r.labels) as string[] };
+}
+
+/** Fingerprint of the data a run trained and was evaluated on (null before it started). */
+export function getRunDataHash(db: Db, id: string): string | null {
+  return row(db, id).data_hash;
 }
 
 export function listEpochs(db: Db, id: string): TrainingEpoch[] {

@@ -37,6 +37,8 @@ export interface SearchOptions {
   fixed?: Partial<TrainOptions>;
   log?: (message: string) => void;
   onEntry?: (entry: LeaderboardEntry) => void;
+  /** A trial's run started (or was continued): the app shows its curves live. */
+  onTrialStart?: (trial: { name: string; run: string; settings: LeaderboardEntry['settings'] }) => void;
   /** Aborting ends the search as if its budget ran out: the trial in training stops, the leaderboard so far is the result. */
   signal?: AbortSignal;
 }
@@ -168,6 +170,7 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
     else runId = host.resume(t.run!, { epochs }).run.id;
     t.run = runId;
     t.epochsAsked = epochs;
+    options.onTrialStart?.({ name: t.name, run: runId, settings: t.config ? { ...t.config } : { model: 'baseline', defaults: true } });
     let timer: NodeJS.Timeout | undefined;
     if (budget !== null) {
       timer = setTimeout(() => {

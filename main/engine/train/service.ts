@@ -14,6 +14,7 @@ import * as runs from '../store/runs.ts';
 import { getProject, resolveProject } from '../store/projects.ts';
 import { splitCounts } from '../store/examples.ts';
 import { countRunPredictions, reliability } from '../store/runPredictions.ts';
+import { deleteRun, renameRun, starRun, type RunArtefacts } from '../store/runEdits.ts';
 import type { Reliability } from '../../../shared/evaluation.ts';
 import { TextbenchError } from '../errors.ts';
 import { WorkerClient } from '../tasks/worker-client.ts';
@@ -46,7 +47,7 @@ export class TrainingService {
   private readonly clients = new Set<WorkerClient<TrainJob, TrainJobResult, TrainJobEvent>>();
   private readonly training = new Map<string, Training>();
   private readonly logListeners = new Set<TrainingLogListener>();
-  private readonly searches = new AutoSearches();
+  private readonly searches = new AutoSearches((task) => this.ctx.tasks.cancel(task));
 
   constructor(protected readonly ctx: EngineContext) {}
 
@@ -176,6 +177,28 @@ export class TrainingService {
     return r.result;
   }
 
+  rename(runRef: string, name: string): RunSummary {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    renameRun(this.ctx.db, id, name);
+    return runs.getRunSummary(this.ctx.db, id);
+  }
+
+  star(runRef: string, starred: boolean): RunSummary {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    starRun(this.ctx.db, id, starred);
+    return runs.getRunSummary(this.ctx.db, id);
+  }
+
+  /** Deletes a run with its curve, checkpoints, predictions and workspace models; refuses one that is training. */
+  delete(runRef: string): { run: string } & RunArtefacts {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    const s = runs.getRunSummary(this.ctx.db, id);
+    if (this.training.has(id) || s.status === 'running' || s.status === 'queued') {
+      throw new TextbenchError(`Run ${s.name} is ${s.status === 'queued' ? 'about to train' : 'training'}; stop it before deleting it.`, 'RUN_ACTIVE', { run: id });
+    }
+    return { run: id, ...deleteRun(this.ctx.db, id) };
+  }
+
   /** The model presets and recipes the Train view offers. */
   presets(): Promise<TrainPreset[]> {
     return trainPresets();
@@ -225,12 +248,12 @@ export class TrainingService {
   /** Starts an automatic search in the background; poll it with autoStatus (its id is its task's). */
   async autoStart(project: string, budgetMinutes: number | undefined, trials: number | undefined): Promise<{ search: string }> {
     const p = getProject(this.ctx.db, project);
-    const status = this.searches.create(p.id);
+    const { status, follow } = this.searches.create(p.id, budgetMinutes, trials);
     const { task, done } = await this.startSearch({
       project: p.id,
       budgetSeconds: budgetMinutes === undefined ? null : budgetMinutes * 60,
       trials: trials ?? null,
-      onEntry: (entry) => status.entries.push(entry),
+      ...follow,
     });
     this.searches.track(task, status, done);
     return { search: task };
@@ -238,6 +261,11 @@ export class TrainingService {
 
   autoStatus(search: string): AutoSearchStatus {
     return this.searches.get(search);
+  }
+
+  /** Ends an automatic search: no new trial starts, the running one stops keeping its best epoch. */
+  autoStop(search: string): AutoSearchStatus {
+    return this.searches.stop(search);
   }
 
   /** This session's automatic searches of a project. */
