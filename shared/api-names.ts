@@ -25,6 +25,7 @@ export const API_NAME_LIST = [
   'training.list',
   'training.get',
   'training.evaluate',
+  'training.reliability',
   'training.lrFind',
   'training.autoStart',
   'training.autoStatus',

@@ -7,8 +7,10 @@ import type { ApiNameFromList } from './api-names.ts';
 import type { Evaluation, Example, Prediction, Project, LabelEdit } from './domain.ts';
 import type { Dataset } from './domain.ts';
 import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
-import type { RunDetail, RunSummary } from './training.ts';
-import type { LeaderboardEntry, LrFindResult, SearchResult } from './doctor.ts';
+import type { RunDetail, RunSummary, TrainPreset } from './training.ts';
+import { optionsSchemaFor, TrainOptionsSchema } from './train-options.ts';
+import type { Reliability } from './evaluation.ts';
+import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
 /** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
@@ -43,43 +45,14 @@ export const ExampleQuerySchema = z.object({
   /** A review check's id (e.g. "duplicates", "conflicts"): only the rows it points at. */
   flag: z.string().optional(),
   ids: z.array(z.number().int().nonnegative()).max(100_000).optional(),
+  prediction: z.object({ run: runRef, split, label: z.string().optional(), predicted: z.string().optional() }).optional(),
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(1000).default(100),
 });
 export type ExampleQuery = z.input<typeof ExampleQuerySchema>;
 
-export const TrainSettingsSchema = z.object({
-  project: projectRef,
-  name: z.string().trim().max(200).optional(),
-  model: z.enum(['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigru']).optional(),
-  /** A recipe name (see training.presets): its architecture and settings, overridable by the fields below. */
-  recipe: z.string().min(1).optional(),
-  epochs: z.number().int().positive().max(1000).optional(),
-  batchSize: z.number().int().positive().max(4096).optional(),
-  learningRate: z.number().positive().max(100).optional(),
-  optimizer: z.enum(['adam', 'rmsprop', 'sgd']).optional(),
-  loss: z.enum(['crossentropy', 'topk']).optional(),
-  k: z.number().int().positive().max(4096).optional(),
-  classWeights: z.enum(['none', 'balanced']).optional(),
-  labelSmoothing: z.number().min(0).max(0.5).optional(),
-  clipNorm: z.number().positive().nullable().optional(),
-  earlyStop: z.enum(['val-loss', 'macro-f1', 'none']).optional(),
-  patience: z.number().int().nonnegative().max(1000).optional(),
-  units: z.number().int().positive().max(4096).optional(),
-  layers: z.number().int().positive().max(8).optional(),
-  embeddingDim: z.number().int().positive().max(2048).optional(),
-  dropout: z.number().min(0).max(0.95).optional(),
-  recurrentDropout: z.number().min(0).max(0.95).optional(),
-  l2: z.number().min(0).max(10).optional(),
-  tokens: z.enum(['words', 'chars']).optional(),
-  sequenceLength: z.number().int().positive().max(10_000).nullable().optional(),
-  minCount: z.number().int().positive().optional(),
-  maxVocab: z.number().int().positive().max(10_000_000).optional(),
-  lowercase: z.boolean().optional(),
-  seed: z.number().int().optional(),
-  backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
-  repair: z.boolean().optional(),
-});
+/** The training options (train-options.ts, where every limit is stated once) with the project required. */
+export const TrainSettingsSchema = TrainOptionsSchema.extend({ project: projectRef });
 export type TrainSettings = z.input<typeof TrainSettingsSchema>;
 
 export const API = {
@@ -144,10 +117,14 @@ export const API = {
   'training.resume': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'resume a stopped or crashed run from its last checkpoint' }),
   'training.list': request<RunSummary[]>()(z.object({ project: projectRef }), { summary: "a project's runs, newest first" }),
   'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
-  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split" }),
+  'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split (its every prediction is stored)" }),
+  'training.reliability': request<Reliability>()(z.object({ run: runRef, split: split.default('test') }), {
+    summary: "a run's reliability diagram on a split: accuracy against confidence, and the calibration error",
+  }),
 
   'training.lrFind': request<LrFindResult>()(
-    TrainSettingsSchema.pick({ project: true, model: true, recipe: true, batchSize: true, optimizer: true, loss: true, k: true, classWeights: true, tokens: true, sequenceLength: true, maxVocab: true, seed: true, backend: true }).extend({
+    optionsSchemaFor('lr-find').extend({
+      project: projectRef,
       steps: z.number().int().min(10).max(1000).optional(),
     }),
     { summary: 'learning-rate range test: loss against learning rate and a suggested rate (in a worker)' },
@@ -222,32 +199,12 @@ export interface SystemInfo {
   maxUploadBytes: number | null;
 }
 
-export interface AutoSearchStatus {
-  id: string;
-  project: string;
-  status: 'running' | 'done' | 'failed';
-  startedAt: string;
-  /** Leaderboard entries as trials finish (validation metrics; the search never looks at test). */
-  entries: LeaderboardEntry[];
-  result: SearchResult | null;
-  error: string | null;
-}
-
-export interface TrainPreset {
-  /** Value of `model` (or of `recipe` when kind is "recipe"). */
-  name: string;
-  title: string;
-  kind: 'model' | 'recipe';
-  description: string;
-  defaults: Partial<Omit<TrainSettings, 'project'>>;
-}
-
 export interface ClassifyFileResult extends EngineClassifyFileResult {
   /** Browser mode: a server-relative link (with the token) that downloads the output. */
   download?: string;
 }
 
-export type { Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
+export type { AutoSearchStatus, TrainPreset, Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
 
 
 // ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.

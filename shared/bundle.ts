@@ -90,6 +90,8 @@ export interface ClassifyFileRequest {
   read?: ReadOptions;
   /** Replace an existing output file. */
   force?: boolean;
+  /** CSV/TSV: write cells that start like a spreadsheet formula as they are (default: a leading apostrophe makes them inert). */
+  keepFormulas?: boolean;
 }
 
 export interface ClassifyFileResult {

@@ -1,6 +1,7 @@
 // Requests and results of the data area: import, review, examples, label edits.
 // Free of Node and DOM imports: the engine, the CLI, the server and the renderer all compile it.
 import type { Example, ImportFormat, Split, TextEncoding } from './domain.ts';
+import type { ExamplePrediction, PredictionFilter } from './evaluation.ts';
 
 /** How to read a file; every field is optional and sniffed from the file when left out. */
 export interface ReadOptions {
@@ -12,6 +13,8 @@ export interface ReadOptions {
   delimiter?: string;
   /** CSV/TSV: whether the first row names the columns (default: sniffed; header-less files get column1, column2…). */
   header?: boolean;
+  /** Longest cell (a text, a JSON Lines line) read, in characters; longer is refused with its line. Default 16 Mi. */
+  maxCellChars?: number;
 }
 
 export interface ColumnGuess {
@@ -107,6 +110,8 @@ export interface ExampleQuery {
   /** A flag, or a review check's id (plural forms such as "duplicates" are accepted). */
   flag?: ExampleFlag | string;
   ids?: number[];
+  /** Only the examples a run predicted on a split, narrowed to a true and/or predicted label (a confusion cell). */
+  prediction?: PredictionFilter;
   offset?: number;
   limit?: number;
 }
@@ -115,6 +120,8 @@ export interface ExamplePage {
   total: number;
   offset: number;
   rows: Example[];
+  /** With a prediction filter: what the run predicted for each row, by example id. */
+  predictions?: Record<number, ExamplePrediction>;
 }
 
 /** A set of examples that belong together in a check: the same text, or the same text under different labels. */

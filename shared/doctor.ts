@@ -62,3 +62,15 @@ export interface SearchResult {
   verdict: string;
   recurrentBeatBaseline: boolean | null;
 }
+
+/** An automatic search started from the app (training.autoStart): its leaderboard so far, and its result. */
+export interface AutoSearchStatus {
+  id: string;
+  project: string;
+  status: 'running' | 'done' | 'failed';
+  startedAt: string;
+  /** Leaderboard entries as trials finish (validation metrics; the search never looks at test). */
+  entries: LeaderboardEntry[];
+  result: SearchResult | null;
+  error: string | null;
+}

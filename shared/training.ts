@@ -1,94 +1,33 @@
 // Training contract shared by the engine, the CLI, the server and the renderer. Free of Node and DOM imports.
 import type { DoctorAction, Evaluation, Finding, RunStatus, Split, SplitMetrics, TrainingEpoch } from './domain.ts';
 
-export type ModelName = 'linear' | 'baseline' | 'lstm' | 'gru' | 'bilstm' | 'bigru';
-export const MODEL_NAMES: readonly ModelName[] = ['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigru'];
+// The options, their limits and the resolved config are stated once in train-options.ts.
+export {
+  MODEL_NAMES,
+  TRAIN_FIELDS,
+  TRAINING_DEFAULTS,
+  TrainOptionsSchema,
+  TrainingConfigSchema,
+  type ModelName,
+  type TrainOptions,
+  type TrainingConfig,
+  type OptimizerName,
+  type LossName,
+  type ClassWeightsMode,
+  type EarlyStopMonitor,
+  type SequenceTokens,
+  type BackendRequest,
+} from './train-options.ts';
+import type { TrainingConfig, TrainOptions } from './train-options.ts';
 
-export type OptimizerName = 'adam' | 'rmsprop' | 'sgd';
-export type LossName = 'crossentropy' | 'topk';
-export type ClassWeightsMode = 'none' | 'balanced';
-export type EarlyStopMonitor = 'val-loss' | 'macro-f1' | 'none';
-export type SequenceTokens = 'words' | 'chars';
-export type BackendRequest = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-
-/** What a caller may ask for; everything is optional and filled from the model's defaults, then the recipe. */
-export interface TrainOptions {
-  /** Project id or name; default: the only or most recently used project. */
-  project?: string;
-  /** A display name for the run; default: model and time. */
-  name?: string;
-  model?: ModelName;
-  /** A recipe name from train/recipes.ts: its architecture and training settings, overridable by the fields below. */
-  recipe?: string;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  optimizer?: OptimizerName;
-  loss?: LossName;
-  /** Top-k loss: train on the k hardest examples of each batch. */
-  k?: number;
-  classWeights?: ClassWeightsMode;
-  labelSmoothing?: number;
-  /** Clip gradients by this global norm; null or 0 = off. */
-  clipNorm?: number | null;
-  earlyStop?: EarlyStopMonitor;
-  patience?: number;
-  units?: number;
-  layers?: number;
-  embeddingDim?: number;
-  dropout?: number;
-  recurrentDropout?: number;
-  /** L2 penalty on the linear model's weights (and the dense output of the others). */
-  l2?: number;
-  tokens?: SequenceTokens;
-  sequenceLength?: number | null;
-  minCount?: number;
-  maxVocab?: number;
-  lowercase?: boolean;
-  /** A local GloVe/fastText text file of word vectors. */
-  vectors?: string;
-  freezeVectors?: boolean;
-  seed?: number;
-  backend?: BackendRequest;
-  /** Let the training doctor repair what it finds (default true). */
-  repair?: boolean;
-  /** Share of train held out for validation when the project has no validation split (default 0.1). */
-  validationFraction?: number;
-}
-
-/** The fully resolved settings a run trained with (stored as runs.config). */
-export interface TrainingConfig {
-  model: ModelName;
-  recipe: string | null;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  optimizer: OptimizerName;
-  loss: LossName;
-  k: number;
-  classWeights: ClassWeightsMode;
-  labelSmoothing: number;
-  clipNorm: number | null;
-  earlyStop: EarlyStopMonitor;
-  patience: number;
-  units: number;
-  layers: number;
-  embeddingDim: number;
-  dropout: number;
-  recurrentDropout: number;
-  /** null (linear's default) = chosen from the train size: 0.5 / n (scikit-learn's C = 1) up to 5,000 examples, else 0. */
-  l2: number | null;
-  tokens: SequenceTokens | 'ngrams';
-  sequenceLength: number | null;
-  minCount: number;
-  maxVocab: number;
-  lowercase: boolean;
-  vectors: string | null;
-  freezeVectors: boolean;
-  seed: number;
-  backend: BackendRequest | null;
-  repair: boolean;
-  validationFraction: number;
+/** A choice the Train view offers: a model with its defaults, or a recipe. */
+export interface TrainPreset {
+  /** Value of `model` (or of `recipe` when kind is "recipe"). */
+  name: string;
+  title: string;
+  kind: 'model' | 'recipe';
+  description: string;
+  defaults: Partial<Omit<TrainOptions, 'project'>>;
 }
 
 export interface RunSummary {

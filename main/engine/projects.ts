@@ -13,9 +13,9 @@ export class ProjectService {
   }
   /** The named project, or the only / most recently used one when no name is given. */
   resolve(idOrName?: string): Project {
-    const p = idOrName ? store.getProject(this.ctx.db, idOrName) : store.defaultProject(this.ctx.db);
-    store.touchProject(this.ctx.db, p.id);
-    return p;
+    const { id } = store.resolveProject(this.ctx.db, idOrName);
+    store.touchProject(this.ctx.db, id);
+    return store.getProject(this.ctx.db, id);
   }
   create(name: string): Project {
     return store.createProject(this.ctx.db, name);

@@ -18,7 +18,7 @@ export interface WorkbenchOptions {
  */
 export class Workbench {
   readonly dir: string;
-  readonly db: Db;
+  private readonly db: Db;
   readonly projects: ProjectService;
   readonly data: DataService;
   readonly training: TrainingService;

@@ -15,8 +15,8 @@ import { Transform } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Workbench } from '../engine/workbench.ts';
 import type { ApiError, ApiHandlers, ApiResponse } from '../../shared/api.ts';
-import { dispatch } from './dispatch.ts';
-import { createHandlers } from './handlers.ts';
+import { dispatch } from '../api/dispatch.ts';
+import { createHandlers } from '../api/handlers.ts';
 import { browserCsp, checkRequest, newToken, TOKEN_COOKIE, TOKEN_HEADER, type RequestFacts } from './security.ts';
 import { TextbenchError } from '../engine/errors.ts';
 

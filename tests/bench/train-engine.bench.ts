@@ -7,7 +7,7 @@ import { fitPipeline } from '../../main/engine/text/pipeline.ts';
 import { modelBuilder, MODEL_INPUT } from '../../main/engine/train/models.ts';
 import { trainLoop } from '../../main/engine/train/loop.ts';
 import { resolveConfig } from '../../main/engine/train/config.ts';
-import { autoL2 } from '../../main/engine/train/job.ts';
+import { autoL2 } from '../../main/engine/train/prepare.ts';
 import { LABELS, uciRows } from '../unit/loop-fixtures.ts';
 import type { ModelName } from '../../shared/training.ts';
 

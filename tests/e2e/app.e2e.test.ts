@@ -3,20 +3,15 @@
 // evaluate and open a confusion-matrix cell, classify a sentence, export a bundle. Every view is screenshotted
 // into $TEXTBENCH_SCREENSHOTS (default: <tmp>/textbench-e2e-screenshots).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { buildXlsx } from '../fixtures/data.ts';
+import { describeViolations, ensureRendererBuilt, haveChromium, launchChromium, repoRoot, shot as shotPage, shotAll, startServe, stopServe, CHROMIUM } from './harness.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const DATASET = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
-const SHOTS = process.env.TEXTBENCH_SCREENSHOTS ?? path.join(os.tmpdir(), 'textbench-e2e-screenshots');
-const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (CI installs Debian's chromium; apt-get install chromium).`);
 
 let workspace: string;
@@ -24,31 +19,12 @@ let server: ChildProcess;
 let url: string;
 let browser: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 /** The folder the export step wrote, added back through the Classify view. */
 let exportedBundle: string | null = null;
 
-async function ensureRendererBuilt(): Promise<void> {
-  if (fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) return;
-  await build({ configFile: path.join(repoRoot, 'renderer/vite.config.ts'), logLevel: 'warn' });
-}
-
-function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'main/cli/textbench.mjs'), 'serve', '--workspace', dir, '--json'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
-    child.once('exit', (code) => reject(new Error(`textbench serve exited with ${code}: ${stderr}`)));
-  });
-}
-
 async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+  await shotPage(page, name);
 }
 
 /** The id of the run the Train view shows once it is not `previous` any more. */
@@ -91,31 +67,10 @@ async function go(view: string): Promise<void> {
 
 describe.skipIf(!haveChromium)('the app in a real browser', () => {
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-e2e-'));
     await ensureRendererBuilt();
     ({ child: server, url } = await startServe(workspace));
-    // A fresh profile per run (playwright wants the user data dir as a parameter, not as --user-data-dir).
-    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    ({ browser, page, errors: pageErrors } = await launchChromium());
   });
 
   afterEach(async (ctx) => {
@@ -124,11 +79,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await stopServe(server);
     if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -232,16 +183,20 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForSelector('[data-testid="confusion"] button.cell');
     expect(await page.textContent('[data-testid="accuracy"]')).toMatch(/%/);
     await shot('07-evaluate');
+    const violations = await shotAll(page, 'evaluate');
+    expect(violations, describeViolations(violations)).toEqual([]);
     // The per-class table sorts by a click on its header.
     await page.click('table.pc th >> text=Support');
     expect(await page.getAttribute('table.pc th[aria-sort="descending"]', 'aria-sort')).toBe('descending');
-    // One click relabels a confident mistake as the model's prediction.
-    await page.locator('table.mistakes tbody tr').first().locator('button').click();
+    // One click relabels a confident mistake as the model's prediction, and one more undoes it.
+    await page.locator('table.mistakes tbody tr').first().locator('button:has-text("Relabel")').click();
     await page.waitForSelector('table.mistakes tbody tr:first-child .pill:has-text("relabelled")');
+    await page.locator('table.mistakes tbody tr').first().locator('button:has-text("Undo")').click();
+    await page.waitForSelector('table.mistakes tbody tr:first-child button:has-text("Relabel")');
     // An off-diagonal cell (true negative predicted positive, or the other way) that is not empty.
-    const cells = page.locator('[data-testid="confusion"] tbody tr');
-    const offDiagonal = (await cells.nth(0).locator('button.cell').nth(1).isEnabled()) ? cells.nth(0).locator('button.cell').nth(1) : cells.nth(1).locator('button.cell').nth(0);
+    const offDiagonal = (Number(await page.textContent('button[data-cell="0-1"]')) || 0) > 0 ? page.locator('button[data-cell="0-1"]') : page.locator('button[data-cell="1-0"]');
     const n = Number(await offDiagonal.textContent());
+    expect(n).toBeGreaterThan(0);
     await offDiagonal.click();
     await page.waitForSelector('[data-testid="row-count"]');
     await page.waitForFunction((want) => new RegExp(`^${want} rows`).test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''), String(n));

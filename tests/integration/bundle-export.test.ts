@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { Workbench } from '../../main/engine/workbench.ts';
+import { openWorkspaceDb, type Db } from '../../main/engine/store/db.ts';
 import { initBackend } from '../../main/engine/compute/backend.ts';
 import { loadRunModel, resolveRunId } from '../../main/engine/store/runs.ts';
 import { listSplitExamples } from '../../main/engine/store/examples.ts';
@@ -27,6 +28,8 @@ const BACKEND = 'wasm';
 let tmp: string;
 let ws: string;
 let wb: Workbench;
+/** The test's own connection to the workspace, to look at stored rows (the Workbench keeps its own private). */
+let db: Db;
 let runId: string;
 let bundle: string;
 let testTexts: string[];
@@ -50,6 +53,7 @@ beforeAll(async () => {
   fs.writeFileSync(file, ['text,label,split', ...slice.map((r) => [r.text, r.label, r.split].map((v) => csvField(v!, ',')).join(','))].join('\n') + '\n');
 
   wb = Workbench.open({ workspace: ws });
+  db = openWorkspaceDb(wb.dir);
   await wb.data.importFile(file, { project: 'sentiment', text: ['text'], label: 'label', split: 'split' });
   const result = await wb.training.train({ project: 'sentiment', model: 'baseline', epochs: 2, embeddingDim: 16, backend: BACKEND, seed: 7 });
   expect(result.status).toBe('finished');
@@ -57,7 +61,7 @@ beforeAll(async () => {
   storedTest = result.test;
   await initBackend(BACKEND);
   const projectId = wb.projects.get('sentiment').id;
-  const test = listSplitExamples(wb.db, projectId, 'test');
+  const test = listSplitExamples(db, projectId, 'test');
   testTexts = test.map((e) => e.text);
   testLabels = test.map((e) => e.label);
   expect(testTexts.length).toBeGreaterThan(50);
@@ -73,6 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  db?.close();
   wb?.models.dispose();
   await wb?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -93,10 +98,10 @@ describe('export and offline classification', () => {
 
   it('a fresh Node process with only the bundle gives the probabilities of the in-workspace model on the test split', async () => {
     // In-workspace: the training engine's own forward pass over the run's stored weights.
-    const stored = loadRunModel(wb.db, resolveRunId(wb.db, runId));
+    const stored = loadRunModel(db, resolveRunId(db, runId));
     const net = await modelFromArtifacts(stored.artifacts);
     const pipeline = pipelineFromJSON(stored.pipeline);
-    const expected = predictProbabilities(net, pipeline.encode(testTexts, 'truncate').inputs);
+    const expected = await predictProbabilities(net, pipeline.encode(testTexts, 'truncate').inputs);
     net.dispose();
 
     // Fresh process: the few lines of Node from the bundle's README, nothing from the workspace.
@@ -133,7 +138,7 @@ model.dispose();
   });
 
   it('classify --bundle --json prints one line per text with the stable fields, and stores nothing', async () => {
-    const before = countPredictions(wb.db);
+    const before = countPredictions(db);
     const texts = testTexts.slice(0, 3);
     const { stdout } = await cli(['classify', '--bundle', bundle, '--json', '--backend', BACKEND], texts.join('\n') + '\n');
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -148,7 +153,7 @@ model.dispose();
     const long = testTexts.join(' ');
     const { stdout: longOut } = await cli(['classify', '--bundle', bundle, '--json', '--backend', BACKEND, long]);
     expect(JSON.parse(longOut)).toMatchObject({ text: long, long: 'truncated' });
-    expect(countPredictions(wb.db)).toBe(before);
+    expect(countPredictions(db)).toBe(before);
   });
 
   it('classify with the run stores predictions under a models row made for the run', async () => {
@@ -157,14 +162,14 @@ model.dispose();
     const models = wb.models.list('sentiment').filter((m) => m.runId === runId);
     expect(models).toHaveLength(1);
     expect(models[0]!.source).toBe('run');
-    const stored = listPredictions(wb.db, models[0]!.id);
+    const stored = listPredictions(db, models[0]!.id);
     expect(stored).toHaveLength(5);
     expect(stored[2]).toMatchObject({ textHash: textHash(texts[2]!), label: preds[2]!.label, probability: preds[2]!.probability, source: 'test' });
     expect(stored[2]!.probabilities).toEqual(preds[2]!.probabilities);
     // A second call reuses the same model row.
     await wb.models.classify({ run: runId, texts: texts.slice(0, 1) });
     expect(wb.models.list('sentiment').filter((m) => m.runId === runId)).toHaveLength(1);
-    expect(countPredictions(wb.db, models[0]!.id)).toBe(6);
+    expect(countPredictions(db, models[0]!.id)).toBe(6);
   });
 
   it('classifying a file with the run stores one prediction per row and reports progress', async () => {
@@ -182,7 +187,7 @@ model.dispose();
     expect(r.column).toBe('review');
     expect(events.at(-1)).toBe(fs.statSync(file).size);
     const modelId = wb.models.list('sentiment').find((m) => m.runId === runId)!.id;
-    const last = listPredictions(wb.db, modelId, { textHash: textHash(testTexts[39]!) }).at(-1)!;
+    const last = listPredictions(db, modelId, { textHash: textHash(testTexts[39]!) }).at(-1)!;
     expect(last.source).toBe('file:new.csv');
     const out = parse(fs.readFileSync(r.out), { columns: true }) as Array<Record<string, string>>;
     expect(out[39]!.predicted_label).toBe(last.label);
@@ -201,7 +206,7 @@ model.dispose();
       const viaModel = await wb.models.classify({ model: model.id, texts: testTexts.slice(0, 4) });
       const viaRun = await wb.models.classify({ run: runId, texts: testTexts.slice(0, 4) });
       expect(viaModel.map((p) => p.probabilities)).toEqual(viaRun.map((p) => p.probabilities));
-      expect(countPredictions(wb.db, model.id)).toBe(4);
+      expect(countPredictions(db, model.id)).toBe(4);
     } finally {
       fs.renameSync(bundle + '-moved', bundle);
     }
@@ -249,14 +254,14 @@ model.dispose();
       expect(after).toHaveLength(2);
       const fresh = after.find((m) => m.id !== before[0]!.id)!;
       expect(fresh.checksum).not.toBe(before[0]!.checksum);
-      expect(countPredictions(wb.db, fresh.id)).toBe(1);
+      expect(countPredictions(db, fresh.id)).toBe(1);
     } else {
       expect(after.map((m) => m.id)).toEqual([before[0]!.id]);
     }
     const [viaRun] = await wb.models.classify({ run: runId, texts: [testTexts[0]!] });
-    const stored = loadRunModel(wb.db, runId);
+    const stored = loadRunModel(db, runId);
     const net = await modelFromArtifacts(stored.artifacts);
-    const expected = predictProbabilities(net, pipelineFromJSON(stored.pipeline).encode([testTexts[0]!], 'truncate').inputs);
+    const expected = await predictProbabilities(net, pipelineFromJSON(stored.pipeline).encode([testTexts[0]!], 'truncate').inputs);
     net.dispose();
     stored.labels.forEach((l, j) => expect(viaRun!.probabilities[l]).toBe(expected[j]));
   });

@@ -69,7 +69,7 @@ describe('encodings', () => {
     expect(done.at(-1)).toBe(fs.statSync(file).size);
     expect(r.encoding).toBe('windows-1252');
     expect(r.rows).toBe(filler.length + 1);
-    expect(r.warnings.join(' ')).toMatch(/not valid UTF-8/);
+    expect(r.warnings.join(' ')).toMatch(/is not UTF-8: 1 line\(s\) hold bytes that are not UTF-8 and only 0 UTF-8 character\(s\) were found in the whole file; it was read as Windows-1252/);
     const last = wb.data.examples('late', { search: 'Last one' }).rows[0]!;
     expect(last.text).toBe('Last one: café crème');
   });
@@ -82,7 +82,8 @@ describe('encodings', () => {
     const r = await wb.data.importFile(file, { project: 'corrupt' });
     expect(r.encoding).toBe('utf-8');
     expect(r.rows).toBe(filler.length + 1);
-    expect(r.warnings.join(' ')).toMatch(/UTF-8 but has invalid bytes/);
+    // The bad byte is on the file's last line: the header, then 30,000 rows.
+    expect(r.warnings.join(' ')).toMatch(/is UTF-8 but 1 byte sequence\(s\) in it are not \(line 30002\); each was replaced by \uFFFD/);
     expect(wb.data.examples('corrupt', { search: 'Broken byte' }).rows[0]!.text).toBe('Broken byte here: \uFFFD end');
     expect(wb.data.examples('corrupt', { limit: 1 }).rows[0]!.text).toBe(filler[0]![0]);
   });

@@ -1,4 +1,6 @@
 // `textbench lr-find` on a small real workspace: the issue's JSON shape, an exponential sweep and a usable rate.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { miniUciWorkspace, runCli, type MiniWorkspace } from '../fixtures/mini-workspace.ts';
 
@@ -49,5 +51,16 @@ describe('textbench lr-find', () => {
     const r = await cli(['lr-find', '--workspace', ws, '--min-lr', '1', '--max-lr', '0.1']);
     expect(r.code).toBe(1);
     expect(r.err.join('\n')).toMatch(/--min-lr < --max-lr/);
+  });
+
+  it('prepares the model exactly as training does: --vectors loads the word vectors (and a missing file is an error)', async () => {
+    const vectors = path.join(mini.dir, 'vectors.txt');
+    fs.writeFileSync(vectors, ['good 0.1 0.2 0.3 0.4', 'bad -0.1 -0.2 -0.3 -0.4', 'movie 0.5 0.5 0.5 0.5', 'the 0 0 0 0.1'].join('\n') + '\n');
+    const r = await cli(['lr-find', '--workspace', ws, '--model', 'baseline', '--vectors', vectors, '--steps', '20', '--json']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.err.join('\n')).toMatch(/vectors: [1-4] of \d+ words found in .*vectors\.txt \(4 dimensions, trainable\)/);
+    const missing = await cli(['lr-find', '--workspace', ws, '--model', 'baseline', '--vectors', path.join(mini.dir, 'no-such-vectors.txt'), '--steps', '20']);
+    expect(missing.code).toBe(1);
+    expect(missing.err.join('\n')).toMatch(/no-such-vectors\.txt does not exist/);
   });
 });

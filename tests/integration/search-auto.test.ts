@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Workbench } from '../../main/engine/workbench.ts';
-import { parseBudget, runAutoSearch, sampleTrial, trialOptions } from '../../main/engine/train/search.ts';
+import { parseBudget, sampleTrial, trialOptions } from '../../main/engine/train/search.ts';
 import { mulberry32 } from '../../main/engine/train/rng.ts';
 import { uciRows } from '../unit/loop-fixtures.ts';
 
@@ -53,7 +53,7 @@ describe('automatic search', () => {
 
   it('trains the baseline, then trials with successive halving, and keeps the best by validation macro-F1', async () => {
     const lines: string[] = [];
-    const r = await runAutoSearch(wb, {
+    const r = await wb.training.autoSearch({
       trials: 3,
       rungs: [1, 2, 3],
       keep: 0.5,
@@ -80,7 +80,7 @@ describe('automatic search', () => {
   });
 
   it('stops at a time budget', async () => {
-    const r = await runAutoSearch(wb, { budgetSeconds: 8, baseline: false, families: ['baseline'], rungs: [1, 2, 3], fixed: { sequenceLength: 16, embeddingDim: 8 }, seed: 9 });
+    const r = await wb.training.autoSearch({ budgetSeconds: 8, baseline: false, families: ['baseline'], rungs: [1, 2, 3], fixed: { sequenceLength: 16, embeddingDim: 8 }, seed: 9 });
     expect(r.leaderboard.length).toBeGreaterThanOrEqual(1);
     // Budget plus at most the tail of one epoch and the run's evaluation.
     expect(r.seconds).toBeLessThan(8 + 30);
@@ -103,6 +103,6 @@ describe('automatic search', () => {
   });
 
   it('needs a budget', async () => {
-    await expect(runAutoSearch(wb, {})).rejects.toThrow(/--budget 15m .* or --trials N/);
+    await expect(wb.training.autoSearch({})).rejects.toThrow(/--budget 15m .* or --trials N/);
   });
 });

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { Workbench } from '../../main/engine/workbench.ts';
+import { openWorkspaceDb, type Db } from '../../main/engine/store/db.ts';
 import { initBackend } from '../../main/engine/compute/backend.ts';
 import { loadRunModel, resolveRunId } from '../../main/engine/store/runs.ts';
 import { modelFromArtifacts } from '../../main/engine/train/artifacts.ts';
@@ -29,6 +30,8 @@ const TFJS = pathToFileURL(createRequire(path.join(repoRoot, 'package.json')).re
 let tmp: string;
 let ws: string;
 let wb: Workbench;
+/** The test's own connection to the workspace, to look at stored rows (the Workbench keeps its own private). */
+let db: Db;
 let texts: string[];
 
 beforeAll(async () => {
@@ -39,12 +42,14 @@ beforeAll(async () => {
   const file = path.join(tmp, 'sentiment.csv');
   fs.writeFileSync(file, ['text,label,split', ...slice.map((r) => [r.text, r.label, r.split].map((v) => csvField(v!, ',')).join(','))].join('\n') + '\n');
   wb = Workbench.open({ workspace: ws });
+  db = openWorkspaceDb(wb.dir);
   await wb.data.importFile(file, { project: 'sentiment', text: ['text'], label: 'label', split: 'split' });
   texts = slice.slice(-60).map((r) => r.text!);
   await initBackend(BACKEND);
 });
 
 afterAll(async () => {
+  db?.close();
   wb?.models.dispose();
   await wb?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -58,13 +63,13 @@ describe('fused recurrent layers in training and export', () => {
     it(`${model}: trains with ${fusedClass}, and its bundle loads with plain tf.loadLayersModel`, async () => {
       const result = await wb.training.train({ project: 'sentiment', model, epochs: 1, embeddingDim: 8, units: 8, backend: BACKEND, seed: 3 });
       expect(result.status).toBe('finished');
-      const stored = loadRunModel(wb.db, resolveRunId(wb.db, result.run));
+      const stored = loadRunModel(db, resolveRunId(db, result.run));
       expect(JSON.stringify(stored.artifacts.topology)).toContain(`"class_name":"${fusedClass}"`);
       const net = await modelFromArtifacts(stored.artifacts);
       const pipeline = pipelineFromJSON(stored.pipeline);
       const encoded = pipeline.encode(texts, 'truncate').inputs;
       expect(encoded).toHaveLength(1);
-      const expected = Array.from(predictProbabilities(net, encoded));
+      const expected = Array.from(await predictProbabilities(net, encoded));
       net.dispose();
 
       const bundle = path.join(tmp, `${model}-bundle`);

@@ -5,12 +5,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Workbench } from '../../main/engine/workbench.ts';
+import { openWorkspaceDb, type Db } from '../../main/engine/store/db.ts';
 import { main } from '../../main/cli/index.ts';
 import type { WorkbenchEvent } from '../../shared/events.ts';
 import { uciRows } from '../unit/loop-fixtures.ts';
 
 let dir: string;
 let wb: Workbench;
+/** The test's own connection to the workspace, to look at stored rows (the Workbench keeps its own private). */
+let db: Db;
 const events: WorkbenchEvent[] = [];
 
 beforeAll(async () => {
@@ -21,11 +24,13 @@ beforeAll(async () => {
   const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
   fs.writeFileSync(csv, ['text,label,split', ...slice.map((r) => [q(r.text), r.label, r.split].join(','))].join('\n') + '\n');
   wb = Workbench.open({ workspace: path.join(dir, 'ws') });
+  db = openWorkspaceDb(wb.dir);
   await wb.data.importFile(csv, { project: 'mini', text: ['text'], label: 'label', split: 'split' });
   wb.onEvent((e) => events.push(e));
 });
 
 afterAll(async () => {
+  db?.close();
   await wb?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -56,7 +61,7 @@ describe('training through the worker', () => {
     expect(d.evaluation?.confusion.matrix.flat().reduce((a, b) => a + b, 0)).toBe(80);
     expect(d.evaluation?.perClass.map((c) => c.label)).toEqual(['negative', 'positive']);
     expect(d.test?.accuracy).toBeCloseTo(d.evaluation!.accuracy, 10);
-    const kinds = wb.db.prepare('SELECT kind, epoch FROM run_checkpoints WHERE run_id = ? ORDER BY kind').all(runId);
+    const kinds = db.prepare('SELECT kind, epoch FROM run_checkpoints WHERE run_id = ? ORDER BY kind').all(runId);
     expect(kinds).toEqual([
       { kind: 'best', epoch: 2 },
       { kind: 'last', epoch: 2 },

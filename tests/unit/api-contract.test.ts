@@ -9,8 +9,8 @@ import type { Project } from '../../shared/domain.ts';
 import type { ExamplePage, ReviewReport } from '../../shared/data.ts';
 import type { RunDetail } from '../../shared/training.ts';
 import { Workbench } from '../../main/engine/workbench.ts';
-import { createHandlers } from '../../main/server/handlers.ts';
-import { dispatch } from '../../main/server/dispatch.ts';
+import { createHandlers } from '../../main/api/handlers.ts';
+import { dispatch } from '../../main/api/dispatch.ts';
 
 describe('the API map', () => {
   it('has a handler for every request and no handler without a request', async () => {

@@ -5,7 +5,7 @@ import type { RawRecord } from '../../main/engine/data/readers/types.ts';
 import { columnIndex, columnLetter } from '../../main/engine/data/readers/xlsx.ts';
 import { ImportProgress } from '../../main/engine/data/progress.ts';
 import { carveFromTrain, seededRandom, stratifiedSplit, TEST, TRAIN, VALIDATION } from '../../main/engine/data/split.ts';
-import { cleanCell, contentHash, hasNoContent, normaliseText, wordCount } from '../../main/engine/data/text.ts';
+import { cleanCell, contentHash, hasNoContent, normaliseText, wordCount } from '../../main/engine/text/cells.ts';
 import type { WorkbenchEvent } from '../../shared/events.ts';
 
 async function* chunksOf(text: string, size: number): AsyncGenerator<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../main/engine/train/config.ts';
 import { holdOut } from '../../main/engine/train/data.ts';
-import { autoL2, autoMinDf } from '../../main/engine/train/job.ts';
+import { autoL2, autoMinDf } from '../../main/engine/train/prepare.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
 
 describe('training configuration', () => {

@@ -1,7 +1,7 @@
-// The model zoo's single-direction LSTM/GRU run on the fused kernels (compute/fused-rnn.ts) where the backend has
-// them, and are the same models as with the standard tf.layers.lstm/gru: same layer and weight names, shapes, seeded
-// initial weights and predictions. A tiny recurrent dropout forces the standard layer (recurrentLayer() cannot fuse
-// it) without changing anything at inference, so the same zoo builder gives the standard twin to compare against.
+// The model zoo's LSTM/GRU (single, stacked, bidirectional, with recurrent dropout) run on the fused kernels
+// (compute/fused-rnn.ts) where the backend has them, and are the same models as with the standard
+// tf.layers.lstm/gru: same layer and weight names, shapes, seeded initial weights and predictions. The standard
+// twin to compare against is the same model converted by withStandardRecurrentLayers.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
@@ -37,14 +37,19 @@ describe('model zoo on the fused recurrent layers', () => {
     ['lstm', FusedLSTM, 'LSTM'],
     ['gru', FusedGRU, 'GRU'],
   ] as const) {
-    it(`${kind}: the fused model is the standard one (names, shapes, seeded weights, predictions)`, () => {
+    it(`${kind}: the fused model is the standard one (names, shapes, seeded weights, predictions)`, async () => {
       const fused = MODEL_BUILDERS[kind]({ embeddingDim: 8, units: 8 })(dims, 3);
-      const standard = MODEL_BUILDERS[kind]({ embeddingDim: 8, units: 8, recurrentDropout: 1e-9 })(dims, 3);
+      const standard = await withStandardRecurrentLayers(fused);
       expect(fused.getLayer(`${kind}_1`)).toBeInstanceOf(Fused);
       expect(standard.getLayer(`${kind}_1`).getClassName()).toBe(standardClass);
       expect(fused.layers.map((l) => l.name)).toEqual(standard.layers.map((l) => l.name));
       expect(weightsOf(fused).map((w) => w.name)).toEqual(['embedding/embeddings', `${kind}_1/kernel`, `${kind}_1/recurrent_kernel`, `${kind}_1/bias`, 'output/kernel', 'output/bias']);
       expect(weightsOf(fused)).toEqual(weightsOf(standard));
+      // The seeded initial weights are those the standard layer draws from the same initializers.
+      const fresh = tf.layers[kind]({ units: 8, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 * 7919 + 10 * 104729 }) });
+      fresh.apply(tf.input({ shape: [dims.sequenceLength, 8] }));
+      expect(Array.from(fresh.getWeights()[0]!.dataSync())).toEqual(weightsOf(fused)[1]!.values);
+      fresh.dispose();
       const ids = tf.randomUniform([16, dims.sequenceLength], 0, dims.inputDim, 'int32', 5);
       // Non-trivial weights (zero biases and tiny embeddings would hide a gate mix-up).
       const random = fused.getWeights().map((w, i) => tf.randomUniform(w.shape, -0.5, 0.5, 'float32', 100 + i));
@@ -57,14 +62,17 @@ describe('model zoo on the fused recurrent layers', () => {
     });
   }
 
-  it('a stack fuses only its last layer; bidirectional and recurrent dropout stay standard', () => {
+  it('every recurrent layer is fused: stacked, bidirectional (both directions) and with recurrent dropout', () => {
     const stacked = MODEL_BUILDERS.gru({ embeddingDim: 8, units: 8, layers: 2 })(dims, 1);
-    expect(stacked.getLayer('gru_1').getClassName()).toBe('GRU');
+    expect(stacked.getLayer('gru_1')).toBeInstanceOf(FusedGRU);
     expect(stacked.getLayer('gru_2')).toBeInstanceOf(FusedGRU);
     const bi = MODEL_BUILDERS.bilstm({ embeddingDim: 8, units: 8 })(dims, 1);
-    expect(bi.getLayer('bilstm_1').getClassName()).toBe('Bidirectional');
+    const wrapper = bi.getLayer('bilstm_1') as unknown as { forwardLayer: tf.layers.Layer; backwardLayer: tf.layers.Layer; getClassName(): string };
+    expect(wrapper.getClassName()).toBe('Bidirectional');
+    expect(wrapper.forwardLayer).toBeInstanceOf(FusedLSTM);
+    expect(wrapper.backwardLayer).toBeInstanceOf(FusedLSTM);
     const rd = MODEL_BUILDERS.lstm({ embeddingDim: 8, units: 8, recurrentDropout: 0.2 })(dims, 1);
-    expect(rd.getLayer('lstm_1').getClassName()).toBe('LSTM');
+    expect(rd.getLayer('lstm_1')).toBeInstanceOf(FusedLSTM);
     for (const m of [stacked, bi, rd]) m.dispose();
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { RECIPES, charsLstmUnits, summarizeModel, type LayerSummary } from '../../main/engine/train/recipes.ts';
-import { registerFusedRnnKernels } from '../../main/engine/compute/fused-rnn.ts';
+import { registerFusedRnnKernels } from '../../main/engine/compute/kernels.ts';
 
 const dims = { inputDim: 60, sequenceLength: 12, classes: 22 };
 
@@ -143,15 +143,18 @@ describe('recipes', () => {
 
 // Last in the file: registering the fused kernels on cpu is global, and the tests above build without them.
 describe('recipes with the fused recurrent kernels', () => {
-  it('only the recipes without recurrent dropout or returned sequences get the fused LSTM/GRU, and they train', async () => {
+  it('every recurrent layer of every recipe is the fused LSTM/GRU (recurrent dropout and returned sequences included), and they train', async () => {
     expect(registerFusedRnnKernels('cpu')).toBe(true);
     const raw = (name: string, d = dims) => summarizeModel(RECIPES[name]!.build(d, 1)).map((l) => l.className);
     expect(raw('sentiment-gru', { ...dims, classes: 2 })).toEqual(['Embedding', 'TextbenchFusedGRU', 'Dense']);
     expect(raw('jobs-minimal')).toEqual(['Embedding', 'TextbenchFusedLSTM', 'Dense']);
     expect(raw('jobs-lstm-2')[1]).toBe('TextbenchFusedLSTM');
-    expect(raw('jobs-lstm-1')[2]).toBe('LSTM');
-    expect(raw('jobs-lstm-3')[2]).toBe('LSTM');
-    for (const name of ['sentiment-gru', 'jobs-minimal']) {
+    expect(raw('jobs-lstm-1')[2]).toBe('TextbenchFusedLSTM');
+    expect(raw('jobs-lstm-3')[2]).toBe('TextbenchFusedLSTM');
+    for (const name of Object.keys(RECIPES)) {
+      expect(raw(name).filter((c) => c === 'LSTM' || c === 'GRU'), name).toEqual([]);
+    }
+    for (const name of ['sentiment-gru', 'jobs-minimal', 'jobs-lstm-1']) {
       const d = name === 'sentiment-gru' ? { ...dims, classes: 2 } : dims;
       const model = RECIPES[name]!.build(d, 3);
       const losses = await oneStep(model, d);

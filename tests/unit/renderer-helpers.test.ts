@@ -5,8 +5,8 @@ import type { DoctorAction, Evaluation, Finding, TrainingEpoch } from '../../sha
 import type { ApiEvent, TrainPreset } from '../../shared/api.ts';
 import { batchPoint, curveMarkers, epochCurves, etaSeconds, overlay } from '../../renderer/src/lib/curves.ts';
 import { configDiff, flatten } from '../../renderer/src/lib/diff.ts';
-import { cellStyle, rowShares } from '../../renderer/src/lib/colors.ts';
-import { cellFilter, mostConfidentMistakes } from '../../renderer/src/lib/confusion.ts';
+import { cellStyle, contrastRatio, relativeLuminance, rowShares } from '../../renderer/src/lib/colors.ts';
+import { cellFilter, mostConfidentMistakes, moveInGrid, startCell } from '../../renderer/src/lib/confusion.ts';
 import { EMPTY_FILTER, filterKey, isFiltered, pagesFor, toQuery } from '../../renderer/src/lib/filters.ts';
 import { duration, errorLines, errorLocation, pct } from '../../renderer/src/lib/format.ts';
 import { sortClasses, topProbabilities } from '../../renderer/src/lib/table.ts';
@@ -14,6 +14,9 @@ import { applyEvent, emptyLive, MAX_BATCH_POINTS } from '../../renderer/src/lib/
 import { settingsFor } from '../../renderer/src/lib/presets.ts';
 import { baseName, childPath } from '../../renderer/src/lib/paths.ts';
 import { TrainSettingsSchema } from '../../shared/api.ts';
+import type { RunSummary } from '../../shared/training.ts';
+import { bestRun, defaultRun, usableRuns } from '../../renderer/src/lib/runs.ts';
+import { reliabilitySummary } from '../../renderer/src/lib/reliability.ts';
 
 function epoch(n: number, over: Partial<TrainingEpoch> = {}): TrainingEpoch {
   return {
@@ -102,19 +105,38 @@ describe('confusion matrix', () => {
     ]);
   });
 
-  it('colours from the background to a strong hue, and keeps text readable', () => {
+  it('colours from the background to a strong hue, and keeps the number at least 4.5:1 against its cell', () => {
     expect(cellStyle(0, true, false).background).toBe('rgb(255, 255, 255)');
     expect(cellStyle(0, false, true).background).toBe('rgb(30, 33, 40)');
     const strongCorrect = cellStyle(1, true, false);
     const strongMistake = cellStyle(1, false, false);
     expect(strongCorrect.background).not.toBe(strongMistake.background);
-    expect(strongCorrect.color).toBe('#f5f5f5');
-    expect(cellStyle(0.05, true, false).color).toBe('#111');
+    expect(strongCorrect.color).toBe('#ffffff');
+    expect(cellStyle(0.05, true, false).color).toBe('#000000');
     expect(cellStyle(NaN, true, false)).toEqual(cellStyle(0, true, false));
     expect(cellStyle(7, true, false)).toEqual(cellStyle(1, true, false));
+    // Every share, both hues, both themes: the WCAG contrast of the number on its cell.
+    for (const dark of [false, true]) {
+      for (const correct of [false, true]) {
+        for (let t = 0; t <= 1.0001; t += 0.01) {
+          const st = cellStyle(t, correct, dark);
+          const bg = relativeLuminance(st.background.match(/\d+/g)!.map(Number));
+          const fg = st.color === '#ffffff' ? 1 : 0;
+          expect(contrastRatio(bg, fg), `${st.background} ${st.color}`).toBeGreaterThanOrEqual(4.5);
+        }
+      }
+    }
   });
 
-  const ev: Pick<Evaluation, 'mistakes' | 'confusion'> = {
+  it('computes WCAG contrast as the reference examples give it', () => {
+    // White on black is 21:1; #767676 on white is the classic just-passing grey (4.54:1).
+    expect(contrastRatio(relativeLuminance([255, 255, 255]), relativeLuminance([0, 0, 0]))).toBeCloseTo(21, 6);
+    expect(contrastRatio(relativeLuminance([0x76, 0x76, 0x76]), 1)).toBeCloseTo(4.54, 2);
+  });
+
+  const ev: Pick<Evaluation, 'run' | 'split' | 'mistakes' | 'confusion'> = {
+    run: 'run-1',
+    split: 'test',
     confusion: { labels: ['neg', 'pos'], matrix: [[5, 2], [1, 6]] },
     mistakes: [
       { exampleId: 11, text: 'a', label: 'neg', predicted: 'pos', probability: 0.6, probabilities: {} },
@@ -123,13 +145,22 @@ describe('confusion matrix', () => {
     ],
   };
 
-  it('opens the exact mistakes behind an off-diagonal cell', () => {
-    expect(cellFilter(ev, 'test', 0, 1)).toEqual({ ids: [11, 12], split: 'test' });
-    expect(cellFilter(ev, 'validation', 1, 0)).toEqual({ ids: [13], split: 'validation' });
+  it('opens the stored predictions of a cell: its true and its predicted label on the evaluated split', () => {
+    expect(cellFilter(ev, 0, 1)).toEqual({ prediction: { run: 'run-1', split: 'test', label: 'neg', predicted: 'pos' } });
+    expect(cellFilter({ ...ev, split: 'validation' }, 1, 1)).toEqual({ prediction: { run: 'run-1', split: 'validation', label: 'pos', predicted: 'pos' } });
   });
 
-  it('opens the class in the split for a diagonal cell', () => {
-    expect(cellFilter(ev, 'test', 1, 1)).toEqual({ label: 'pos', split: 'test' });
+  it('moves through the matrix with the keys of a grid, and starts at the largest mistake', () => {
+    const at = { row: 1, col: 1 };
+    expect(moveInGrid(at, 'ArrowRight', 3)).toEqual({ row: 1, col: 2 });
+    expect(moveInGrid({ row: 1, col: 2 }, 'ArrowRight', 3)).toEqual({ row: 1, col: 2 });
+    expect(moveInGrid(at, 'ArrowUp', 3)).toEqual({ row: 0, col: 1 });
+    expect(moveInGrid(at, 'Home', 3)).toEqual({ row: 1, col: 0 });
+    expect(moveInGrid(at, 'End', 3, { ctrl: true })).toEqual({ row: 2, col: 2 });
+    expect(moveInGrid(at, 'PageDown', 40, { page: 5 })).toEqual({ row: 6, col: 1 });
+    expect(moveInGrid(at, 'a', 3)).toBeNull();
+    expect(startCell([[5, 1, 0], [7, 2, 3], [0, 0, 9]])).toEqual({ row: 1, col: 0 });
+    expect(startCell([[5, 0], [0, 6]])).toEqual({ row: 0, col: 0 });
   });
 
   it('lists the most confident mistakes first', () => {
@@ -140,7 +171,7 @@ describe('confusion matrix', () => {
 describe('filters and paging', () => {
   it('turns the filter into a data.examples query without empty fields', () => {
     expect(toQuery('p', EMPTY_FILTER, 0, 200)).toEqual({ project: 'p', offset: 0, limit: 200 });
-    expect(toQuery('p', { search: '  great ', label: 'pos', split: 'test', flag: 'duplicates', ids: [1, 2] }, 400, 200)).toEqual({
+    expect(toQuery('p', { search: '  great ', label: 'pos', split: 'test', flag: 'duplicates', ids: [1, 2], prediction: null }, 400, 200)).toEqual({
       project: 'p',
       search: 'great',
       label: 'pos',
@@ -262,5 +293,30 @@ describe('paths', () => {
     expect(childPath('C:\\Users\\ana\\Models', 'reviews-gru')).toBe('C:\\Users\\ana\\Models\\reviews-gru');
     expect(baseName('/tmp/ws/bundles/reviews-gru')).toBe('reviews-gru');
     expect(baseName('C:\\x\\y.csv')).toBe('y.csv');
+  });
+});
+
+describe('run choice and reliability words', () => {
+  const run = (id: string, f1: number | null, status: RunSummary['status'] = 'finished'): RunSummary => ({
+    id, projectId: 'p', name: id, model: 'linear', status, backend: 'wasm', epochs: 3, bestEpoch: 2,
+    validation: f1 === null ? null : { accuracy: f1, macroF1: f1 }, test: null, error: null,
+    createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null,
+  });
+
+  it('offers finished and stopped runs and picks the best by validation macro-F1 (newest among equals)', () => {
+    const runs = [run('new', 0.7), run('mid', 0.8), run('old', 0.8), run('running', 0.99, 'running'), run('none', null)];
+    expect(usableRuns(runs).map((r) => r.id)).toEqual(['new', 'mid', 'old', 'none']);
+    expect(bestRun(usableRuns(runs))!.id).toBe('mid');
+    expect(defaultRun(usableRuns(runs), 'old')).toBe('old');
+    expect(defaultRun(usableRuns(runs), 'running')).toBe('mid');
+    expect(bestRun([run('a', null)])!.id).toBe('a');
+    expect(bestRun([])).toBeNull();
+  });
+
+  it('says whether the probabilities can be taken at their word', () => {
+    expect(reliabilitySummary({ examples: 0, ece: 0, overconfidence: 0 })).toMatch(/No predictions/);
+    expect(reliabilitySummary({ examples: 100, ece: 0.01, overconfidence: 0.005 })).toMatch(/taken at their word/);
+    expect(reliabilitySummary({ examples: 100, ece: 0.12, overconfidence: 0.1 })).toMatch(/over-confident.*10 points/);
+    expect(reliabilitySummary({ examples: 100, ece: 0.05, overconfidence: -0.04 })).toMatch(/under-confident/);
   });
 });

@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import type { Command, CommandContext } from '../command.ts';
-import { str } from '../command.ts';
+import { num, str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
 import { initBackend } from '../../engine/compute/backend.ts';
 import { loadBundle } from '../../engine/bundle/index.ts';
@@ -57,8 +57,8 @@ function printFileResult(ctx: CommandContext, r: ClassifyFileResult): void {
 export const command: Command = {
   name: 'classify',
   summary: 'classify text or a file with a bundle or a run',
-  usage: `(--bundle DIR | --run RUN | --model MODEL) [TEXT ...]
-       (--bundle DIR | --run RUN | --model MODEL) --file FILE [--column C] [--out OUT] [--force]
+  usage: `(--bundle DIR | --run RUN | --stored MODEL) [TEXT ...]
+       (--bundle DIR | --run RUN | --stored MODEL) --file FILE [--column C] [--out OUT] [--force]
 
 Classifies the TEXT arguments (or, with none, one text per line of stdin), or every row of a file
 (CSV/TSV/JSON/JSONL/XLSX, read like \`textbench import\` reads it: encoding, delimiter and header sniffed).
@@ -67,12 +67,15 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
 
   --bundle DIR     an exported bundle folder; nothing is stored anywhere
   --run RUN        a run of the workspace; predictions are stored in the workspace
-  --model MODEL    a model of the workspace (see import-bundle); predictions are stored
+  --stored MODEL   a model stored in the workspace (see \`textbench models\`); predictions are stored
   --file FILE      classify every row of a file
   --column C       the text column (default: the only text column, else the one with the longest texts)
   --out OUT        output file; .jsonl writes JSON lines, .tsv tabs, else CSV (default: FILE.classified.csv)
   --force          replace OUT if it exists
-  --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
+  --max-cell-chars N  refuse an input cell longer than N characters (default 16777216)
+  --keep-formulas  CSV/TSV output: write cells that start with = + - @ tab or CR as they are (by default they
+                   get a leading ' so that a spreadsheet shows them as text instead of running them)
+  --backend B      webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
 "long": "truncated" | "windows" for a text longer than the model's sequence length; with --file, one line
@@ -80,19 +83,26 @@ with the summary.`,
   options: {
     bundle: { type: 'string' },
     run: { type: 'string' },
+    stored: { type: 'string' },
+    // Only to say that --model names an architecture (in train); classify selects a stored model with --stored.
     model: { type: 'string' },
     file: { type: 'string' },
     column: { type: 'string' },
     out: { type: 'string', short: 'o' },
     force: { type: 'boolean', default: false },
     backend: { type: 'string' },
+    'max-cell-chars': { type: 'string' },
+    'keep-formulas': { type: 'boolean', default: false },
   },
   async run(ctx) {
     const bundle = str(ctx.values.bundle);
     const run = str(ctx.values.run);
-    const model = str(ctx.values.model);
+    const model = str(ctx.values.stored);
+    if (str(ctx.values.model) !== undefined) {
+      throw new TextbenchError('classify selects a model stored in the workspace with --stored MODEL (see `textbench models`); --model names an architecture in `textbench train`.', 'USAGE', { field: 'model' });
+    }
     if ([bundle, run, model].filter(Boolean).length !== 1) {
-      throw new TextbenchError('Say which model classifies: exactly one of --bundle DIR, --run RUN or --model MODEL.', 'USAGE');
+      throw new TextbenchError('Say which model classifies: exactly one of --bundle DIR, --run RUN or --stored MODEL.', 'USAGE');
     }
     const file = str(ctx.values.file);
     if (file && ctx.positionals.length) throw new TextbenchError('Give either TEXT arguments or --file FILE, not both.', 'USAGE');
@@ -101,6 +111,7 @@ with the summary.`,
       if (process.stdin.isTTY) throw new TextbenchError('Nothing to classify: give TEXT arguments, --file FILE, or pipe one text per line on stdin.', 'USAGE');
       texts = await readStdinLines();
     }
+    const read = ctx.values['max-cell-chars'] !== undefined ? { maxCellChars: num(ctx.values['max-cell-chars'], 'max-cell-chars') } : undefined;
     if (bundle) {
       await initBackend(str(ctx.values.backend));
       // A bare bundle: no workspace is opened and nothing is stored.
@@ -112,6 +123,8 @@ with the summary.`,
             out: str(ctx.values.out) ?? defaultOutPath(file),
             column: str(ctx.values.column),
             force: ctx.values.force === true,
+            read,
+            keepFormulas: ctx.values['keep-formulas'] === true,
             onProgress: progressPrinter(ctx),
           });
           printFileResult(ctx, r);
@@ -133,7 +146,7 @@ with the summary.`,
         if (e.type === 'task.progress') show(e);
       });
       try {
-        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true }));
+        printFileResult(ctx, await wb.models.classifyFile({ ...ref, file, out: str(ctx.values.out), column: str(ctx.values.column), force: ctx.values.force === true, read, keepFormulas: ctx.values['keep-formulas'] === true }));
       } finally {
         off();
         wb.models.dispose();

@@ -1,43 +1,13 @@
 import type { Command } from '../command.ts';
 import { str } from '../command.ts';
-import { optionsFromArgs, progressLine } from './train.ts';
-import { runCompare } from '../../engine/train/compare.ts';
-import type { CompareResult, LeaderboardEntry } from '../../../shared/doctor.ts';
+import { leaderboardTable, progressLine } from '../training-output.ts';
+import { trainFlagHelp, trainFlags, trainOptionsFromArgs } from '../train-options.ts';
+import type { CompareResult } from '../../../shared/doctor.ts';
 import type { ModelName } from '../../../shared/training.ts';
-
-const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3));
 
 function list(v: unknown): string[] {
   const s = str(v);
   return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [];
-}
-
-function findingsCell(r: LeaderboardEntry): string {
-  if (r.error) return `failed: ${r.error}`;
-  const counts = new Map<string, number>();
-  for (const f of r.findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
-  return [...counts.entries()].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ') || '-';
-}
-
-/** The leaderboard as an aligned text table. */
-export function leaderboardTable(rows: readonly LeaderboardEntry[], first: 'test' | 'validation' = 'test'): string[] {
-  const head = ['#', 'name', 'kind', first === 'test' ? 'test acc' : 'val acc', first === 'test' ? 'test F1' : 'val F1', first === 'test' ? 'val F1' : 'test F1', 'epochs', 'time s', 'samples/s', 'backend', 'doctor findings'];
-  const body = rows.map((r, i) => [
-    String(i + 1),
-    r.name,
-    r.kind,
-    f3(first === 'test' ? r.test?.accuracy : r.validation?.accuracy),
-    f3(first === 'test' ? r.test?.macroF1 : r.validation?.macroF1),
-    f3(first === 'test' ? r.validation?.macroF1 : r.test?.macroF1),
-    String(r.epochs),
-    r.seconds.toFixed(0),
-    r.samplesPerSecond === null ? '-' : String(r.samplesPerSecond),
-    r.backend ?? '-',
-    r.status === 'finished' ? findingsCell(r) : `${r.status}${r.error ? `: ${r.error}` : ''}${r.findings.length ? `; ${findingsCell(r)}` : ''}`,
-  ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
-  const fmt = (row: string[]) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
-  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)];
 }
 
 export const command: Command = {
@@ -50,22 +20,22 @@ inspect with \`textbench runs RUN\`), and prints one leaderboard sorted by test 
 macro-F1, epochs, training time, samples/s, backend and the training doctor's findings. Options such as
 --epochs, --seed, --backend, --no-repair apply to every entry; each recipe keeps its own settings otherwise.
 
+Options:
+${trainFlagHelp('compare', [
+  ['--recipes a,b', 'recipes to train (see `textbench recipes`)'],
+  ['--models a,b', 'models to train: linear, baseline, lstm, gru, bilstm, bigru'],
+])}
+
 --json prints {"project","split":{"train","validation","test"},"rows":[{"name","kind","run","status",
 "test":{"accuracy","macroF1"},"validation":{…},"epochs","seconds","samplesPerSecond","backend","findings"}]}.`,
   options: {
     recipes: { type: 'string' },
     models: { type: 'string' },
-    project: { type: 'string' },
-    epochs: { type: 'string' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
-    'no-repair': { type: 'boolean' },
-    'early-stop': { type: 'string' },
-    patience: { type: 'string' },
+    ...trainFlags('compare'),
   },
   async run(ctx) {
     const wb = ctx.workbench();
-    const parsed = optionsFromArgs(ctx.values);
+    const common = trainOptionsFromArgs(ctx.values, 'compare');
     const epochsOf = new Map<string, number>();
     const unsubscribe = wb.onEvent((e) => {
       if (e.type === 'training.epoch' || e.type === 'training.finding' || e.type === 'training.action') {
@@ -76,16 +46,10 @@ macro-F1, epochs, training time, samples/s, backend and the training doctor's fi
     });
     let result: CompareResult;
     try {
-      result = await runCompare(wb, {
+      result = await wb.training.compare({
+        ...common,
         recipes: list(ctx.values.recipes),
         models: list(ctx.values.models) as ModelName[],
-        project: parsed.project,
-        epochs: parsed.epochs,
-        seed: parsed.seed,
-        backend: parsed.backend,
-        repair: parsed.repair,
-        earlyStop: parsed.earlyStop,
-        patience: parsed.patience,
         log: (m) => ctx.io.err(m),
       });
     } finally {

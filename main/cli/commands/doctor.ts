@@ -1,41 +1,37 @@
 import type { Command } from '../command.ts';
-import { probeBackends, type BackendProbe, type ProbeReport } from '../../engine/compute/probe.ts';
+import type { RunDetail } from '../../../shared/training.ts';
 
-function describe(b: BackendProbe): string {
-  if (!b.loads) return b.reason ?? 'does not load';
-  const parts = [b.version ?? 'loads', ...(b.notes ?? [])];
-  if (b.kernels?.length) parts.push(`kernels added by Textbench: ${b.kernels.join(', ')}`);
-  return parts.join('; ');
-}
-
-/** The report as lines for a person. */
-export function formatReport(report: ProbeReport): string[] {
-  const width = Math.max(...report.backends.map((b) => b.name.length));
-  return [
-    `TensorFlow.js backends on this machine (Node ${report.node}, ${report.platform}), best first:`,
-    ...report.backends.map((b) => `  ${b.name.padEnd(width)}  ${b.loads ? 'loads  ' : 'missing'}  ${describe(b)}`),
-    report.chosen
-      ? `Training uses ${report.chosen} (the first that loads); choose another with --backend NAME.`
-      : 'No backend loads here: reinstall Textbench (npm install) and run `textbench doctor` again.',
-  ];
+/** The doctor's findings and actions of a run, for a person. */
+export function doctorLines(d: RunDetail): string[] {
+  const lines = [`Run ${d.id} "${d.name}" (${d.model}, ${d.status}): the training doctor found ${d.findings.length ? `${d.findings.length} thing(s)` : 'nothing to report'}.`];
+  for (const f of d.findings) {
+    lines.push(`  [${f.severity}] ${f.kind} (epochs ${f.epochs.join('-')}): ${f.message}`);
+    if (f.fix) lines.push(`      what to do: ${f.fix}`);
+  }
+  if (d.actions.length) {
+    lines.push('What it did:');
+    for (const a of d.actions) lines.push(`  epoch ${a.epoch}: ${a.kind} ${JSON.stringify(a.before)} -> ${JSON.stringify(a.after)}${a.reason ? ` (${a.reason})` : ''}`);
+  }
+  return lines;
 }
 
 export const command: Command = {
   name: 'doctor',
-  summary: 'show which TensorFlow.js backends load on this machine and why the others do not',
-  usage: `[--json]
+  summary: "the training doctor's findings on a run and what it did about them",
+  usage: `[RUN] [--json]
 
-Tries each backend (tensorflow-gpu, tensorflow, wasm, cpu) in its own process, trains one tiny step
-on each that loads, and prints which one training would use. Exit code 1 when none loads.`,
+The training doctor watches every run for a plateau from a too-low learning rate, divergence and NaN,
+collapse to one class, overfitting, imbalanced batches and data leaks. This shows what it found on RUN
+(an id, a unique id prefix, a run name, or "latest", the default), with what to do about each finding,
+and what it repaired during training (textbench train --no-repair only reports).
+Which TensorFlow.js backends load on this machine: \`textbench backends\`.
+
+--json prints {"run", "findings": [...], "actions": [...]}.`,
   options: {},
   async run(ctx) {
-    ctx.io.err('Checking TensorFlow.js backends (a few seconds)…');
-    const report = await probeBackends();
-    if (ctx.json) {
-      ctx.io.out(JSON.stringify(report));
-    } else {
-      for (const line of formatReport(report)) ctx.io.out(line);
-    }
-    return report.chosen ? 0 : 1;
+    const d = ctx.workbench().training.get(ctx.positionals[0] ?? 'latest');
+    if (ctx.json) ctx.io.out(JSON.stringify({ run: d.id, findings: d.findings, actions: d.actions }));
+    else for (const l of doctorLines(d)) ctx.io.out(l);
+    return 0;
   },
 };

@@ -14,12 +14,12 @@ export const command: Command = {
 
 Verifies the bundle (manifest, checksums), copies it into the workspace as a model and, when a project
 is named and has a test split, evaluates it there (accuracy, macro-F1, per-class metrics).
-Afterwards: textbench classify --model MODEL "text".
+Afterwards: textbench classify --stored MODEL "text".
 
   --project P     the project the model belongs to and is evaluated on
   --name NAME     a name for the model (default: the bundle's name)
   --no-evaluate   skip the evaluation
-  --backend B     tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
+  --backend B     webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints {"model": {...}, "evaluation": {...} | null}.`,
   options: {
@@ -64,7 +64,7 @@ async function importBundle(ctx: CommandContext): Promise<number> {
       for (const c of evaluation.perClass) ctx.io.out(`  ${c.label}\tprecision ${pct(c.precision)}\trecall ${pct(c.recall)}\tF1 ${pct(c.f1)}\tsupport ${c.support}`);
       if (evaluation.unknownLabels.length) ctx.io.out(`  Labels the model never learned (counted as mistakes): ${evaluation.unknownLabels.join(', ')}`);
     }
-    ctx.io.out(`Classify with: textbench classify --model ${model.id} "some text"`);
+    ctx.io.out(`Classify with: textbench classify --stored ${model.id} "some text"`);
     return 0;
   }
 }

@@ -44,6 +44,7 @@ and header row are detected; the text, label and split columns are guessed from 
   --delimiter D      CSV/TSV delimiter: a character, or tab/comma/semicolon/pipe (default: detected)
   --no-header        the first row is data, not column names (columns become column1, column2…)
   --max-bytes N      refuse files larger than N bytes (default 2 GiB)
+  --max-cell-chars N refuse a cell (text) or JSON Lines line longer than N characters (default 16777216)
   --preview          only show what would be imported: format, columns, guess, first rows
 --json prints {"project","dataset","rows","skipped","labels","splits"} (with --preview: the preview).`,
   options: {
@@ -59,6 +60,7 @@ and header row are detected; the text, label and split columns are guessed from 
     delimiter: { type: 'string' },
     'no-header': { type: 'boolean' },
     'max-bytes': { type: 'string' },
+    'max-cell-chars': { type: 'string' },
     preview: { type: 'boolean' },
   },
   async run(ctx) {
@@ -71,6 +73,7 @@ and header row are detected; the text, label and split columns are guessed from 
       sheet: str(ctx.values.sheet),
       delimiter: delimiterOf(str(ctx.values.delimiter)),
       ...(ctx.values['no-header'] ? { header: false } : {}),
+      ...(ctx.values['max-cell-chars'] !== undefined ? { maxCellChars: num(ctx.values['max-cell-chars'], 'max-cell-chars') } : {}),
     };
     const wb = ctx.workbench();
     if (ctx.values.preview) {

@@ -1,7 +1,6 @@
 import type { Command } from '../command.ts';
 import { num, str } from '../command.ts';
-import { optionsFromArgs } from './train.ts';
-import { findLearningRate } from '../../engine/train/lrfind.ts';
+import { trainFlagHelp, trainFlags, trainOptionsFromArgs } from '../train-options.ts';
 import type { LrFindResult } from '../../../shared/doctor.ts';
 
 /** A text chart of the smoothed loss against log10(learning rate), with the suggestion marked. */
@@ -37,36 +36,29 @@ export const command: Command = {
 Trains a fresh model for about 100 steps while the learning rate grows exponentially from --min-lr
 (1e-7) to --max-lr (10), stopping early when the loss explodes (more than 4× its lowest). Suggests the
 rate where the smoothed loss falls fastest (or a tenth of the rate at its minimum). Use it with
-\`textbench train --lr X\`. Model options (--units, --embedding-dim, --optimizer, --loss …) as for train;
-the default model is baseline.
+\`textbench train --lr X\`. The model, its data and text settings are prepared exactly as \`train\` prepares
+them; the default model is baseline.
+
+Options:
+${trainFlagHelp('lr-find', [
+  ['--steps N', 'steps in the sweep (default 100)'],
+  ['--min-lr X', 'first learning rate (default 1e-7)'],
+  ['--max-lr X', 'last learning rate (default 10)'],
+  ['--max-examples N', 'train examples the sweep draws from (default: steps × batch size, at least 2000)'],
+])}
 
 --json prints {"suggested": number, "curve": [[lr, loss], …], …}.`,
   options: {
-    project: { type: 'string' },
-    model: { type: 'string' },
-    recipe: { type: 'string' },
+    ...trainFlags('lr-find'),
     steps: { type: 'string' },
     'min-lr': { type: 'string' },
     'max-lr': { type: 'string' },
     'max-examples': { type: 'string' },
-    'batch-size': { type: 'string' },
-    optimizer: { type: 'string' },
-    loss: { type: 'string' },
-    k: { type: 'string' },
-    'class-weights': { type: 'string' },
-    units: { type: 'string' },
-    layers: { type: 'string' },
-    'embedding-dim': { type: 'string' },
-    dropout: { type: 'string' },
-    tokens: { type: 'string' },
-    'seq-len': { type: 'string' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
   },
   async run(ctx) {
     const wb = ctx.workbench();
-    const train = optionsFromArgs(ctx.values);
-    const result = await findLearningRate(wb.db, {
+    const train = trainOptionsFromArgs(ctx.values, 'lr-find');
+    const result = await wb.training.lrFind({
       ...train,
       steps: num(ctx.values.steps, 'steps'),
       minLearningRate: num(ctx.values['min-lr'], 'min-lr'),

@@ -13,7 +13,7 @@ export const command: Command = {
   usage: `[--project P]
 
 Models are created when a run classifies text (textbench classify --run RUN) and when a bundle is
-imported (textbench import-bundle DIR). Use one with: textbench classify --model MODEL "text".
+imported (textbench import-bundle DIR). Use one with: textbench classify --stored MODEL "text".
 
   --project P   only the models of this project
 

@@ -38,10 +38,10 @@ function wrap(text: string, width = 96, indent = '    '): string[] {
 
 export const command: Command = {
   name: 'recipes',
-  summary: 'list the ready-made recipes from the three failure stories',
+  summary: 'list the ready-made recipes for common training problems (overfitting, plateaus, collapse)',
   usage: `[NAME] [--json]
 
-Each recipe is the model one of the failure stories came with (architecture and training settings).
+Each recipe is a well-known model for a common training problem (architecture and training settings).
 Train one with \`textbench train --recipe NAME\` (options such as --lr override its settings), or put
 several on one leaderboard with \`textbench compare --recipes a,b --models linear\`.`,
   options: {},

@@ -1,12 +1,13 @@
 // `textbench train --model auto --budget 15m | --trials N`: the automatic search (main/engine/train/search.ts),
-// called from the train command. Progress on stderr; --json prints the SearchResult (shared/doctor.ts) plus the
+// called from the train command (which parses the training flags; auto reads --project, --seed and --backend). Progress on stderr; --json prints the SearchResult (shared/doctor.ts) plus the
 // fields of an ordinary train result for the kept best run.
 import type { CommandContext } from '../command.ts';
 import { num, str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
-import { parseBudget, runAutoSearch, type SearchFamily } from '../../engine/train/search.ts';
-import { leaderboardTable } from './compare.ts';
-import { MODEL_NAMES, type BackendRequest } from '../../../shared/training.ts';
+import { parseBudget, type SearchFamily } from '../../engine/train/search.ts';
+import { leaderboardTable } from '../training-output.ts';
+import { trainOptionsFromArgs } from '../train-options.ts';
+import { MODEL_NAMES } from '../../../shared/training.ts';
 
 export const AUTO_OPTIONS = {
   budget: { type: 'string' },
@@ -33,13 +34,14 @@ export async function runAutoTrain(ctx: CommandContext): Promise<number> {
   for (const f of families ?? []) {
     if (!MODEL_NAMES.includes(f)) throw new TextbenchError(`--families: unknown model "${f}". Pick from ${MODEL_NAMES.join(', ')}.`, 'BAD_OPTION', { field: 'families' });
   }
-  const result = await runAutoSearch(wb, {
-    project: str(ctx.values.project),
+  const { project, seed, backend } = trainOptionsFromArgs(ctx.values, 'auto');
+  const result = await wb.training.autoSearch({
+    project,
     budgetSeconds: budgetText ? parseBudget(budgetText) : null,
     trials: trials ?? null,
-    seed: num(ctx.values.seed, 'seed'),
+    seed,
     families,
-    backend: str(ctx.values.backend) as BackendRequest | undefined,
+    backend,
     log: (m) => ctx.io.err(m),
   });
   const best = result.best;

@@ -1,77 +1,10 @@
-import type { Command, CommandContext } from '../command.ts';
-import { num, str } from '../command.ts';
-import { TextbenchError } from '../../engine/errors.ts';
-import { MODEL_NAMES, type ModelName, type TrainOptions, type TrainResult } from '../../../shared/training.ts';
-import type { WorkbenchEvent } from '../../../shared/events.ts';
-// --model auto (issue 6): routed to the automatic search in train-auto.ts (edit by the doctor/search work).
+import type { Command } from '../command.ts';
+import { str } from '../command.ts';
+import type { TrainResult } from '../../../shared/training.ts';
+import { trainFlagHelp, trainFlags, trainOptionsFromArgs } from '../train-options.ts';
+import { f3, progressLine } from '../training-output.ts';
+// --model auto: the automatic search (train-auto.ts).
 import { AUTO_OPTIONS, AUTO_USAGE, runAutoTrain } from './train-auto.ts';
-
-function oneOf<T extends string>(v: unknown, name: string, allowed: readonly T[]): T | undefined {
-  const s = str(v);
-  if (s === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(s)) throw new TextbenchError(`--${name} expects one of ${allowed.join(', ')}; got "${s}".`, 'BAD_OPTION', { field: name });
-  return s as T;
-}
-
-/** TrainOptions from the command line; undefined fields fall back to the model's defaults. */
-export function optionsFromArgs(v: CommandContext['values']): TrainOptions {
-  const loss = oneOf(v.loss, 'loss', ['ce', 'crossentropy', 'topk'] as const);
-  const clip = num(v.clip, 'clip');
-  return {
-    project: str(v.project),
-    name: str(v.name),
-    model: oneOf<ModelName>(v.model, 'model', MODEL_NAMES),
-    recipe: str(v.recipe),
-    epochs: num(v.epochs, 'epochs'),
-    batchSize: num(v['batch-size'], 'batch-size'),
-    learningRate: num(v.lr, 'lr'),
-    optimizer: oneOf(v.optimizer, 'optimizer', ['adam', 'rmsprop', 'sgd'] as const),
-    loss: loss === undefined ? undefined : loss === 'topk' ? 'topk' : 'crossentropy',
-    k: num(v.k, 'k'),
-    classWeights: oneOf(v['class-weights'], 'class-weights', ['none', 'balanced'] as const),
-    labelSmoothing: num(v['label-smoothing'], 'label-smoothing'),
-    clipNorm: clip === undefined ? undefined : clip > 0 ? clip : null,
-    earlyStop: oneOf(v['early-stop'], 'early-stop', ['val-loss', 'macro-f1', 'none'] as const),
-    patience: num(v.patience, 'patience'),
-    units: num(v.units, 'units'),
-    layers: num(v.layers, 'layers'),
-    embeddingDim: num(v['embedding-dim'], 'embedding-dim'),
-    dropout: num(v.dropout, 'dropout'),
-    recurrentDropout: num(v['recurrent-dropout'], 'recurrent-dropout'),
-    l2: num(v.l2, 'l2'),
-    tokens: oneOf(v.tokens, 'tokens', ['words', 'chars'] as const),
-    sequenceLength: num(v['seq-len'], 'seq-len'),
-    minCount: num(v['min-count'], 'min-count'),
-    maxVocab: num(v['max-vocab'], 'max-vocab'),
-    vectors: str(v.vectors),
-    freezeVectors: v['freeze-vectors'] === true ? true : undefined,
-    seed: num(v.seed, 'seed'),
-    backend: oneOf(v.backend, 'backend', ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const),
-    repair: v['no-repair'] === true ? false : undefined,
-    validationFraction: num(v['validation-fraction'], 'validation-fraction'),
-  };
-}
-
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-
-/** One line per event for a person watching the run on stderr. */
-export function progressLine(e: WorkbenchEvent, epochs: number): string | null {
-  switch (e.type) {
-    case 'training.epoch': {
-      const m = e.metrics;
-      const eta = e.etaSeconds ? `, ~${Math.round(e.etaSeconds)}s left at most` : '';
-      return `epoch ${m.epoch}/${epochs}: loss ${f3(m.trainLoss)} acc ${f3(m.trainAccuracy)} | validation loss ${f3(m.validationLoss)} acc ${f3(m.validationAccuracy)} macro-F1 ${f3(m.validationMacroF1)} | lr ${m.learningRate} | ${m.seconds.toFixed(1)}s, ${Math.round(m.samplesPerSecond)} samples/s${eta}`;
-    }
-    case 'training.finding':
-      return `finding (${e.finding.severity}, ${e.finding.kind}): ${e.finding.message}${e.finding.fix ? ` Fix: ${e.finding.fix}` : ''}`;
-    case 'training.action':
-      return `action at epoch ${e.action.epoch}: ${e.action.kind} ${JSON.stringify(e.action.before)} -> ${JSON.stringify(e.action.after)}${e.action.reason ? ` (${e.action.reason})` : ''}`;
-    case 'run.failed':
-      return `run failed: ${e.error}`;
-    default:
-      return null;
-  }
-}
 
 export const command: Command = {
   name: 'train',
@@ -85,57 +18,13 @@ n-grams with logistic regression), the honest baseline to beat. Progress goes to
 run after the current batch (resume it with --resume RUN).
 
 Options:
-  --model NAME              linear (default), baseline, lstm, gru, bilstm, bigru
-  --recipe NAME             a recipe from \`textbench recipes\` (its settings, overridable by the options below)
-  --name TEXT               a name for the run
-  --epochs N --batch-size N --lr X --optimizer adam|rmsprop|sgd
-  --loss ce|topk --k N      top-k: train each step on the k hardest examples of the batch
-  --class-weights none|balanced   --label-smoothing X   --clip X (gradient clipping by global norm)
-  --early-stop val-loss|macro-f1|none   --patience N
-  --units N --layers N --embedding-dim N --dropout X --recurrent-dropout X --l2 X
-  --tokens words|chars      --seq-len N   --min-count N   --max-vocab N
-  --vectors FILE            pretrained GloVe/fastText text vectors   --freeze-vectors
-  --seed N                  same seed, data and backend give the same metrics (default 42)
-  --backend NAME            tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)
-  --no-repair               report the training doctor's findings but do not act on them
-  --validation-fraction X   share of train held out for validation when there is no validation split
-  --resume RUN              continue a stopped or crashed run from its last checkpoint
+${trainFlagHelp('train', [['--resume RUN', 'continue a stopped or crashed run from its last checkpoint']])}
 
 --json prints {"run","status","backend","model","epochs","bestEpoch","validation":{"accuracy","macroF1"},
 "test":{"accuracy","macroF1"},"findings":[...],"actions":[...]} when the run ends.
 ${AUTO_USAGE}`,
   options: {
-    project: { type: 'string' },
-    name: { type: 'string' },
-    model: { type: 'string' },
-    recipe: { type: 'string' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    optimizer: { type: 'string' },
-    loss: { type: 'string' },
-    k: { type: 'string' },
-    'class-weights': { type: 'string' },
-    'label-smoothing': { type: 'string' },
-    clip: { type: 'string' },
-    'early-stop': { type: 'string' },
-    patience: { type: 'string' },
-    units: { type: 'string' },
-    layers: { type: 'string' },
-    'embedding-dim': { type: 'string' },
-    dropout: { type: 'string' },
-    'recurrent-dropout': { type: 'string' },
-    l2: { type: 'string' },
-    tokens: { type: 'string' },
-    'seq-len': { type: 'string' },
-    'min-count': { type: 'string' },
-    'max-vocab': { type: 'string' },
-    vectors: { type: 'string' },
-    'freeze-vectors': { type: 'boolean' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
-    'no-repair': { type: 'boolean' },
-    'validation-fraction': { type: 'string' },
+    ...trainFlags('train'),
     resume: { type: 'string' },
     ...AUTO_OPTIONS,
   },
@@ -143,7 +32,7 @@ ${AUTO_USAGE}`,
     if (str(ctx.values.model) === 'auto') return runAutoTrain(ctx); // automatic search (train-auto.ts)
     const wb = ctx.workbench();
     const resumeRef = str(ctx.values.resume);
-    const options = optionsFromArgs(ctx.values);
+    const options = trainOptionsFromArgs(ctx.values, 'train');
     let run: string;
     let epochs: number;
     const unsubscribeLog = wb.training.onLog((l) => {

@@ -11,6 +11,7 @@ import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 import { TextbenchError } from '../errors.ts';
 import { openTable, type Table } from '../data/table.ts';
+import { NotUtf8Error } from '../data/decode.ts';
 
 export interface TextClassifier {
   readonly labels: readonly string[];
@@ -29,9 +30,16 @@ export interface ClassifyFileOptions {
   read?: ReadOptions;
   /** Called with each chunk's predictions (in input order) before they are written; the workspace stores them here. */
   onPredictions?: (predictions: Prediction[]) => void;
+  /**
+   * Write CSV/TSV cells exactly as they are. By default a cell that starts like a formula gets a leading
+   * apostrophe so that opening the output in a spreadsheet never runs it; programs reading it may not want that.
+   */
+  keepFormulas?: boolean;
 }
 
 type FileFormat = 'csv' | 'tsv' | 'jsonl';
+/** Characters of input rows held at once before they are classified and written. */
+const BATCH_CHARS = 16 * 1024 * 1024;
 /** One input row: its 1-based line and its values by column. */
 type Row = { line: number; values: Record<string, string> };
 
@@ -56,8 +64,23 @@ export function defaultOutPath(file: string): string {
 
 const CSV_NEEDS_QUOTES = /["\r\n]|^\s|\s$/;
 
-export function csvField(value: unknown, delimiter: string): string {
-  const s = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+/** A cell a spreadsheet would run as a formula (OWASP's CSV-injection rule): =, +, -, @, tab or CR first. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A plain number cannot be a formula, and "-5" must stay a number for whoever sums the column. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A cell that a spreadsheet would evaluate, made inert with a leading apostrophe (which spreadsheets show as
+ * text and do not display); anything else unchanged.
+ */
+export function neutraliseFormula(s: string): string {
+  return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
+}
+
+/** One CSV/TSV cell: neutralised unless `guard` is off, then quoted where the format needs it. */
+export function csvField(value: unknown, delimiter: string, guard = true): string {
+  const raw = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const s = guard ? neutraliseFormula(raw) : raw;
   if (s.includes(delimiter) || CSV_NEEDS_QUOTES.test(s)) return `"${s.replace(/"/g, '""')}"`;
   return s;
 }
@@ -157,6 +180,7 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
     perLabel: model.labels.map((l) => uniqueName(`p_${l}`, taken)),
   };
   const delimiter = outFormat === 'tsv' ? '\t' : ',';
+  const guard = options.keepFormulas !== true;
   const temp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const ws = fs.createWriteStream(temp, { flags: 'wx' });
@@ -192,8 +216,8 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
       if (outFormat === 'jsonl') {
         text += JSON.stringify({ ...r.values, [names.label]: p.label, [names.probability]: p.probability, [names.probabilities]: p.probabilities, [names.long]: p.long ?? 'fits' }) + '\n';
       } else {
-        const fields = columns.map((c) => csvField(r.values[c], delimiter));
-        fields.push(csvField(p.label, delimiter), String(p.probability), p.long ?? 'fits');
+        const fields = columns.map((c) => csvField(r.values[c], delimiter, guard));
+        fields.push(csvField(p.label, delimiter, guard), String(p.probability), p.long ?? 'fits');
         for (const l of model.labels) fields.push(String(p.probabilities[l]));
         text += fields.join(delimiter) + '\n';
       }
@@ -205,16 +229,20 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
 
   try {
     if (outFormat !== 'jsonl') {
-      await write([...columns, names.label, names.probability, names.long, ...names.perLabel].map((c) => csvField(c, delimiter)).join(delimiter) + '\n');
+      await write([...columns, names.label, names.probability, names.long, ...names.perLabel].map((c) => csvField(c, delimiter, guard)).join(delimiter) + '\n');
     }
     let batch: Row[] = [];
+    let batchChars = 0;
     for await (const rows of table.rows()) {
       for (const r of rows) {
         if (r.cells.length > columns.length && !extraCells++) firstExtraLine = r.line;
         batch.push(toRow(r.cells, r.line));
-        if (batch.length >= chunkRows) {
+        for (const c of r.cells) batchChars += c.length;
+        // Long texts go out in smaller batches: memory stays bounded by characters, not only by rows.
+        if (batch.length >= chunkRows || batchChars > BATCH_CHARS) {
           await flush(batch);
           batch = [];
+          batchChars = 0;
         }
       }
     }
@@ -226,6 +254,15 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
     table.close();
     ws.destroy();
     fs.rmSync(temp, { force: true });
+    if (err instanceof NotUtf8Error) {
+      // Rows were already classified (and maybe stored) as UTF-8: say so rather than read the file again.
+      throw new TextbenchError(
+        `${file}, line ${err.line}: the file starts as UTF-8 but most of it is Windows-1252 (its bytes near offset ${err.offset} are not UTF-8). ` +
+          'Save it as UTF-8, or classify it with the encoding set to windows-1252.',
+        'MIXED_ENCODING',
+        { file, line: err.line },
+      );
+    }
     throw err;
   }
   if (extraCells) {

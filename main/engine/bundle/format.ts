@@ -165,51 +165,6 @@ export function topologyInputs(topology: Record<string, unknown>): string[] {
   return [];
 }
 
-/** Layers of our own that have a standard TensorFlow.js twin with the same weights (compute/fused-rnn.ts). */
-/** The config of the standard recurrent layer that computes what our fused one does, with the same weights. */
-function standardRecurrent(className: 'LSTM' | 'GRU') {
-  return (c: Record<string, unknown>) => ({
-    class_name: className,
-    config: {
-      name: c.name,
-      trainable: c.trainable ?? true,
-      ...(c.batch_input_shape !== undefined ? { batch_input_shape: c.batch_input_shape } : {}),
-      ...(c.dtype !== undefined ? { dtype: c.dtype } : {}),
-      units: c.units,
-      activation: 'tanh',
-      recurrent_activation: c.recurrent_activation === 'sigmoid' ? 'sigmoid' : 'hard_sigmoid',
-      use_bias: true,
-      dropout: 0,
-      recurrent_dropout: 0,
-      return_sequences: false,
-      return_state: false,
-      go_backwards: false,
-      stateful: false,
-      unroll: false,
-    },
-  });
-}
-
-/** Layers of our own that have a standard TensorFlow.js twin with the same weights (compute/fused-rnn.ts). */
-const FUSED_TO_STANDARD: Record<string, (config: Record<string, unknown>) => { class_name: string; config: Record<string, unknown> }> = {
-  TextbenchFusedLSTM: standardRecurrent('LSTM'),
-  TextbenchFusedGRU: standardRecurrent('GRU'),
-};
-
-/**
- * The topology with every project-specific layer replaced by its standard twin, so that model.json loads
- * with plain tf.loadLayersModel anywhere (a browser included). Weight names and shapes are unchanged.
- */
-export function portableTopology<T>(topology: T): T {
-  if (Array.isArray(topology)) return topology.map((x) => portableTopology(x)) as T;
-  if (typeof topology !== 'object' || topology === null) return topology;
-  const o = topology as Record<string, unknown>;
-  const swap = typeof o.class_name === 'string' ? FUSED_TO_STANDARD[o.class_name] : undefined;
-  if (swap && typeof o.config === 'object' && o.config !== null) {
-    const { class_name, config } = swap(o.config as Record<string, unknown>);
-    return { ...o, class_name, config } as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = portableTopology(v);
-  return out as T;
-}
+// Our fused recurrent layers are written as their standard TensorFlow.js twins (same weights), so that model.json
+// loads with plain tf.loadLayersModel anywhere; the mapping lives with those layers.
+export { portableTopology } from '../compute/recurrent-twin.ts';

@@ -17,7 +17,7 @@ export type ClassifyRequest =
   | { type: 'check'; id: number; source: ModelSource }
   | { type: 'classify'; id: number; source: ModelSource; texts: string[] }
   | { type: 'scores'; id: number; source: ModelSource; texts: string[] }
-  | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; stream: boolean }
+  | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; keepFormulas?: boolean; stream: boolean }
   | { type: 'evict'; key: string }
   | { type: 'shutdown' };
 

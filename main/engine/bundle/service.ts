@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineContext } from '../context.ts';
 import type {
@@ -16,6 +17,7 @@ import { classificationReport } from '../evaluate/metrics.ts';
 import { getProject } from '../store/projects.ts';
 import { listSplitExamples } from '../store/examples.ts';
 import * as models from '../store/models.ts';
+import * as runs from '../store/runs.ts';
 import { insertPredictions } from '../store/predictions.ts';
 import { renderBundle, writeBundle, type BundleContents, type WriteBundleOptions } from './writer.ts';
 import { readBundle } from './reader.ts';
@@ -166,7 +168,7 @@ export class ModelService {
 
   private resolve(ref: { run?: string; model?: string; bundle?: string }): Resolved {
     if (refCount(ref) !== 1) {
-      throw new TextbenchError('Say which model classifies: exactly one of --run RUN, --model MODEL or --bundle DIR.', 'CLASSIFY_MODEL_REQUIRED');
+      throw new TextbenchError('Say which model classifies: exactly one of --run RUN, --stored MODEL or --bundle DIR.', 'CLASSIFY_MODEL_REQUIRED');
     }
     if (ref.bundle) return { source: { kind: 'bundle', dir: path.resolve(ref.bundle) }, modelId: null };
     if (ref.run) {
@@ -206,7 +208,7 @@ export class ModelService {
     let stored = 0;
     const source = `file:${path.basename(request.file)}`;
     const { result } = await this.ask(
-      { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, read: request.read, stream: r.modelId !== null },
+      { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, read: request.read, keepFormulas: request.keepFormulas, stream: r.modelId !== null },
       'classifyFile',
       {
         onProgress: (p: Progress) => this.ctx.emit({ type: 'task.progress', ...p }),
@@ -240,6 +242,23 @@ export class ModelService {
       checksum: b.checksum,
       metrics: b.manifest.metrics,
     });
+  }
+
+  /**
+   * A free default path in the workspace: an export folder for a run, named so a person recognises it in their
+   * file manager (project and model, e.g. "reviews-baseline"), or the output file of classifying `file`.
+   */
+  suggestPath(ref: ModelRef, kind: 'bundle' | 'classified', file?: string): string {
+    if (kind === 'bundle') {
+      if (!('run' in ref)) throw new TextbenchError('Only a run can be exported as a bundle; name the run.', 'INVALID_INPUT', { ...ref });
+      const r = runs.getRunSummary(this.ctx.db, runs.resolveRunId(this.ctx.db, ref.run));
+      const project = getProject(this.ctx.db, r.projectId).name;
+      const stem = `${project}-${r.model}`.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '') || r.id;
+      return freePath(path.join(this.ctx.dir, 'bundles', stem));
+    }
+    const name = 'run' in ref ? ref.run : 'model' in ref ? ref.model : path.basename(ref.bundle);
+    const stem = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'texts';
+    return freePath(path.join(this.ctx.dir, 'classified', `${stem}.${name}`), '.csv');
   }
 
   list(project?: string): ModelInfo[] {
@@ -295,4 +314,11 @@ export class ModelService {
     this.host.stop();
     this.known = [];
   }
+}
+
+/** A path that does not exist yet: base, base-2, base-3, ... */
+export function freePath(base: string, ext = ''): string {
+  let candidate = base + ext;
+  for (let i = 2; fs.existsSync(candidate); i++) candidate = `${base}-${i}${ext}`;
+  return candidate;
 }

@@ -53,6 +53,7 @@ async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown'
       column: req.column,
       force: req.force,
       read: req.read,
+      keepFormulas: req.keepFormulas,
       onProgress: (progress) => post({ type: 'progress', id: req.id, progress }),
       onPredictions: req.stream ? (predictions) => post({ type: 'predictions', id: req.id, predictions }) : undefined,
     });

@@ -11,7 +11,9 @@
 // GatherV2 by rows, BatchMatMul without the slow transposed path (wasm), and the fused LSTM/GRU
 // kernels of fused-rnn.ts. Measured in tests/bench/train-throughput.bench.ts.
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD, registerFusedRnnKernels } from './fused-rnn.ts';
+import { jsRnnKernels } from './rnn-js.ts';
+import { webgpuRnnKernels } from './webgpu/rnn-webgpu.ts';
+import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
 
 type NumericArray = Float32Array | Int32Array | Uint8Array;
 
@@ -340,8 +342,28 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
     if (fast) installSlicing('cpu');
   }
   // The fused LSTM and GRU (FusedLSTM, FusedGRU layers); without them those layers run on ordinary ops.
-  if (fast && registerFusedRnnKernels(backendName)) {
-    for (const kernel of [FUSED_LSTM_FORWARD, FUSED_LSTM_BACKWARD, FUSED_GRU_FORWARD, FUSED_GRU_BACKWARD]) patched.set(`${kernel}/${backendName}`, { kernel, backend: backendName, action: 'added' });
-  }
+  if (fast) registerFusedRnnKernels(backendName);
   return registeredKernelPatches().filter((p) => p.backend === backendName);
+}
+
+/**
+ * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm, cpu or webgpu; false for any other backend. Idempotent.
+ * registerProjectKernels does this; tests call it alone to compare models with and without the kernels.
+ */
+export function registerFusedRnnKernels(backendName: string): boolean {
+  if (backendName === 'webgpu') {
+    // The WGSL kernels of compute/webgpu/ (one dispatch per time step, all steps in one compute pass).
+    install(FUSED_LSTM_FORWARD, 'webgpu', () => webgpuRnnKernels.lstmForward);
+    install(FUSED_LSTM_BACKWARD, 'webgpu', () => webgpuRnnKernels.lstmBackward);
+    install(FUSED_GRU_FORWARD, 'webgpu', () => webgpuRnnKernels.gruForward);
+    install(FUSED_GRU_BACKWARD, 'webgpu', () => webgpuRnnKernels.gruBackward);
+    return true;
+  }
+  if (backendName !== 'wasm' && backendName !== 'cpu') return false;
+  const js = jsRnnKernels(backendName);
+  install(FUSED_LSTM_FORWARD, backendName, () => js.lstmForward);
+  install(FUSED_LSTM_BACKWARD, backendName, () => js.lstmBackward);
+  install(FUSED_GRU_FORWARD, backendName, () => js.gruForward);
+  install(FUSED_GRU_BACKWARD, backendName, () => js.gruBackward);
+  return true;
 }

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendVersion, initBackend, isBackendName } from './backend.ts';
 import type { BackendProbe } from './probe.ts';
+import { surveyAdapters } from './webgpu/adapters.ts';
 
 async function notes(name: string): Promise<string[]> {
   if (name !== 'wasm') return [];
@@ -17,7 +18,8 @@ async function notes(name: string): Promise<string[]> {
   ];
 }
 
-function smokeStep(): number {
+// Read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
+async function smokeStep(): Promise<number> {
   const model = tf.sequential({
     layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }), tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })],
   });
@@ -25,7 +27,7 @@ function smokeStep(): number {
   const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).toFloat();
   const opt = tf.train.sgd(0.1);
   const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)!;
-  const value = loss.dataSync()[0]!;
+  const value = (await loss.data())[0]!;
   tf.dispose([x, y, loss]);
   model.dispose();
   return value;
@@ -39,7 +41,7 @@ if (!isBackendName(name)) {
   try {
     const info = await initBackend(name);
     const t0 = performance.now();
-    const loss = smokeStep();
+    const loss = await smokeStep();
     if (!Number.isFinite(loss)) throw new Error(`it loads, but a training step on it gave a loss of ${loss}`);
     probe = {
       name,
@@ -48,12 +50,18 @@ if (!isBackendName(name)) {
       kernels: (info.kernels ?? []).map((k) => `${k.kernel} (${k.action})`),
       smokeMs: Math.round(performance.now() - t0),
       notes: await notes(name),
+      device: info.device.label,
+      // A software WebGPU adapter loads when asked for by name, but automatic choice passes it over.
+      ...(info.device.adapter?.software
+        ? { automatic: false, notAutomatic: `a software adapter (${info.device.adapter.softwareReason}): used only with --backend webgpu` }
+        : {}),
     };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // initBackend's message for a requested backend wraps the reason; keep just the reason.
-    const m = /does not load here: (.*?)\. Run `textbench doctor`/.exec(msg);
+    const m = /does not load here: (.*?)\. Run `textbench backends`/.exec(msg);
     probe = { name, loads: false, reason: m ? m[1]! : msg.split('\n')[0]!, version: backendVersion(name) };
   }
+  if (name === 'webgpu') probe.adapters = (await surveyAdapters()).adapters;
 }
 process.stdout.write(JSON.stringify(probe) + '\n');

@@ -1,11 +1,12 @@
-// `textbench doctor`: which backends load on this machine and why the others do not. Each backend
+// `textbench backends`: which backends load on this machine and why the others do not. Each backend
 // is tried in its own child process, because a native TensorFlow library that fails to load can
 // abort the whole process, and because a process can only make one wasm/native backend current
 // reliably (the wasm binary is set up once per process).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BACKEND_ORDER, BACKEND_PACKAGES, type BackendName } from './backend.ts';
+import { BACKEND_ORDER, BACKEND_PACKAGES, resolvable, type BackendName } from './backend.ts';
+import type { ClassifiedAdapter } from './webgpu/adapters.ts';
 
 export interface BackendProbe {
   name: BackendName;
@@ -20,18 +21,26 @@ export interface BackendProbe {
   smokeMs?: number;
   /** Facts about how it runs here, e.g. wasm SIMD and thread count. */
   notes?: string[];
+  /** What it computes on: "GPU: NVIDIA H200", "CPU: wasm, 1 thread". */
+  device?: string;
+  /** false when it loads but automatic choice passes it over (a software WebGPU adapter). */
+  automatic?: boolean;
+  /** Why automatic choice passes it over (only when automatic is false). */
+  notAutomatic?: string;
+  /** The WebGPU adapters found (webgpu only), each marked software or not. */
+  adapters?: ClassifiedAdapter[];
 }
 
 export interface ProbeReport {
   backends: BackendProbe[];
-  /** What initBackend() would pick without --backend: the first one in order that loads. */
+  /** What initBackend() would pick without --backend: the first one in order that loads and may be chosen automatically. */
   chosen: BackendName | null;
   node: string;
   platform: string;
 }
 
 export interface ProbeOptions {
-  /** Per-backend limit in milliseconds (default 60 s). */
+  /** Per-backend limit in milliseconds (default 60 s; twice that for webgpu). */
   timeoutMs?: number;
 }
 
@@ -40,16 +49,8 @@ const require = createRequire(import.meta.url);
 // An absolute URL, so the child finds tsx whatever the current directory is.
 const TSX = pathToFileURL(require.resolve('tsx')).href;
 
-/** A package that cannot even be resolved needs no child process to say so. */
-export function resolvable(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') return false;
-    throw err;
-  }
-}
+// A package that cannot even be resolved needs no child process to say so.
+export { resolvable } from './backend.ts';
 
 function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
   if (!resolvable(BACKEND_PACKAGES[name].pkg)) return Promise.resolve({ name, loads: false, reason: BACKEND_PACKAGES[name].missing });
@@ -78,10 +79,12 @@ function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
 /** Tries every backend in a separate process (in parallel) and reports what loads here and why not. */
 export async function probeBackends(options: ProbeOptions = {}): Promise<ProbeReport> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const backends = await Promise.all(BACKEND_ORDER.map((n) => probeOne(n, timeoutMs)));
+  // webgpu compiles a dozen shaders for its smoke step: 5 s on SwiftShader (which compiles them on the CPU) on an
+  // idle 2-core machine, and several times that when the machine is busy.
+  const backends = await Promise.all(BACKEND_ORDER.map((n) => probeOne(n, n === 'webgpu' ? 2 * timeoutMs : timeoutMs)));
   return {
     backends,
-    chosen: backends.find((b) => b.loads)?.name ?? null,
+    chosen: backends.find((b) => b.loads && b.automatic !== false)?.name ?? null,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
   };

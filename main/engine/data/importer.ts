@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import type { Dataset, Split, TextEncoding } from '../../../shared/domain.ts';
+import type { Dataset, Split } from '../../../shared/domain.ts';
 import type { ColumnGuess, ImportOptions, ImportPreview, ImportProblem, ImportResult, ReadOptions } from '../../../shared/data.ts';
 import type { EngineContext } from '../context.ts';
 import { TextbenchError } from '../errors.ts';
@@ -13,12 +13,14 @@ import { NotUtf8Error } from './decode.ts';
 import { guessColumns, splitOf } from './guess.ts';
 import { ImportProgress } from './progress.ts';
 import { SPLIT_CODES, TRAIN, carveFromTrain, stratifiedSplit } from './split.ts';
-import { cleanCell, contentHash } from './text.ts';
+import { cleanCell, contentHash } from '../text/cells.ts';
 import { openTable, type Row, type Table } from './table.ts';
 
 export const DEFAULT_SEED = 42;
 const PREVIEW_ROWS = 20;
 const REPORT_LINES = 5;
+/** Characters of staged rows held before they are written out, whatever the batch size. */
+const PENDING_CHARS = 16 * 1024 * 1024;
 
 export async function previewImport(file: string, opts: ReadOptions & { rows?: number } = {}): Promise<ImportPreview> {
   const table = await openTable(path.resolve(file), opts);
@@ -64,7 +66,11 @@ interface Pass {
   progress?: ImportProgress;
 }
 
-/** Imports a file into a project; see ImportOptions. Retries once in Windows-1252 when UTF-8 turns out invalid mid-file. */
+/**
+ * Imports a file into a project; see ImportOptions. The reader judges UTF-8 on the whole file's evidence and
+ * switches to Windows-1252 by itself when all it had read was ASCII; when it had already handed out UTF-8
+ * text, it asks for the file to be read again in Windows-1252 (NotUtf8Error), which this does once.
+ */
 export async function importFile(ctx: EngineContext, file: string, opts: ImportOptions = {}, control: ImportControl = {}): Promise<ImportResult> {
   const abs = path.resolve(file);
   const pass: Pass = { control };
@@ -74,19 +80,12 @@ export async function importFile(ctx: EngineContext, file: string, opts: ImportO
     if (!(err instanceof NotUtf8Error)) throw err;
     if (opts.encoding === 'utf-8') {
       throw new TextbenchError(
-        `${abs}: the bytes near offset ${err.offset} are not valid UTF-8, but the import was told the file is UTF-8. Leave the encoding to be detected, or pick the file's real encoding (e.g. windows-1252).`,
+        `${abs}, line ${err.line}: the bytes near offset ${err.offset} are not valid UTF-8, but the import was told the file is UTF-8. Leave the encoding to be detected, or pick the file's real encoding (e.g. windows-1252).`,
         'BAD_ENCODING',
-        { file: abs, offset: err.offset },
+        { file: abs, offset: err.offset, line: err.line },
       );
     }
-    if (err.sawUtf8) {
-      // Real UTF-8 text came first: the file is UTF-8 with some corrupt bytes. Reading it all as Windows-1252
-      // would garble every accented character, so keep UTF-8 and mark the bad bytes.
-      const note = `${abs} is UTF-8 but has invalid bytes (the first near offset ${err.offset}); they were replaced by \uFFFD. Search the examples for \uFFFD to find them.`;
-      return importOnce(ctx, abs, { ...opts, encoding: 'utf-8', lenientUtf8: true }, [note], pass);
-    }
-    const note = `${abs} is not valid UTF-8 (first invalid byte near offset ${err.offset}); it was read as Windows-1252.`;
-    return importOnce(ctx, abs, { ...opts, encoding: 'windows-1252' }, [note], pass);
+    return importOnce(ctx, abs, { ...opts, encoding: 'windows-1252' }, [`${abs} is not UTF-8 (first invalid byte near offset ${err.offset}, line ${err.line}); it was read as Windows-1252.`], pass);
   }
 }
 
@@ -158,7 +157,7 @@ function linesList(items: { line: number; note?: string }[]): string {
   return items.map((x) => `line ${x.line}${x.note ? ` (${x.note})` : ''}`).join(', ');
 }
 
-async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions & { lenientUtf8?: boolean }, warnings: string[], pass: Pass): Promise<ImportResult> {
+async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions, warnings: string[], pass: Pass): Promise<ImportResult> {
   const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
   const table = await openTable(file, opts);
   const stagingPath = path.join(ctx.dir, `.import-${newId('stage')}.db`);
@@ -176,9 +175,12 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
     const BATCH = 64;
     const insertMany = staging.prepare(`INSERT INTO staged (rn, text, label, split, hash) VALUES ${Array(BATCH).fill('(?, ?, ?, ?, ?)').join(', ')}`);
     let pendingValues: (string | number)[] = [];
+    // Batched rows are held in memory: a batch of long texts goes out early rather than 64 texts at the cell limit.
+    let pendingChars = 0;
     const flush = (): void => {
       for (let i = 0; i < pendingValues.length; i += 5) insert.run(pendingValues.slice(i, i + 5));
       pendingValues = [];
+      pendingChars = 0;
     };
     staging.exec('BEGIN');
 
@@ -241,10 +243,12 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
       rowLabels.push(li);
       rowSplits.push(split);
       pendingValues.push(r.line, text, label, split, contentHash(text));
+      pendingChars += text.length;
       if (pendingValues.length === BATCH * 5) {
         insertMany.run(pendingValues);
         pendingValues = [];
-      }
+        pendingChars = 0;
+      } else if (pendingChars > PENDING_CHARS) flush();
       n++;
     };
 
@@ -370,7 +374,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
           name: datasetName,
           sourcePath: file,
           format: table.format,
-          encoding: table.encoding as TextEncoding,
+          encoding: table.currentEncoding(),
           textColumns: cols.guess.textColumns,
           labelColumn: labelName,
           splitColumn: cols.guess.splitColumn,
@@ -394,8 +398,6 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
     }
     const t3 = performance.now();
     progress.finish();
-    if (table.encodingReason === 'not-utf-8') warnings.push(`${file} is not valid UTF-8; it was read as Windows-1252.`);
-    if (table.encodingReason === 'damaged-utf-8') warnings.push(`${file} is UTF-8 but has invalid bytes near its start; they were replaced by \uFFFD. Search the examples for \uFFFD to find them.`);
     return {
       project: existing?.name ?? projectName,
       projectId,
@@ -410,7 +412,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions 
       seed: splitSource === 'column' ? null : seed,
       guess: cols.guess,
       format: table.format,
-      encoding: table.encoding,
+      encoding: table.currentEncoding(),
       warnings,
       timings: { read: (t1 - t0) / 1000, split: (t2 - t1) / 1000, commit: (t3 - t2) / 1000 },
     };

@@ -1,8 +1,8 @@
 import type { Db } from '../store/db.ts';
 import type { Split } from '../../../shared/domain.ts';
 import { REVIEW_ID_LIMIT, REVIEW_THRESHOLDS, type ReviewCheck, type ReviewGroup, type ReviewReport } from '../../../shared/data.ts';
-import { labelCounts, rareLabels } from '../store/examples.ts';
-import { hasNoContent, wordCount } from './text.ts';
+import { idsWithLabels, iterateTexts, labelCounts, rareLabels, repeatedTextRows } from '../store/examples.ts';
+import { hasNoContent, wordCount } from '../text/cells.ts';
 
 const GROUP_LIMIT = 200;
 
@@ -37,13 +37,7 @@ export function reviewProject(db: Db, project: { id: string; name: string }): Re
   const total = classes.reduce((s, c) => s + c.count, 0);
 
   // Only rows whose normalised text occurs more than once are read back for grouping.
-  const dupRows = db
-    .prepare(
-      `SELECT e.id, e.text, e.label, e.split, e.content_hash AS hash FROM examples e
-       JOIN (SELECT content_hash FROM examples WHERE project_id = @p GROUP BY content_hash HAVING COUNT(*) > 1) d ON d.content_hash = e.content_hash
-       WHERE e.project_id = @p ORDER BY e.id`,
-    )
-    .all({ p: project.id }) as { id: number; text: string; label: string; split: Split; hash: string }[];
+  const dupRows = repeatedTextRows(db, project.id);
   const byHash = new Map<string, Group>();
   for (const r of dupRows) {
     let g = byHash.get(r.hash);
@@ -64,7 +58,7 @@ export function reviewProject(db: Db, project: { id: string; name: string }): Re
   let emptyN = 0;
   let shortN = 0;
   let longN = 0;
-  for (const r of db.prepare('SELECT id, text FROM examples WHERE project_id = ? ORDER BY id').iterate(project.id) as IterableIterator<{ id: number; text: string }>) {
+  for (const r of iterateTexts(db, project.id)) {
     if (hasNoContent(r.text)) {
       emptyN++;
       if (empty.length < REVIEW_ID_LIMIT) empty.push(r.id);
@@ -81,11 +75,7 @@ export function reviewProject(db: Db, project: { id: string; name: string }): Re
   }
 
   const rare = rareLabels(classes);
-  const rareIds = rare.length
-    ? (db
-        .prepare('SELECT id FROM examples WHERE project_id = ? AND label IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?')
-        .all(project.id, JSON.stringify(rare), REVIEW_ID_LIMIT) as { id: number }[]).map((r) => r.id)
-    : [];
+  const rareIds = rare.length ? idsWithLabels(db, project.id, rare, REVIEW_ID_LIMIT) : [];
   const rareDetail = rare
     .map((l) => {
       const c = classes.find((x) => x.label === l)!;

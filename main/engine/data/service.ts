@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { EngineContext } from '../context.ts';
 import type { Dataset, LabelEdit } from '../../../shared/domain.ts';
 import type { ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
-import { defaultProject, getProject, touchProject } from '../store/projects.ts';
+import { resolveProject } from '../store/projects.ts';
 import { deleteDataset, listDatasets } from '../store/datasets.ts';
 import { idsWithLabel, labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
 import { TextbenchError } from '../errors.ts';
@@ -16,20 +16,9 @@ export class DataService {
     registerTextFunctions(ctx.db);
   }
 
-  /**
-   * The named project, or the most recently used one. Marks it used (so that the next command without
-   * --project means it too), skipping the write when it already is the latest: the UI pages through
-   * examples many times a second and a read should not cost a write.
-   */
+  /** The named project, or the most recently used one, marked as used (store/projects.ts resolveProject). */
   private project(idOrName?: string): { id: string; name: string } {
-    const db = this.ctx.db;
-    const p = idOrName
-      ? ((db.prepare('SELECT id, name FROM projects WHERE id = ? OR name = ? LIMIT 1').get(idOrName, idOrName) as { id: string; name: string } | undefined) ??
-        getProject(db, idOrName))
-      : defaultProject(db);
-    const latest = db.prepare('SELECT id FROM projects ORDER BY last_used_at DESC LIMIT 1').get() as { id: string } | undefined;
-    if (latest?.id !== p.id) touchProject(db, p.id);
-    return p;
+    return resolveProject(this.ctx.db, idOrName, { use: true });
   }
 
   /** Format, encoding, columns, the first rows and the column guess, without importing anything. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parse as parseSync } from 'csv-parse/sync';
 import type { ImportFormat, TextEncoding } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
+import { looksUtf8, scanUtf8 } from './decode.ts';
 
 export interface EncodingSniff {
   encoding: TextEncoding;
@@ -76,34 +77,11 @@ export function sniffEncoding(file: string, head: Uint8Array, forced?: TextEncod
   }
   if (control > Math.max(2, n * 0.01)) throw binaryError(file, 'binary data (it is full of control characters)', firstControl);
   if (isValidUtf8Prefix(head)) return { encoding: 'utf-8', bomLength: 0, reason: 'valid-utf-8' };
-  // Mostly valid multi-byte UTF-8 with a few bad bytes is a damaged UTF-8 file, not Windows-1252 (reading
-  // it as Windows-1252 would garble every accented character).
-  const { valid, invalid } = utf8Sequences(head.subarray(0, n));
-  if (valid >= 3 * invalid && valid >= 3) return { encoding: 'utf-8', bomLength: 0, reason: 'damaged-utf-8' };
-  return { encoding: 'windows-1252', bomLength: 0, reason: 'not-utf-8' };
-}
-
-/** Counts well-formed multi-byte UTF-8 sequences and bytes that cannot be UTF-8. */
-export function utf8Sequences(b: Uint8Array): { valid: number; invalid: number } {
-  let valid = 0;
-  let invalid = 0;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i]!;
-    if (c < 0x80) continue;
-    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (!len) {
-      invalid++;
-      continue;
-    }
-    if (i + len > b.length) break;
-    let ok = true;
-    for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) ok = false;
-    if (ok) {
-      valid++;
-      i += len - 1;
-    } else invalid++;
-  }
-  return { valid, invalid };
+  // Judged on the evidence (decode.ts looksUtf8): a UTF-8 file with a few damaged lines stays UTF-8, since
+  // reading it as Windows-1252 would garble every accented character. The head is only a first look: the
+  // table reader weighs the whole file when it is longer than the head.
+  const e = scanUtf8(head, 1);
+  return looksUtf8(e) ? { encoding: 'utf-8', bomLength: 0, reason: 'damaged-utf-8' } : { encoding: 'windows-1252', bomLength: 0, reason: 'not-utf-8' };
 }
 
 function bomOf(head: Uint8Array): { encoding: TextEncoding; length: number } | null {

@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { ImportFormat, TextEncoding } from '../../../shared/domain.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 import { TextbenchError } from '../errors.ts';
-import { decodeFile, decodeSample, readHead, type ByteCounter } from './decode.ts';
+import { decodeFile, decodeNotes, decodeSample, looksUtf8, newDecodeState, readHead, scanUtf8, utf8EvidenceOfFile } from './decode.ts';
 import { sniffDelimiter, sniffEncoding, sniffFormat, sniffQuoting, wholeLines, type EncodingSniff } from './sniff.ts';
 import { readDelimited } from './readers/delimited.ts';
 import { readJsonArray, readJsonLines } from './readers/json.ts';
 import { XlsxReader, columnLetter } from './readers/xlsx.ts';
 import type { RawRecord } from './readers/types.ts';
+import { readLimits, tooManyColumns, type ReadLimits } from './readers/limits.ts';
 
 /** One data row: the line (or sheet row / JSON element) it came from and its cells in column order. */
 export interface Row {
@@ -35,7 +36,11 @@ export interface Table {
   rows(): AsyncGenerator<Row[]>;
   /** Bytes of the file consumed so far (an estimate for XLSX). */
   bytesRead(): number;
-  /** Reader notes worth telling the user (e.g. JSON keys that appeared only after the sample). */
+  /** The encoding the rows were read in: a UTF-8 guess may turn to Windows-1252 once the whole file is weighed. */
+  currentEncoding(): TextEncoding;
+  /** What the decoder has to report (invalid UTF-8 replaced, with lines; a switch to Windows-1252). */
+  decodeNotes(): string[];
+  /** Reader notes worth telling the user (e.g. JSON keys that appeared only after the sample), decoding included. */
   notes(): string[];
   close(): void;
 }
@@ -46,8 +51,6 @@ export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 export interface TableOptions extends ReadOptions {
   maxBytes?: number;
   sampleRows?: number;
-  /** UTF-8 with bad bytes replaced by U+FFFD instead of failing (a UTF-8 file with a few corrupt bytes). */
-  lenientUtf8?: boolean;
 }
 
 export async function openTable(file: string, opts: TableOptions = {}): Promise<Table> {
@@ -64,6 +67,9 @@ export async function openTable(file: string, opts: TableOptions = {}): Promise<
     );
   }
   if (stat.isDirectory()) throw new TextbenchError(`${file} is a folder, not a file. Pick the file to import.`, 'NOT_A_FILE', { file });
+  // A FIFO or device would block the read (or never end): only regular files are tables.
+  if (!stat.isFile()) throw new TextbenchError(`${file} is not a regular file (a device, pipe or socket). Pick the file to import.`, 'NOT_A_FILE', { file });
+  const limits = readLimits(opts.maxCellChars);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (stat.size > maxBytes) {
     throw new TextbenchError(
@@ -77,25 +83,43 @@ export async function openTable(file: string, opts: TableOptions = {}): Promise<
   const complete = head.length >= stat.size;
 
   if (opts.format === 'xlsx' || (!opts.format && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04)) {
-    return openXlsx(file, stat.size, opts.sheet, sampleRows);
+    return openXlsx(file, stat.size, opts.sheet, sampleRows, limits);
   }
-  const enc = sniffEncoding(file, head, opts.encoding);
+  let enc = sniffEncoding(file, head, opts.encoding);
+  const state = newDecodeState(enc.encoding);
+  if ((enc.reason === 'damaged-utf-8' || enc.reason === 'not-utf-8') && !complete) {
+    // The head has invalid UTF-8: weigh the whole file before deciding how to read all of it.
+    state.evidence = await utf8EvidenceOfFile(file, 0, 1);
+    enc = looksUtf8(state.evidence) ? { encoding: 'utf-8', bomLength: 0, reason: 'damaged-utf-8' } : { encoding: 'windows-1252', bomLength: 0, reason: 'not-utf-8' };
+    state.encoding = enc.encoding;
+    if (enc.encoding === 'utf-8') state.evidence = { valid: 0, invalid: 0, invalidLines: 0 }; // counted again as it is decoded
+  }
   const text = decodeSample(head, enc.encoding, enc.bomLength);
   if (complete && !text.trim()) throw emptyFile(file);
   const kind = sniffFormat(file, head, text, opts.format);
-  const counter: ByteCounter = { bytes: 0 };
-  const chunks = decodeFile(file, enc.encoding, enc.bomLength, counter, opts.lenientUtf8 || enc.reason === 'damaged-utf-8');
-  const base = { file, encoding: enc.encoding, encodingReason: enc.reason, sizeBytes: stat.size, bytesRead: () => counter.bytes };
+  // A file with a UTF-8 BOM, or judged on its whole evidence above, has its invalid bytes replaced; a file whose
+  // head was clean is weighed again at its first invalid byte.
+  const chunks = decodeFile(file, enc.bomLength, state, { strictUtf8: enc.reason === 'caller' && enc.encoding === 'utf-8', judged: enc.reason !== 'valid-utf-8' });
+  if (enc.encoding === 'windows-1252' && enc.reason === 'not-utf-8' && complete) state.evidence = scanUtf8(head, 1);
+  const base = {
+    file,
+    encoding: enc.encoding,
+    encodingReason: enc.reason,
+    sizeBytes: stat.size,
+    bytesRead: () => state.bytes,
+    currentEncoding: () => state.encoding,
+    decodeNotes: () => decodeNotes(file, state),
+  };
 
   if (kind === 'json' || kind === 'jsonl') {
-    const records = kind === 'json' ? readJsonArray(file, chunks) : readJsonLines(file, chunks);
-    return openKeyed({ ...base, format: kind }, records, sampleRows);
+    const records = kind === 'json' ? readJsonArray(file, chunks, limits) : readJsonLines(file, chunks, limits);
+    return openKeyed({ ...base, format: kind }, records, sampleRows, limits);
   }
   const ext = path.extname(file).toLowerCase();
   const sample = wholeLines(text, complete);
   const delimiter = opts.delimiter ?? (opts.format === 'tsv' ? '\t' : sniffDelimiter(sample, ext));
   const quoting = sniffQuoting(sample, delimiter, complete);
-  const records = readDelimited(file, chunks, { delimiter, quoting });
+  const records = readDelimited(file, chunks, { delimiter, quoting, limits });
   return openCells({ ...base, format: delimiter === '\t' ? 'tsv' : 'csv', delimiter, quoting }, records, sampleRows, opts.header, () => undefined);
 }
 
@@ -110,17 +134,37 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-type Base = Pick<Table, 'file' | 'encoding' | 'encodingReason' | 'sizeBytes' | 'bytesRead'> & Partial<Pick<Table, 'delimiter' | 'quoting' | 'sheets' | 'sheet'>> & { format: ImportFormat };
+type Base = Pick<Table, 'file' | 'encoding' | 'encodingReason' | 'sizeBytes' | 'bytesRead' | 'currentEncoding' | 'decodeNotes'> & Partial<Pick<Table, 'delimiter' | 'quoting' | 'sheets' | 'sheet'>> & { format: ImportFormat };
 
-/** Pulls batches until `n` records are in hand; returns them and whatever else the last batch held. */
+/**
+ * The sample is held in memory whole: it stops at `n` records or at this many characters, whichever comes
+ * first (2,000 records of texts at the cell limit would otherwise be gigabytes).
+ */
+export const SAMPLE_CHARS = 32 * 1024 * 1024;
+
+function recordChars(r: RawRecord): number {
+  let n = 0;
+  if (r.cells) for (const c of r.cells) n += c.length;
+  else for (const v of r.values!.values()) n += v.length;
+  return n;
+}
+
+/** Pulls batches until `n` records (or SAMPLE_CHARS characters) are in hand; returns them and the rest of the last batch. */
 async function takeSample(records: AsyncGenerator<RawRecord[]>, n: number): Promise<{ head: RawRecord[]; extra: RawRecord[] }> {
   const got: RawRecord[] = [];
-  while (got.length < n) {
+  let chars = 0;
+  let cut = -1;
+  while (got.length < n && cut < 0) {
     const r = await records.next();
     if (r.done) break;
-    for (const x of r.value) got.push(x);
+    for (const x of r.value) {
+      got.push(x);
+      chars += recordChars(x);
+      if (cut < 0 && chars > SAMPLE_CHARS) cut = got.length;
+    }
   }
-  return { head: got.slice(0, n), extra: got.slice(n) };
+  const size = Math.min(n, cut < 0 ? got.length : Math.max(1, cut));
+  return { head: got.slice(0, size), extra: got.slice(size) };
 }
 
 /** CSV, TSV and XLSX: decide whether the first record is a header, name the columns, and map the rest. */
@@ -176,7 +220,7 @@ async function openCells(base: Base, records: AsyncGenerator<RawRecord[]>, sampl
     columns,
     sample,
     rows,
-    notes: () => [],
+    notes: () => base.decodeNotes(),
     close: () => {
       void records.return(undefined);
       close();
@@ -219,14 +263,18 @@ function nameColumns(cells: string[], width: number, lettersForBlank: boolean): 
 }
 
 /** JSON and JSON Lines: the columns are the keys seen in the sample, in the order they first appear. */
-async function openKeyed(base: Base, records: AsyncGenerator<RawRecord[]>, sampleRows: number): Promise<Table> {
+async function openKeyed(base: Base, records: AsyncGenerator<RawRecord[]>, sampleRows: number, limits: ReadLimits): Promise<Table> {
   const { head, extra } = await takeSample(records, sampleRows);
   if (!head.length) {
     throw new TextbenchError(`${base.file} holds no records. Pick a file with at least one object.`, 'EMPTY_FILE', { file: base.file });
   }
   const columns: string[] = [];
   const known = new Set<string>();
-  for (const r of head) for (const k of r.values!.keys()) if (!known.has(k)) (known.add(k), columns.push(k));
+  for (const r of head) {
+    for (const k of r.values!.keys()) if (!known.has(k)) (known.add(k), columns.push(k));
+    // Each record is within the limit, but their keys together could still make every row millions wide.
+    if (columns.length > limits.maxColumns) throw tooManyColumns(base.file, r.line, `keys that make ${columns.length.toLocaleString('en-US')}`, limits.maxColumns);
+  }
   const unknownKeys = new Map<string, number>();
   const toRow = (r: RawRecord): Row => {
     const v = r.values!;
@@ -250,13 +298,13 @@ async function openKeyed(base: Base, records: AsyncGenerator<RawRecord[]>, sampl
     sample,
     rows,
     notes: () =>
-      [...unknownKeys].map(([k, n]) => `Key "${k}" first appears after the first ${sampleRows} records (in ${n} records); it was not imported as a column.`),
+      [...base.decodeNotes(), ...[...unknownKeys].map(([k, n]) => `Key "${k}" first appears after the first ${head.length} records (in ${n} records); it was not imported as a column.`)],
     close: () => void records.return(undefined),
   };
 }
 
-async function openXlsx(file: string, size: number, sheetName: string | undefined, sampleRows: number): Promise<Table> {
-  const reader = await XlsxReader.open(file);
+async function openXlsx(file: string, size: number, sheetName: string | undefined, sampleRows: number, limits: ReadLimits): Promise<Table> {
+  const reader = await XlsxReader.open(file, limits);
   let sheet: { name: string; path: string };
   try {
     sheet = reader.pickSheet(sheetName);
@@ -274,6 +322,8 @@ async function openXlsx(file: string, size: number, sheetName: string | undefine
     encodingReason: 'container',
     sizeBytes: size,
     bytesRead: () => Math.min(size, Math.round((done / total) * size)),
+    currentEncoding: () => 'utf-8',
+    decodeNotes: () => [],
     sheets: reader.sheets.map((s) => s.name),
     sheet: sheet.name,
   };

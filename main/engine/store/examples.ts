@@ -2,8 +2,9 @@ import type { Db } from './db.ts';
 import type { Example, Split } from '../../../shared/domain.ts';
 import type { ExamplePage, ExampleQuery, ExampleFlag, LabelCount } from '../../../shared/data.ts';
 import { EXAMPLE_FLAGS, REVIEW_THRESHOLDS } from '../../../shared/data.ts';
-import { hasNoContent, wordCount } from '../data/text.ts';
+import { hasNoContent, wordCount } from '../text/cells.ts';
 import { TextbenchError } from '../errors.ts';
+import { predictionCondition, predictionsOf } from './runPredictions.ts';
 
 /** The columns of one examples row, as SQLite returns them. */
 export interface ExampleRow {
@@ -53,7 +54,36 @@ export function countExamples(db: Db, projectId: string): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM examples WHERE project_id = ?').get(projectId) as { n: number }).n;
 }
 
+/** Examples per split of a project. */
+export function splitCounts(db: Db, projectId: string): Record<Split, number> {
+  const rows = db.prepare('SELECT split, COUNT(*) AS n FROM examples WHERE project_id = ? GROUP BY split').all(projectId) as Array<{ split: string; n: number }>;
+  const out = { train: 0, validation: 0, test: 0 };
+  for (const r of rows) if (r.split in out) out[r.split as Split] = r.n;
+  return out;
+}
+
 // ---- Queries for the review and the examples list.
+
+/** Examples whose normalised text occurs more than once in the project (only those are read back), in id order. */
+export function repeatedTextRows(db: Db, projectId: string): Array<{ id: number; text: string; label: string; split: Split; hash: string }> {
+  return db
+    .prepare(
+      `SELECT e.id, e.text, e.label, e.split, e.content_hash AS hash FROM examples e
+       JOIN (SELECT content_hash FROM examples WHERE project_id = @p GROUP BY content_hash HAVING COUNT(*) > 1) d ON d.content_hash = e.content_hash
+       WHERE e.project_id = @p ORDER BY e.id`,
+    )
+    .all({ p: projectId }) as Array<{ id: number; text: string; label: string; split: Split; hash: string }>;
+}
+
+/** Every example's id and text, streamed in id order. */
+export function iterateTexts(db: Db, projectId: string): IterableIterator<{ id: number; text: string }> {
+  return db.prepare('SELECT id, text FROM examples WHERE project_id = ? ORDER BY id').iterate(projectId) as IterableIterator<{ id: number; text: string }>;
+}
+
+/** Ids of the first `limit` examples with one of the labels, in id order. */
+export function idsWithLabels(db: Db, projectId: string, labels: readonly string[], limit: number): number[] {
+  return (db.prepare('SELECT id FROM examples WHERE project_id = ? AND label IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?').all(projectId, JSON.stringify(labels), limit) as { id: number }[]).map((r) => r.id);
+}
 
 
 /** SQL functions the flag filters use, so that SQL and the review count words the same way. */
@@ -125,6 +155,11 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
     where.push('e.id IN (SELECT value FROM json_each(@ids))');
     params.ids = JSON.stringify(q.ids);
   }
+  if (q.prediction) {
+    const cond = predictionCondition(db, q.prediction);
+    where.push(cond.sql);
+    Object.assign(params, cond.params);
+  }
   if (q.flag) {
     const flag = toFlag(q.flag);
     const groupBy = (having: string) =>
@@ -168,7 +203,9 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
       `SELECT * FROM examples WHERE id IN (SELECT e.id FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset) ORDER BY id`,
     )
     .all({ ...params, limit, offset }) as ExampleRow[];
-  return { total, offset, rows: rows.map(toExample) };
+  const page: ExamplePage = { total, offset, rows: rows.map(toExample) };
+  if (q.prediction) page.predictions = predictionsOf(db, q.prediction.run, q.prediction.split, rows.map((r) => r.id));
+  return page;
 }
 
 /** Ids of every example of a project that currently has `label`. */

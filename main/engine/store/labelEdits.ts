@@ -3,7 +3,7 @@ import type { LabelEdit } from '../../../shared/domain.ts';
 import type { RelabelResult, UndoResult } from '../../../shared/data.ts';
 import { newId, nowIso } from './ids.ts';
 import { TextbenchError } from '../errors.ts';
-import { cleanCell } from '../data/text.ts';
+import { cleanCell } from '../text/cells.ts';
 
 interface EditRow {
   id: number;

@@ -172,6 +172,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'run_predictions: every prediction of each evaluated split, so a confusion cell opens exactly its examples',
+    up(db) {
+      // One row per (run, split, example): the true class at evaluation time (a later relabel must not move the
+      // example to another cell), the predicted class, its probability, and every class's probability as
+      // little-endian float32 (22 classes: 88 bytes). The cell index answers "row i, column j" without a scan.
+      db.exec(`
+        CREATE TABLE run_predictions (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          split TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')),
+          example_id INTEGER NOT NULL,
+          truth INTEGER NOT NULL,
+          predicted INTEGER NOT NULL,
+          confidence REAL NOT NULL,
+          probabilities BLOB NOT NULL,
+          PRIMARY KEY (run_id, split, example_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_predictions_cell ON run_predictions(run_id, split, truth, predicted);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -52,13 +52,23 @@ export function getProject(db: Db, idOrName: string): Project {
   return p;
 }
 
-/** The project a command means when it names none: the only one, else the most recently used. */
-export function defaultProject(db: Db): Project {
-  const all = listProjects(db);
-  if (!all.length) {
-    throw new TextbenchError('This workspace has no projects yet. Import a file first: `textbench import FILE`.', 'NO_PROJECTS');
+/**
+ * The project a request means: the named one (id or name), else the only or most recently used one; id and name
+ * only, cheap enough for every call. With `use` it becomes the most recently used (so that the next command
+ * without --project means it too); the write is skipped when it already is: the app pages through examples many
+ * times a second and a read should not cost a write.
+ */
+export function resolveProject(db: Db, ref?: string, options: { use?: boolean } = {}): { id: string; name: string } {
+  const latest = db.prepare('SELECT id, name FROM projects ORDER BY last_used_at DESC LIMIT 1').get() as { id: string; name: string } | undefined;
+  let p: { id: string; name: string };
+  if (ref) {
+    p = (db.prepare('SELECT id, name FROM projects WHERE id = ? OR name = ? LIMIT 1').get(ref, ref) as { id: string; name: string } | undefined) ?? getProject(db, ref);
+  } else {
+    if (!latest) throw new TextbenchError('This workspace has no projects yet. Import a file first: `textbench import FILE`.', 'NO_PROJECTS');
+    p = latest;
   }
-  return all[0]!;
+  if (options.use && latest?.id !== p.id) touchProject(db, p.id);
+  return p;
 }
 
 export function createProject(db: Db, name: string): Project {

@@ -5,7 +5,17 @@ import { TextbenchError } from '../errors.ts';
 import type { DoctorAction, Evaluation, Finding, RunStatus, SplitMetrics, TrainingEpoch } from '../../../shared/domain.ts';
 import type { RunDetail, RunSummary, TrainingConfig } from '../../../shared/training.ts';
 import type { PipelineJSON } from '../text/types.ts';
-import type { ModelArtifactsData } from '../train/artifacts.ts';
+import type * as tf from '@tensorflow/tfjs';
+
+/**
+ * A model as plain data: TensorFlow.js layers-format topology, weight specs and one weight buffer.
+ * Pure tfjs in Node has no file:// handler, so checkpoints, the models table and bundles all use this.
+ */
+export interface ModelArtifactsData {
+  topology: object;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: Buffer;
+}
 
 interface RunRow {
   id: string;

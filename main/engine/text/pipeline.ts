@@ -2,6 +2,7 @@
 import type { EncodedInput, EncodedTexts, LongTextMode, PipelineJSON, PipelineOptions, TextPipeline, TokenKind } from './types.ts';
 import { fnv1a, fnv1aFeed, tokenizeChars, tokenizeWords } from './tokenize.ts';
 import { TextbenchError } from '../errors.ts';
+import { BAG_CHARS, clipForSequence, clipText } from './clip.ts';
 
 export const PAD_ID = 0;
 export const OOV_ID = 1;
@@ -112,8 +113,10 @@ class SequencePipeline implements TextPipeline {
     const kind = opts.tokens as 'words' | 'chars';
     const counts = new Map<string, number>();
     const lengths: number[] = [];
+    // Only what a model of the longest allowed sequence could read is tokenised (clip.ts).
+    const reach = opts.sequenceLength ?? SEQUENCE_CAP[kind];
     for (const t of texts) {
-      const toks = tokenize(kind, t, opts.lowercase);
+      const toks = tokenize(kind, clipForSequence(t, reach).text, opts.lowercase);
       lengths.push(toks.length);
       for (const tok of toks) counts.set(tok, (counts.get(tok) ?? 0) + 1);
     }
@@ -133,8 +136,9 @@ class SequencePipeline implements TextPipeline {
     const textIndex: number[] = [];
     const long: EncodedTexts['long'] = [];
     texts.forEach((text, ti) => {
-      const ids = tokenize(this.options.tokens as 'words' | 'chars', text, this.options.lowercase).map((t) => this.index.get(t) ?? OOV_ID);
-      if (ids.length <= L) {
+      const cut = clipForSequence(text, L, mode === 'windows');
+      const ids = tokenize(this.options.tokens as 'words' | 'chars', cut.text, this.options.lowercase).map((t) => this.index.get(t) ?? OOV_ID);
+      if (ids.length <= L && !cut.clipped) {
         long.push('fits');
         rows.push(ids);
         textIndex.push(ti);
@@ -192,7 +196,7 @@ class NgramPipeline implements TextPipeline {
     // Hashes are fed piece by piece (prefix, then the n-gram's characters) so no n-gram string is ever built:
     // the same buckets as hashing `w2\u0001good phone` or `c\u0001 goo` directly, much faster on big datasets.
     const mask = 2 ** s.hashBits - 1;
-    const words = tokenizeWords(text, lowercase);
+    const words = tokenizeWords(clipText(text, BAG_CHARS).text, lowercase);
     const word = new Map<number, number>();
     const char = new Map<number, number>();
     const add = (m: Map<number, number>, h: number) => {

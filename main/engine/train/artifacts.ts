@@ -3,15 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 // checkpoints contain; without it tf.loadLayersModel cannot deserialize them (resume, evaluate, classify a run).
 import '../compute/fused-rnn.ts';
 
-/**
- * A model as plain data: TensorFlow.js layers-format topology, weight specs and one weight buffer.
- * Pure tfjs in Node has no file:// handler, so checkpoints, the models table and bundles all use this.
- */
-export interface ModelArtifactsData {
-  topology: object;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weights: Buffer;
-}
+import type { ModelArtifactsData } from '../store/runs.ts';
+
+export type { ModelArtifactsData };
 
 export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelArtifactsData> {
   let captured: tf.io.ModelArtifacts | undefined;

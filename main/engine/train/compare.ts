@@ -1,22 +1,17 @@
 // Compare: train a list of recipes and models on the same split, one after the other, through the ordinary
 // training service (each is a normal run, in a worker), and put them on one leaderboard. This module never
-// imports TensorFlow.js: it only drives wb.training.
-import type { Db } from '../store/db.ts';
-import { defaultProject, getProject } from '../store/projects.ts';
+// imports TensorFlow.js or the store: it only drives the runs it is handed (TrainingService.compare).
 import { TextbenchError } from '../errors.ts';
 import { MODEL_NAMES, type ModelName, type RunDetail, type TrainOptions, type TrainResult } from '../../../shared/training.ts';
-import type { CompareResult, LeaderboardEntry } from '../../../shared/doctor.ts';
+import type { LeaderboardEntry } from '../../../shared/doctor.ts';
 import { getRecipe, RECIPES } from './recipes.ts';
 
-/** What compare and search need of the workbench: the database and the training service. */
+/** What compare and search need of the training service: start runs, wait for them, read them back. */
 export interface TrainingHost {
-  db: Db;
-  training: {
-    train(options: TrainOptions): Promise<TrainResult>;
-    get(run: string): RunDetail;
-    resume(run: string, overrides?: { epochs?: number }): { run: { id: string } };
-    wait(run: string): Promise<TrainResult>;
-  };
+  train(options: TrainOptions): Promise<TrainResult>;
+  get(run: string): RunDetail;
+  resume(run: string, overrides?: { epochs?: number }): { run: { id: string } };
+  wait(run: string): Promise<TrainResult>;
 }
 
 export interface CompareOptions extends Omit<TrainOptions, 'model' | 'recipe' | 'name'> {
@@ -25,13 +20,6 @@ export interface CompareOptions extends Omit<TrainOptions, 'model' | 'recipe' | 
   log?: (message: string) => void;
   /** Called with each row as soon as its run ends. */
   onRow?: (row: LeaderboardEntry) => void;
-}
-
-export function splitCounts(db: Db, projectId: string): { train: number; validation: number; test: number } {
-  const rows = db.prepare('SELECT split, COUNT(*) AS n FROM examples WHERE project_id = ? GROUP BY split').all(projectId) as Array<{ split: string; n: number }>;
-  const out = { train: 0, validation: 0, test: 0 };
-  for (const r of rows) if (r.split in out) out[r.split as keyof typeof out] = r.n;
-  return out;
 }
 
 /** A leaderboard row from a finished (or failed) run. */
@@ -62,8 +50,9 @@ export function byTestMacroF1(a: LeaderboardEntry, b: LeaderboardEntry): number 
   return (b.test?.macroF1 ?? -1) - (a.test?.macroF1 ?? -1);
 }
 
-export async function runCompare(host: TrainingHost, options: CompareOptions): Promise<CompareResult> {
-  const { recipes = [], models = [], log = () => {}, onRow, ...common } = options;
+/** Checks what to compare before anything trains. */
+export function checkCompareOptions(options: CompareOptions): void {
+  const { recipes = [], models = [] } = options;
   if (!recipes.length && !models.length) {
     throw new TextbenchError('Nothing to compare: name recipes (--recipes a,b) and/or models (--models linear,gru).', 'BAD_OPTION', { field: 'recipes' });
   }
@@ -73,7 +62,12 @@ export async function runCompare(host: TrainingHost, options: CompareOptions): P
   for (const m of models) {
     if (!MODEL_NAMES.includes(m)) throw new TextbenchError(`Unknown model "${m}". Known models: ${MODEL_NAMES.join(', ')}.`, 'BAD_OPTION', { field: 'models', value: m });
   }
-  const project = common.project ? getProject(host.db, common.project) : defaultProject(host.db);
+}
+
+/** Trains every entry on the project and returns the leaderboard rows, best test macro-F1 first. */
+export async function runCompare(host: TrainingHost, project: { id: string }, options: CompareOptions): Promise<LeaderboardEntry[]> {
+  checkCompareOptions(options);
+  const { recipes = [], models = [], log = () => {}, onRow, ...common } = options;
   const entries: Array<{ name: string; kind: 'recipe' | 'model'; options: TrainOptions }> = [
     ...recipes.map((r) => ({ name: r, kind: 'recipe' as const, options: { ...common, project: project.id, recipe: r, name: `compare: ${r}` } })),
     ...models.map((m) => ({ name: m, kind: 'model' as const, options: { ...common, project: project.id, model: m, name: `compare: ${m}` } })),
@@ -82,11 +76,11 @@ export async function runCompare(host: TrainingHost, options: CompareOptions): P
   for (const [i, e] of entries.entries()) {
     log(`compare ${i + 1}/${entries.length}: training ${e.kind} ${e.name}…`);
     const started = performance.now();
-    const result = await host.training.train(e.options);
+    const result = await host.train(e.options);
     const wall = (performance.now() - started) / 1000;
     let detail: RunDetail | null = null;
     try {
-      detail = host.training.get(result.run);
+      detail = host.get(result.run);
     } catch (err) {
       // A run that failed before it was stored has no detail; its row still says why it failed.
       log(`compare: no stored details for ${e.name}: ${(err as Error).message}`);
@@ -102,5 +96,5 @@ export async function runCompare(host: TrainingHost, options: CompareOptions): P
     );
   }
   rows.sort(byTestMacroF1);
-  return { project: project.name, split: splitCounts(host.db, project.id), rows };
+  return rows;
 }

@@ -4,22 +4,20 @@ import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/db.ts';
 import * as runs from '../store/runs.ts';
 import { initBackend, type BackendName } from '../compute/backend.ts';
-import { fitPipeline, pipelineFromJSON } from '../text/pipeline.ts';
+import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import type { TrainResult } from '../../../shared/training.ts';
-import { modelBuilder, MODEL_INPUT } from './models.ts';
-import { findRecipe } from './config.ts';
-import { loadRunData, labelIds, summarize, type RunData } from './data.ts';
-import { loadVectors } from './vectors.ts';
+import { loadRunData, labelIds, summarize } from './data.ts';
+import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
 import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
-import type { ModelDims } from './types.ts';
 import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
 import type { SplitExample } from '../store/examples.ts';
 import { TextbenchError } from '../errors.ts';
+import { saveRunPredictions } from '../store/runPredictions.ts';
 
 export interface JobHooks {
   emit(event: WorkbenchEvent): void;
@@ -40,9 +38,11 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 }
 
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
-export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split): Evaluation {
+export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
-  const probs = predictProbabilities(model, data.inputs);
+  const probs = await predictProbabilities(model, data.inputs);
+  // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
+  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth: data.labels, probabilities: probs, classes: labels.length });
   const rep = classificationReport(labels, data.labels, probs);
   return {
     run,
@@ -57,40 +57,32 @@ export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, exa
   };
 }
 
+/** Trains (or resumes) a run to its stored evaluation, by the training path of its model family (prepare.ts). */
 export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, options: { resume: boolean }): Promise<TrainResult> {
+  const config = runs.getRunConfig(db, runId);
+  switch (MODEL_FAMILY[config.model]) {
+    case 'neural':
+      return runNeuralJob(db, runId, hooks, options);
+  }
+}
+
+async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { resume: boolean }): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const summary = runs.getRunSummary(db, runId);
-  const config = runs.getRunConfig(db, runId);
   let backendName = 'unknown';
   let model: tf.LayersModel | undefined;
   let bestWeights: tf.Tensor[] | undefined;
   try {
-    const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
+    const settings = runs.getRunConfig(db, runId);
+    const backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined);
     backendName = backend.name;
     log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
-
     const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
-    const data: RunData = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels: stored?.labels });
-    log(`data: ${data.train.length} train, ${data.validation.length} validation (${data.validationSource}), ${data.test.length} test, ${data.labels.length} labels`);
-    const recipe = config.recipe ? findRecipe(config.recipe) : undefined;
-    const ngrams = !recipe && MODEL_INPUT[config.model] === 'ngrams';
-    const pipeline = stored
-      ? pipelineFromJSON(stored.pipeline)
-      : fitPipeline(
-          data.train.map((e) => e.text),
-          {
-            ...(recipe?.pipeline ?? {}),
-            tokens: ngrams ? 'ngrams' : config.tokens === 'ngrams' ? 'words' : config.tokens,
-            lowercase: config.lowercase,
-            ...(ngrams ? { ngrams: { minDf: autoMinDf(data.train.length) } } : { minCount: config.minCount, maxVocab: config.maxVocab }),
-            sequenceLength: config.sequenceLength,
-          },
-        );
-    log(`text: ${pipeline.options.tokens}, ${pipeline.inputDim} input ids, sequence length ${pipeline.sequenceLength}`);
+    const prep = prepareRun(db, summary.projectId, settings, { stored, log });
+    const { config, data, pipeline } = prep;
     const train = encodeFor(pipeline, data.train, data.labels);
     const validation = encodeFor(pipeline, data.validation, data.labels);
 
-    if (config.l2 === null) config.l2 = autoL2(data.train.length);
     let resumeState: LoopState | undefined;
     if (options.resume) {
       const last = runs.loadCheckpoint(db, runId, 'last');
@@ -105,25 +97,7 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
       }
       log(`resuming after epoch ${resumeState.epoch}`);
     } else {
-      const dims: ModelDims = { inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: data.labels.length, trainExamples: data.train.length };
-      if (config.vectors) {
-        if (pipeline.options.tokens !== 'words') throw new TextbenchError('Pretrained word vectors (--vectors) need word tokens (--tokens words).', 'BAD_OPTION', { field: 'vectors' });
-        const v = await loadVectors(config.vectors, pipeline.toJSON().vocabulary, config.seed, pipeline.options.lowercase);
-        dims.embeddings = { matrix: v.matrix, dim: v.dim, trainable: !config.freezeVectors };
-        config.embeddingDim = v.dim;
-        log(`vectors: ${v.found} of ${pipeline.inputDim - 2} words found in ${config.vectors} (${v.dim} dimensions, ${config.freezeVectors ? 'frozen' : 'trainable'})`);
-      }
-      const build = recipe
-        ? recipe.build
-        : modelBuilder(config.model, {
-            embeddingDim: config.embeddingDim,
-            units: config.units,
-            layers: config.layers,
-            dropout: config.dropout,
-            recurrentDropout: config.recurrentDropout,
-            l2: config.l2 ?? 0,
-          });
-      model = build(dims, config.seed);
+      model = await buildNeuralModel(prep, log);
     }
 
     const doctor = createDoctor({ repair: config.repair });
@@ -195,8 +169,8 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
     );
 
     // The model now holds the weights the run keeps (best epoch, or last): evaluate those.
-    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation');
-    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test') : null;
+    const valEval = await evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation', db);
+    const testEval = data.test.length ? await evaluateModel(model, pipeline, data.test, data.labels, runId, 'test', db) : null;
     const allFindings = initialPlus(findings, result.state.findings);
     const status = result.status;
     runs.finishRun(db, runId, {
@@ -235,25 +209,6 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
   }
 }
 
-/**
- * Linear's default L2: 0.5 / n (scikit-learn's C = 1) on small train sets, none on large ones. The penalty is a
- * dense update of the whole feature table every step; under Adam it shrinks rarely seen features hard. That helps
- * small data (UCI sentiment test accuracy 0.856 vs 0.837 without) and hurts large data (O*NET validation
- * macro-F1 0.46 vs 0.54 without, at a third of the speed); early stopping regularises there instead.
- */
-export function autoL2(trainSize: number): number {
-  return trainSize <= 5000 ? 0.5 / Math.max(1, trainSize) : 0;
-}
-
-/**
- * Linear's n-grams must occur in at least this many train texts: all of them on small data, where every
- * feature counts (UCI test accuracy 0.856 vs 0.835 with 2); on large data a feature seen once only costs
- * time (O*NET: half the feature table, same test macro-F1 0.546 vs 0.548).
- */
-export function autoMinDf(trainSize: number): number {
-  return trainSize <= 5000 ? 1 : 2;
-}
-
 /** Findings from before training (data checks) come first; the loop's findings follow, without repeats on resume. */
 function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Finding[] {
   const seen = new Set(initial.map((f) => JSON.stringify(f)));
@@ -270,7 +225,7 @@ export async function runEvaluationJob(db: Db, runId: string, split: Split, back
   try {
     const examples = data[split];
     if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
-    return evaluateModel(model, pipeline, examples, labels, runId, split);
+    return await evaluateModel(model, pipeline, examples, labels, runId, split, db);
   } finally {
     model.dispose();
   }

@@ -3,19 +3,17 @@
 // cure: a learning rate read off a curve instead of guessed.
 import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/db.ts';
-import { defaultProject, getProject } from '../store/projects.ts';
+import { resolveProject } from '../store/projects.ts';
 import { initBackend, type BackendName } from '../compute/backend.ts';
-import { fitPipeline } from '../text/pipeline.ts';
 import { TextbenchError } from '../errors.ts';
 import type { TrainOptions } from '../../../shared/training.ts';
 import type { LrFindResult } from '../../../shared/doctor.ts';
-import { resolveConfig, findRecipe } from './config.ts';
-import { loadRunData, labelIds } from './data.ts';
-import { modelBuilder, MODEL_INPUT } from './models.ts';
+import { resolveConfig } from './config.ts';
+import { labelIds } from './data.ts';
+import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
 import { batchTensors, makeOptimizer } from './loop.ts';
 import { perExampleCrossEntropy, trainingLoss, balancedClassWeights } from './losses.ts';
 import { deriveSeed, mulberry32, seedMathRandom, shuffled } from './rng.ts';
-import type { RecipeDims } from './recipes.ts';
 
 export interface LrFindOptions extends TrainOptions {
   /** Steps in the sweep (default 100). */
@@ -89,36 +87,31 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
   const { steps: _s, minLearningRate: _a, maxLearningRate: _b, explodeFactor: _e, maxExamples, log: _l, ...train } = options;
   const model = train.model ?? (train.recipe ? undefined : 'baseline');
   const config = resolveConfig({ ...train, model });
-  const project = train.project ? getProject(db, train.project) : defaultProject(db);
+  if (MODEL_FAMILY[config.model] !== 'neural') {
+    throw new TextbenchError(`lr-find sweeps the learning rate of a neural model; ${config.model} does not train with one.`, 'BAD_OPTION', { field: 'model' });
+  }
+  const project = resolveProject(db, train.project);
   const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
-  const data = loadRunData(db, project.id, { validationFraction: config.validationFraction, seed: config.seed });
-  const recipe = config.recipe ? findRecipe(config.recipe) : undefined;
-  const ngrams = !recipe && MODEL_INPUT[config.model] === 'ngrams';
+  // The same data, text pipeline and network (L2, vectors) as a run with these options trains.
+  const prep = prepareRun(db, project.id, config, { log });
+  const { data, pipeline } = prep;
   const cap = maxExamples ?? Math.max(steps * config.batchSize, 2000);
   const order = shuffled(data.train.length, deriveSeed(config.seed, 0x1f));
   const examples = Array.from(order.subarray(0, Math.min(cap, data.train.length)), (i) => data.train[i]!);
-  const pipeline = fitPipeline(
-    data.train.map((e) => e.text),
-    {
-      ...(recipe?.pipeline ?? {}),
-      tokens: ngrams ? 'ngrams' : config.tokens === 'ngrams' ? 'words' : config.tokens,
-      lowercase: config.lowercase,
-      ...(ngrams ? {} : { minCount: config.minCount, maxVocab: config.maxVocab }),
-      sequenceLength: config.sequenceLength,
-    },
-  );
   const inputs = pipeline.encode(examples.map((e) => e.text), 'truncate').inputs;
   const labels = labelIds(examples, data.labels);
   const classes = data.labels.length;
-  const dims: RecipeDims = { inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes, trainExamples: data.train.length };
-  const build = recipe
-    ? recipe.build
-    : modelBuilder(config.model, { embeddingDim: config.embeddingDim, units: config.units, layers: config.layers, dropout: config.dropout, recurrentDropout: config.recurrentDropout, l2: config.l2 ?? 0.5 / Math.max(1, data.train.length) });
-  const name = recipe ? recipe.name : config.model;
+  const name = prep.recipe ? prep.recipe.name : config.model;
   log(`lr-find: ${name} on ${examples.length} train examples, ${steps} steps from ${lo} to ${hi}, batch ${config.batchSize}, ${config.optimizer}, backend ${backend.name}`);
 
   const restoreRandom = seedMathRandom(deriveSeed(config.seed, 0x1f, 1));
-  const net = build(dims, config.seed);
+  let net: tf.LayersModel;
+  try {
+    net = await buildNeuralModel(prep, log);
+  } catch (err) {
+    restoreRandom();
+    throw err;
+  }
   const optimizer = makeOptimizer(config.optimizer, lo);
   const weightsOf = config.classWeights === 'balanced' ? balancedClassWeights(labels, classes) : null;
   const raw: number[] = [];
@@ -156,7 +149,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
         if (reg.length) loss = tf.add(loss, tf.addN(reg)) as tf.Scalar;
         return loss;
       }, vars);
-      const loss = value.dataSync()[0]!;
+      const loss = (await value.data())[0]!;
       if (Number.isFinite(loss)) optimizer.applyGradients(grads);
       tf.dispose([value, ...Object.values(grads), ...xs, y]);
       if (!Number.isFinite(loss)) {

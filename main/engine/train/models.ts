@@ -1,15 +1,15 @@
 // The model zoo: each model is a pure function of its hyperparameters, the data's dimensions and a seed.
-// Single-direction recurrent layers that return one output (the last of a stack, without recurrent dropout) are
-// the fused LSTM/GRU of compute/fused-rnn.ts where the backend has their kernels (wasm, cpu): same math, weight
-// names, shapes and initializers as tf.layers.lstm/gru, 2-2.5x the training throughput. Checkpoints keep the
-// fused class names (artifacts.ts registers them); exported bundles carry the standard twins (bundle/format.ts),
-// so every bundle still loads with plain TensorFlow.js anywhere. All other layers are standard.
+// Every recurrent layer (single, stacked, bidirectional, with recurrent dropout) is the fused LSTM/GRU of
+// compute/fused-rnn.ts where the backend has their kernels (wasm, cpu): same math, weight names, shapes,
+// initializers and dropout draws as tf.layers.lstm/gru. Checkpoints keep the fused class names (artifacts.ts
+// registers them); exported bundles carry the standard twins (bundle/format.ts), so every bundle still loads with
+// plain TensorFlow.js anywhere. All other layers are standard.
 // Dropout layers get no seed on purpose: a seeded tfjs dropout draws the same mask every step; the loop seeds
 // Math.random (which unseeded tfjs random ops draw from) per epoch instead, so runs stay reproducible.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelBuilder, ModelDims } from './types.ts';
 import type { ModelName } from '../../../shared/training.ts';
-import { recurrentLayer } from '../compute/fused-rnn.ts';
+import { bidirectionalLayer, recurrentLayer } from '../compute/fused-rnn.ts';
 
 export interface ModelHyperparams {
   embeddingDim: number;
@@ -118,10 +118,9 @@ function recurrent(kind: 'lstm' | 'gru', bidirectional: boolean, hp: ModelHyperp
         recurrentInitializer: tf.initializers.orthogonal({ seed: seeded(seed, 11 + 3 * i) }),
       };
       const name = `${bidirectional ? 'bi' : ''}${kind}_${i + 1}`;
-      // Bidirectional wrappers need a standard tf.RNN; a single direction takes the fused layer when recurrentLayer()
-      // allows it (no returnSequences, no recurrent dropout, fused kernels on this backend) and the standard one otherwise.
+      // Fused kernels for every layer where the backend has them (compute/fused-rnn.ts), standard layers elsewhere.
       const layer = bidirectional
-        ? tf.layers.bidirectional({ name, layer: tf.layers[kind]({ ...args, name: `${name}_inner` }) as tf.RNN, mergeMode: 'concat' })
+        ? bidirectionalLayer(kind, { ...args, name: `${name}_inner` }, { name, mergeMode: 'concat' })
         : recurrentLayer(kind, { ...args, name });
       x = layer.apply(x) as tf.SymbolicTensor;
     }

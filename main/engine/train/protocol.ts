@@ -2,6 +2,8 @@
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import type { TrainResult } from '../../../shared/training.ts';
+import type { LrFindResult } from '../../../shared/doctor.ts';
+import type { LrFindOptions } from './lrfind.ts';
 
 export interface WorkerInit {
   /** Workspace folder; the worker opens its own connection to its SQLite file. */
@@ -13,6 +15,7 @@ export interface WorkerInit {
 export type WorkerRequest =
   | { type: 'train'; id: number; run: string; resume: boolean }
   | { type: 'evaluate'; id: number; run: string; split: Split; backend?: string }
+  | { type: 'lrFind'; id: number; options: Omit<LrFindOptions, 'log'> }
   | { type: 'shutdown' };
 
 export interface WorkerError {
@@ -22,7 +25,7 @@ export interface WorkerError {
   stack?: string;
 }
 
-export type WorkerResult = { kind: 'train'; result: TrainResult } | { kind: 'evaluate'; result: Evaluation };
+export type WorkerResult = { kind: 'train'; result: TrainResult } | { kind: 'evaluate'; result: Evaluation } | { kind: 'lrFind'; result: LrFindResult };
 
 export type WorkerMessage =
   | { type: 'ready' }

@@ -1,11 +1,12 @@
-// The recipes of the three failure stories: each is the model a story came with, as a pure builder,
-// plus the training settings it was run with. They are here so a user can run them on their own data
-// and see them on the same leaderboard as the linear model, and judge them honestly.
+// Ready-made recipes: well-known architectures for three common training problems (a low ceiling with
+// overfitting, a plateau from a too-low learning rate, collapse or NaN in character-level LSTMs), each a pure
+// builder plus the training settings it comes with. A user runs them on their own data and sees them on the same
+// leaderboard as the linear model, and judges them honestly.
 // Dropout layers get no seed (as in models.ts): a seeded tfjs dropout draws the same mask every step; the loop
 // seeds Math.random per epoch instead.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelDims, Recipe } from './types.ts';
-import { recurrentLayer } from '../compute/fused-rnn.ts';
+import { recurrentLayer, type RecurrentLayerArgs } from '../compute/fused-rnn.ts';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
@@ -47,21 +48,10 @@ function embedding(dims: ModelDims, outputDim: number, seed: number, options: { 
   });
 }
 
-function lstm(units: number, seed: number, i: number, extra: Partial<tf.LSTMLayerArgs> = {}): tf.layers.Layer {
-  return tf.layers.lstm({
-    units,
-    kernelInitializer: init(seed, i),
-    recurrentInitializer: init(seed, i + 50),
-    ...extra,
-  });
-}
-
-/**
- * lstm() for a last recurrent layer without recurrent dropout: the fused FusedLSTM where the backend has its kernels
- * (compute/fused-rnn.ts; same math and weights, 2-3x faster training on wasm/cpu), tf.layers.lstm otherwise.
- */
-function fusableLstm(units: number, seed: number, i: number): tf.layers.Layer {
-  return recurrentLayer('lstm', { units, kernelInitializer: init(seed, i), recurrentInitializer: init(seed, i + 50) });
+/** An LSTM layer: the fused FusedLSTM where the backend has its kernels (compute/fused-rnn.ts; same math, weights
+ * and dropout draws), tf.layers.lstm otherwise. */
+function lstm(units: number, seed: number, i: number, extra: Partial<RecurrentLayerArgs> = {}): tf.layers.Layer {
+  return recurrentLayer('lstm', { units, kernelInitializer: init(seed, i), recurrentInitializer: init(seed, i + 50), ...extra });
 }
 
 function softmax(dims: ModelDims, seed: number): tf.layers.Layer {
@@ -111,11 +101,11 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'jobs-lstm-1',
     title: 'Jobs LSTM 1: Embedding(80) → SpatialDropout1D(0.2) → LSTM(100, dropout 0.2) → softmax · Adam · batch 100',
     description:
-      'The first model of the job-descriptions story: a 30-class LSTM classifier of job adverts by industry, ' +
-      'written the way most tutorials write it (an 80-dimensional embedding, spatial dropout, one LSTM of 100 units ' +
-      'with input and recurrent dropout, a softmax output, Adam, batches of 100). It reached about 76% test accuracy ' +
-      'while its training accuracy kept climbing: the overfitting-and-low-ceiling story. Use it as the honest starting ' +
-      'point that the other recipes and the linear model are measured against.',
+      'An LSTM classifier written the way most tutorials write it (an 80-dimensional embedding, spatial dropout, one ' +
+      'LSTM of 100 units with input and recurrent dropout, a softmax output, Adam, batches of 100). On many-class ' +
+      'data such as job adverts by industry it tends to stop at a low ceiling while its training accuracy keeps ' +
+      'climbing (overfitting). Use it as the starting point that the other recipes and the linear model are ' +
+      'measured against.',
     story: 'overfitting',
     build: (dims, seed) =>
       sequential('jobs_lstm_1', [
@@ -130,15 +120,14 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'jobs-lstm-2',
     title: 'Jobs LSTM 2: Embedding(80) → LSTM(100) → Dropout → Dense(128) → Dropout → Dense(64) → Dropout → softmax',
     description:
-      'The second attempt of the job-descriptions story: after the first LSTM plateaued at a low ceiling, its author ' +
-      'stacked two ReLU dense layers (He-uniform initialised) with heavy dropout (0.5) on top of the LSTM, hoping ' +
-      'that a deeper head would lift test accuracy. It mostly adds capacity to overfit with; it is here so that you ' +
-      'can see on your own data whether a bigger head helps.',
+      'jobs-lstm-1 with a deeper head: two ReLU dense layers (He-uniform initialised) with heavy dropout (0.5) on ' +
+      'top of the LSTM, the usual next try when an LSTM stops at a low ceiling. It mostly adds capacity to overfit ' +
+      'with; run it to see on your own data whether a bigger head helps.',
     story: 'overfitting',
     build: (dims, seed) =>
       sequential('jobs_lstm_2', [
         embedding(dims, 80, seed),
-        fusableLstm(100, seed, 1),
+        lstm(100, seed, 1),
         tf.layers.dropout({ rate: 0.5 }),
         tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: he(seed, 2) }),
         tf.layers.dropout({ rate: 0.5 }),
@@ -152,7 +141,7 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'jobs-lstm-3',
     title: 'Jobs LSTM 3: frozen Embedding(80) → SpatialDropout1D(0.4) → LSTM(100) → 3× (Dense sigmoid → BatchNorm) → softmax',
     description:
-      'The third attempt of the job-descriptions story: a frozen embedding (pretrained vectors when you give ' +
+      'jobs-lstm-1 with more regularisation: a frozen embedding (pretrained vectors when you give ' +
       'Textbench a word-vector file, otherwise fixed random vectors), stronger dropout (0.4) on the input and inside ' +
       'the LSTM, and a funnel of sigmoid dense layers (128, 64, 32) each followed by batch normalisation. It shows ' +
       'how regularisation piled on top of a model that is already at its ceiling changes little; compare it with ' +
@@ -177,7 +166,7 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'jobs-minimal',
     title: 'Jobs minimal: Embedding(64) → LSTM(classes / 4) → softmax · top-k loss (k = 16) · batch 256',
     description:
-      'The way out of the job-descriptions story: start from the smallest model that can work (an LSTM with only ' +
+      'The way out of a low ceiling on imbalanced many-class data: start from the smallest model that can work (an LSTM with only ' +
       'a quarter as many units as there are classes) and fight the class imbalance with the top-k loss, which trains ' +
       'each step only on the 16 hardest examples of a large batch (256) so that the rare classes, which the model gets ' +
       'wrong most, drive the gradient. Evaluation uses the ordinary loss. Grow it only when it stops improving.',
@@ -185,7 +174,7 @@ export const RECIPES: Record<string, Recipe> = {
     build: (dims, seed) =>
       sequential('jobs_minimal', [
         embedding(dims, 64, seed),
-        fusableLstm(Math.max(1, Math.ceil(dims.classes / 4)), seed, 1),
+        lstm(Math.max(1, Math.ceil(dims.classes / 4)), seed, 1),
         softmax(dims, seed),
       ]),
     training: { optimizer: 'adam', learningRate: 5e-3, batchSize: 256, loss: 'topk', k: 16, epochs: 20 },
@@ -194,10 +183,10 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'sentiment-ffnn',
     title: 'Sentiment FFNN: Embedding(32) → GlobalMaxPool1D → Dense(10, relu) → softmax · RMSprop',
     description:
-      'The smooth baseline of the plateau story: a feed-forward network over word embeddings (32 dimensions, max ' +
-      'pooled over the sentence, a 10-unit ReLU layer) trained with RMSprop on short review sentences. Its loss falls ' +
-      'steadily from the first epoch, which is what made the GRU next to it, stuck for 17 epochs, look broken. ' +
-      'The output is a softmax over the classes (two units for a binary label rather than the story\'s single sigmoid, ' +
+      'A smooth feed-forward baseline over word embeddings (32 dimensions, max pooled over the text, a 10-unit ReLU ' +
+      'layer) trained with RMSprop, made for short texts such as review sentences. Its loss falls steadily from the ' +
+      'first epoch; put it next to sentiment-gru to tell a plateau from a model that cannot learn. ' +
+      'The output is a softmax over the classes (two units for a binary label rather than a single sigmoid, ' +
       'so that it trains and exports like every other model).',
     story: 'plateau',
     build: (dims, seed) =>
@@ -211,9 +200,9 @@ export const RECIPES: Record<string, Recipe> = {
   },
   'sentiment-gru': {
     name: 'sentiment-gru',
-    title: 'Sentiment GRU: Embedding(32) → GRU(32) → softmax · RMSprop · learning rate 0.001 (the plateau story)',
+    title: 'Sentiment GRU: Embedding(32) → GRU(32) → softmax · RMSprop · learning rate 0.001 (prone to plateaus)',
     description:
-      'The model of the plateau story: a 32-unit GRU over 32-dimensional word embeddings, trained with RMSprop. ' +
+      'A 32-unit GRU over 32-dimensional word embeddings, trained with RMSprop, for short texts. ' +
       'With a learning rate that is too low its loss and accuracy sit still for many epochs and then suddenly learn; ' +
       'the learning rate is the first thing to look at, which is why it is shown in the title. Run it with ' +
       '--lr 1e-6 to watch the training doctor flag the plateau and raise the rate, or use `textbench lr-find` ' +
@@ -229,10 +218,10 @@ export const RECIPES: Record<string, Recipe> = {
   },
   'chars-lstm': {
     name: 'chars-lstm',
-    title: 'Chars LSTM: one-hot characters → LSTM (1024 in the story, scaled to your data) → softmax',
+    title: 'Chars LSTM: one-hot characters → LSTM (scaled to your data, up to 1024 units) → softmax',
     description:
-      'The character-level model of the collapse story: the text is read one character at a time (one-hot, the ' +
-      'alphabet learned from the train split) by a single LSTM. The story used 1024 units, which on a few thousand ' +
+      'A character-level model: the text is read one character at a time (one-hot, the ' +
+      'alphabet learned from the train split) by a single LSTM. Its usual size, 1024 units, on a few thousand ' +
       'examples memorises the data and is prone to exploding gradients; by default the LSTM is scaled to the size of ' +
       'your train split (32 to 1024 units, about sqrt(2.5 × examples) rounded to a power of two). ' +
       'The original size is the chars-lstm-full recipe.',
@@ -246,8 +235,8 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'chars-lstm-full',
     title: 'Chars LSTM, original size: one-hot characters → LSTM(1024) → softmax',
     description:
-      'The character-level LSTM of the collapse story at its original size of 1024 units. Slow on a CPU and easy ' +
-      'to overfit or blow up on small data: run it to reproduce the story, with the training doctor watching for ' +
+      'The character-level LSTM at its usual size of 1024 units. Slow on a CPU and easy ' +
+      'to overfit, collapse to one class or blow up to NaN on small data: run it with the training doctor watching for ' +
       'NaN, divergence and collapse. For everyday use chars-lstm scales the same model to your data.',
     story: 'characters',
     build: (dims, seed) =>
@@ -259,7 +248,7 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'chars-lstm-2',
     title: 'Chars LSTM 2: one-hot characters → LSTM → TimeDistributed(Dense) → LSTM → softmax',
     description:
-      'The deeper character-level model of the collapse story: two stacked LSTMs with a time-distributed dense ' +
+      'A deeper character-level model: two stacked LSTMs with a time-distributed dense ' +
       'layer between them (the first LSTM returns its whole sequence, the dense layer mixes each time step, the second ' +
       'LSTM reads the result). Deeper recurrent stacks are where gradients explode most easily: the doctor turns on ' +
       'clipping and lowers the learning rate when it sees it. Sized to your data like chars-lstm.',

@@ -3,7 +3,6 @@
 // time or trial budget, judged on the validation split only. Every trial is an ordinary run trained by the
 // training service (in a worker), so it can be inspected, resumed and exported like any other; the best one is
 // the search's result. This module never imports TensorFlow.js.
-import { defaultProject, getProject } from '../store/projects.ts';
 import { TextbenchError } from '../errors.ts';
 import type { BackendRequest, ModelName, TrainOptions, TrainResult } from '../../../shared/training.ts';
 import type { LeaderboardEntry, SearchResult } from '../../../shared/doctor.ts';
@@ -13,10 +12,8 @@ import { mulberry32 } from './rng.ts';
 import type { RunDetail } from '../../../shared/training.ts';
 
 export interface SearchHost extends TrainingHost {
-  training: TrainingHost['training'] & {
-    start(options: TrainOptions): { run: { id: string } };
-    stop(run: string): Promise<unknown>;
-  };
+  start(options: TrainOptions): { run: { id: string } };
+  stop(run: string): Promise<unknown>;
 }
 
 export type SearchFamily = Exclude<ModelName, 'linear'> | 'linear';
@@ -24,6 +21,7 @@ export const RECURRENT: readonly ModelName[] = ['lstm', 'gru', 'bilstm', 'bigru'
 export const DEFAULT_FAMILIES: readonly SearchFamily[] = ['linear', 'baseline', 'gru', 'lstm', 'bigru', 'bilstm'];
 
 export interface SearchOptions {
+  /** The project (id or name); default: the only or most recently used one. */
   project?: string;
   /** Wall-clock budget in seconds (`--budget 15m`); null/undefined = no time limit (then `trials` is required). */
   budgetSeconds?: number | null;
@@ -132,9 +130,8 @@ interface Trial {
 
 const valF1 = (t: Trial) => t.result?.validation && Number.isFinite(t.result.validation.macroF1) ? t.result.validation.macroF1 : -1;
 
-/** Runs the search. Call it from `train --model auto`: `runAutoSearch(wb, { budgetSeconds: parseBudget('15m') })`. */
-export async function runAutoSearch(host: SearchHost, options: SearchOptions = {}): Promise<SearchResult> {
-  const log = options.log ?? (() => {});
+/** Checks the budget before anything trains. */
+export function checkSearchBudget(options: SearchOptions): void {
   const budget = options.budgetSeconds ?? null;
   const maxTrials = options.trials ?? null;
   if (budget === null && maxTrials === null) {
@@ -144,12 +141,19 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
   if (maxTrials !== null && !(Number.isInteger(maxTrials) && maxTrials >= 1)) {
     throw new TextbenchError(`--trials expects a whole number of at least 1; got ${maxTrials}.`, 'BAD_OPTION', { field: 'trials' });
   }
+}
+
+/** Runs the search on a project (TrainingService.autoSearch resolves it): `train --model auto --budget 15m`. */
+export async function runAutoSearch(host: SearchHost, project: { id: string; name: string }, options: SearchOptions = {}): Promise<SearchResult> {
+  checkSearchBudget(options);
+  const log = options.log ?? (() => {});
+  const budget = options.budgetSeconds ?? null;
+  const maxTrials = options.trials ?? null;
   const families = options.families?.length ? options.families : DEFAULT_FAMILIES;
   const [r0, r1, r2] = options.rungs ?? [2, 6, 15];
   const keep = options.keep ?? 1 / 3;
   const seed = options.seed ?? 42;
   const rand = mulberry32(seed ^ 0x5ea4c);
-  const project = options.project ? getProject(host.db, options.project) : defaultProject(host.db);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const left = () => (budget === null ? Infinity : budget - elapsed());
@@ -160,19 +164,19 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
   const train = async (t: Trial, opts: TrainOptions | null, epochs: number): Promise<void> => {
     const t0 = performance.now();
     let runId: string;
-    if (opts) runId = host.training.start({ ...common, ...opts, epochs, name: `auto: ${t.name}` }).run.id;
-    else runId = host.training.resume(t.run!, { epochs }).run.id;
+    if (opts) runId = host.start({ ...common, ...opts, epochs, name: `auto: ${t.name}` }).run.id;
+    else runId = host.resume(t.run!, { epochs }).run.id;
     t.run = runId;
     t.epochsAsked = epochs;
     let timer: NodeJS.Timeout | undefined;
     if (budget !== null) {
       timer = setTimeout(() => {
         log(`auto: budget reached, stopping ${t.name} (its best epoch so far is kept)`);
-        void host.training.stop(runId).catch((err: unknown) => log(`auto: could not stop ${runId}: ${(err as Error).message}`));
+        void host.stop(runId).catch((err: unknown) => log(`auto: could not stop ${runId}: ${(err as Error).message}`));
       }, Math.max(0, left() * 1000));
     }
     try {
-      t.result = await host.training.wait(runId);
+      t.result = await host.wait(runId);
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -180,7 +184,7 @@ export async function runAutoSearch(host: SearchHost, options: SearchOptions = {
     t.done = t.result.status !== 'finished' || t.result.epochs < epochs;
     let detail: RunDetail | null = null;
     try {
-      detail = host.training.get(runId);
+      detail = host.get(runId);
     } catch (err) {
       log(`auto: no stored details for ${t.name}: ${(err as Error).message}`);
     }

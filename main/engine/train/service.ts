@@ -4,12 +4,21 @@ import { Worker } from 'node:worker_threads';
 import type { EngineContext } from '../context.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
-import type { RunDetail, RunSummary, TrainOptions, TrainResult } from '../../../shared/training.ts';
+import type { RunDetail, RunSummary, TrainOptions, TrainPreset, TrainResult } from '../../../shared/training.ts';
+import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
-import { defaultProject, getProject, touchProject } from '../store/projects.ts';
+import { getProject, resolveProject } from '../store/projects.ts';
+import { splitCounts } from '../store/examples.ts';
+import { countRunPredictions, reliability } from '../store/runPredictions.ts';
+import type { Reliability } from '../../../shared/evaluation.ts';
 import { TextbenchError } from '../errors.ts';
-import { resolveConfig } from './config.ts';
+import { checkOptions, resolveConfig } from './config.ts';
 import type { WorkerError, WorkerInit, WorkerMessage, WorkerRequest, WorkerResult } from './protocol.ts';
+import type { LrFindOptions } from './lrfind.ts';
+import type { CompareOptions } from './compare.ts';
+import type { SearchOptions } from './search.ts';
+import { AutoSearches } from './auto-searches.ts';
+import { trainPresets } from './presets.ts';
 
 export type TrainingLogListener = (line: { run: string | null; level: 'info' | 'debug'; message: string }) => void;
 
@@ -29,6 +38,7 @@ export class TrainingService {
   private readonly training = new Map<string, Job>();
   private readonly logListeners = new Set<TrainingLogListener>();
   private nextId = 1;
+  private readonly searches = new AutoSearches((projectId, options) => this.autoSearch({ ...options, project: projectId }));
 
   constructor(protected readonly ctx: EngineContext) {}
 
@@ -41,8 +51,7 @@ export class TrainingService {
   /** Creates the run and starts training it in a worker; returns at once. Progress arrives as events. */
   start(options: TrainOptions = {}): { run: RunSummary } {
     const config = resolveConfig(options);
-    const project = options.project ? getProject(this.ctx.db, options.project) : defaultProject(this.ctx.db);
-    touchProject(this.ctx.db, project.id);
+    const project = resolveProject(this.ctx.db, options.project, { use: true });
     const model = config.recipe ?? config.model;
     const name = options.name?.trim() || `${model} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const id = runs.createRun(this.ctx.db, { projectId: project.id, name, model, config });
@@ -118,9 +127,7 @@ export class TrainingService {
     }
     if (overrides.epochs !== undefined) {
       const config = runs.getRunConfig(this.ctx.db, id);
-      if (!Number.isInteger(overrides.epochs) || overrides.epochs < 1) {
-        throw new TextbenchError(`Training option epochs: expected a whole number from 1, got ${overrides.epochs}.`, 'BAD_OPTION', { field: 'epochs' });
-      }
+      checkOptions({ epochs: overrides.epochs });
       runs.setRunConfig(this.ctx.db, id, { ...config, epochs: overrides.epochs });
     }
     runs.markRunQueued(this.ctx.db, id);
@@ -143,13 +150,65 @@ export class TrainingService {
     const id = runs.resolveRunId(this.ctx.db, runRef);
     if (split === 'test') {
       const stored = runs.getStoredEvaluation(this.ctx.db, id);
-      if (stored) return stored;
+      // Runs from before predictions were stored are evaluated again once, which stores them.
+      if (stored && countRunPredictions(this.ctx.db, id, split)) return stored;
     }
     runs.loadRunModel(this.ctx.db, id); // clear error now if the run has no weights
     const backend = runs.getRunSummary(this.ctx.db, id).backend ?? undefined;
     const r = await this.spawn(null, { type: 'evaluate', id: this.nextId++, run: id, split, backend }).done;
     if (r.kind !== 'evaluate') throw new Error('The training worker answered an evaluation with a training result.');
     return r.result;
+  }
+
+  /** The model presets and recipes the Train view offers. */
+  presets(): Promise<TrainPreset[]> {
+    return trainPresets();
+  }
+
+  /** The learning-rate range test (lrfind.ts) in a training worker; its progress lines go to `options.log`. */
+  async lrFind(options: LrFindOptions = {}): Promise<LrFindResult> {
+    const { log, ...rest } = options;
+    const r = await this.spawn(null, { type: 'lrFind', id: this.nextId++, options: rest }, log).done;
+    if (r.kind !== 'lrFind') throw new Error(`The training worker answered lr-find with a ${r.kind} result.`);
+    return r.result;
+  }
+
+  /** Trains recipes and models one after the other on the project's split; one leaderboard (compare.ts). */
+  async compare(options: CompareOptions): Promise<CompareResult> {
+    // Loaded on first use: compare checks recipe names, and the recipes pull in TensorFlow.js.
+    const { checkCompareOptions, runCompare } = await import('./compare.ts');
+    checkCompareOptions(options);
+    const project = resolveProject(this.ctx.db, options.project);
+    const rows = await runCompare(this, project, options);
+    return { project: project.name, split: splitCounts(this.ctx.db, project.id), rows };
+  }
+
+  /** The automatic search (search.ts): baseline, then random trials with successive halving, within a budget. */
+  async autoSearch(options: SearchOptions): Promise<SearchResult> {
+    const { checkSearchBudget, runAutoSearch } = await import('./search.ts');
+    checkSearchBudget(options);
+    return runAutoSearch(this, resolveProject(this.ctx.db, options.project), options);
+  }
+
+  /** Starts an automatic search in the background; poll it with autoStatus. */
+  autoStart(project: string, budgetMinutes: number | undefined, trials: number | undefined): { search: string } {
+    return this.searches.start(getProject(this.ctx.db, project).id, budgetMinutes, trials);
+  }
+
+  autoStatus(search: string): AutoSearchStatus {
+    return this.searches.get(search);
+  }
+
+  /** This session's automatic searches of a project. */
+  autoList(project: string): AutoSearchStatus[] {
+    return this.searches.list(getProject(this.ctx.db, project).id);
+  }
+
+  /** How far the run's probabilities on a split can be trusted (evaluates the split first when its predictions are not stored). */
+  async reliability(runRef: string, split: Split = 'test'): Promise<Reliability> {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    if (!countRunPredictions(this.ctx.db, id, split)) await this.evaluate(id, split);
+    return reliability(this.ctx.db, id, split);
   }
 
   /** Stops running jobs (they end as 'stopped', resumable) and their workers, so the process can exit. */
@@ -169,7 +228,7 @@ export class TrainingService {
     );
   }
 
-  private spawn(run: string | null, request: Exclude<WorkerRequest, { type: 'shutdown' }>): Job {
+  private spawn(run: string | null, request: Exclude<WorkerRequest, { type: 'shutdown' }>, onLog?: (message: string) => void): Job {
     const stopFlag = new SharedArrayBuffer(4);
     const init: WorkerInit = { workspace: this.ctx.dir, stopFlag };
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
@@ -184,7 +243,10 @@ export class TrainingService {
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') worker.postMessage(request);
         else if (m.type === 'event') this.ctx.emit(m.event);
-        else if (m.type === 'log') for (const l of this.logListeners) l({ run, level: m.level, message: m.message });
+        else if (m.type === 'log') {
+          if (onLog && m.level === 'info') onLog(m.message);
+          for (const l of this.logListeners) l({ run, level: m.level, message: m.message });
+        }
         else if (m.type === 'result' && m.id === request.id) finish(() => resolve(m.result));
         else if (m.type === 'error' && m.id === request.id) finish(() => reject(toError(m.error)));
       });

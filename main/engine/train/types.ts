@@ -25,12 +25,13 @@ export interface RecipeTraining {
   epochs?: number;
 }
 
-/** A named preset from one of the failure stories: architecture plus the training settings it came with. */
+/** A named, ready-made model for a common training problem: architecture plus the training settings it comes with. */
 export interface Recipe {
   name: string;
   title: string;
   /** One paragraph: where it comes from and what it is for. */
   description: string;
+  /** The training problem it is made for (shown in `textbench recipes`). */
   story: 'overfitting' | 'plateau' | 'collapse' | 'characters';
   build: ModelBuilder;
   pipeline?: Partial<PipelineOptions>;

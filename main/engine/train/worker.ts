@@ -5,6 +5,7 @@ import { openWorkspaceDb } from '../store/db.ts';
 import { isTextbenchError } from '../errors.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 import { runEvaluationJob, runTrainingJob } from './job.ts';
+import { findLearningRate } from './lrfind.ts';
 
 const port = parentPort;
 if (!port) throw new Error('train/worker.ts must run in a worker thread (TrainingService starts it).');
@@ -43,9 +44,12 @@ async function handle(req: Exclude<WorkerRequest, { type: 'shutdown' }>): Promis
         { resume: req.resume },
       );
       post({ type: 'result', id: req.id, result: { kind: 'train', result } });
-    } else {
+    } else if (req.type === 'evaluate') {
       const result = await runEvaluationJob(db, req.run, req.split, req.backend);
       post({ type: 'result', id: req.id, result: { kind: 'evaluate', result } });
+    } else {
+      const result = await findLearningRate(db, { ...req.options, log: (message) => post({ type: 'log', level: 'info', message }) });
+      post({ type: 'result', id: req.id, result: { kind: 'lrFind', result } });
     }
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

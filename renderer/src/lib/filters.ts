@@ -1,6 +1,7 @@
 // The Data view's filter state ↔ the data.examples query, and paging for the virtual table.
 import type { ExampleQuery } from '../../../shared/api.ts';
 import type { Split } from '../../../shared/domain.ts';
+import type { PredictionFilter } from '../../../shared/evaluation.ts';
 
 export interface DataFilter {
   search: string;
@@ -8,9 +9,11 @@ export interface DataFilter {
   split: Split | null;
   flag: string | null;
   ids: number[] | null;
+  /** The examples behind a confusion-matrix cell (or a row or column of it): what a run predicted. */
+  prediction: PredictionFilter | null;
 }
 
-export const EMPTY_FILTER: DataFilter = { search: '', label: null, split: null, flag: null, ids: null };
+export const EMPTY_FILTER: DataFilter = { search: '', label: null, split: null, flag: null, ids: null, prediction: null };
 
 export function toQuery(project: string, f: DataFilter, offset: number, limit: number): ExampleQuery {
   const q: ExampleQuery = { project, offset, limit };
@@ -20,16 +23,17 @@ export function toQuery(project: string, f: DataFilter, offset: number, limit: n
   if (f.split) q.split = f.split;
   if (f.flag) q.flag = f.flag;
   if (f.ids) q.ids = f.ids;
+  if (f.prediction) q.prediction = { ...f.prediction };
   return q;
 }
 
 export function isFiltered(f: DataFilter): boolean {
-  return Boolean(f.search.trim() || f.label || f.split || f.flag || f.ids);
+  return Boolean(f.search.trim() || f.label || f.split || f.flag || f.ids || f.prediction);
 }
 
 /** A stable key: the page cache is thrown away when it changes. */
 export function filterKey(project: string, f: DataFilter): string {
-  return JSON.stringify([project, f.search.trim(), f.label, f.split, f.flag, f.ids]);
+  return JSON.stringify([project, f.search.trim(), f.label, f.split, f.flag, f.ids, f.prediction]);
 }
 
 /** Pages (by index) that cover rows [start, end], inclusive. */

@@ -1,5 +1,6 @@
 // The Data view's rows: fetched page by page as the virtual list scrolls, cached until the filter changes.
 import type { Example } from '../../../shared/domain.ts';
+import type { ExamplePrediction } from '../../../shared/evaluation.ts';
 import type { ApiClient } from '../api/client.ts';
 import { filterKey, pagesFor, toQuery, type DataFilter } from '../lib/filters.ts';
 
@@ -12,6 +13,8 @@ export class ExamplesStore {
   loading = $state(false);
   error = $state<string | null>(null);
   private pages = new Map<number, Example[]>();
+  /** With a prediction filter: what the run predicted for the loaded rows. */
+  private predicted = new Map<number, ExamplePrediction>();
   private inflight = new Map<number, Promise<void>>();
   private key = '';
   private project = '';
@@ -27,6 +30,7 @@ export class ExamplesStore {
     this.project = project;
     this.filter = { ...filter };
     this.pages.clear();
+    this.predicted.clear();
     this.inflight.clear();
     // The old total stays until the new first page answers, so the count never flashes "0 rows".
     await this.loadPage(0, key);
@@ -38,6 +42,10 @@ export class ExamplesStore {
     this.inflight.clear();
     await this.ensure(start, end);
     this.version++;
+  }
+
+  prediction(id: number): ExamplePrediction | undefined {
+    return this.predicted.get(id);
   }
 
   row(index: number): Example | undefined {
@@ -61,6 +69,7 @@ export class ExamplesStore {
       .then((res) => {
         if (key !== this.key) return; // the filter changed while this page was in flight
         this.pages.set(page, res.rows);
+        for (const [id, p] of Object.entries(res.predictions ?? {})) this.predicted.set(Number(id), p);
         this.total = res.total;
         this.error = null;
         this.version++;

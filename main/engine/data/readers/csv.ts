@@ -1,12 +1,10 @@
 import { TextbenchError } from '../../errors.ts';
 import type { RawRecord } from './types.ts';
+import { DEFAULT_LIMITS, RECORD_CELLS, cellTooLong, recordTooLong, tooManyColumns, type ReadLimits } from './limits.ts';
 
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
-
-/** A quoted field longer than this is almost surely an unclosed quote swallowing the rest of the file. */
-export const MAX_FIELD_CHARS = 16 * 1024 * 1024;
 
 const enum Mode {
   FieldStart,
@@ -29,6 +27,8 @@ export class CsvParser {
   private fields: string[] = [];
   private parts: string[] = [];
   private partChars = 0;
+  /** Characters of the current record so far: many big fields can exhaust memory as surely as one huge one. */
+  private recordChars = 0;
   private line = 1;
   private recordLine = 1;
   private quoteLine = 1;
@@ -41,6 +41,7 @@ export class CsvParser {
     private readonly file: string,
     delimiter: string,
     private readonly quoting: boolean,
+    private readonly limits: Pick<ReadLimits, 'maxCellChars' | 'maxColumns'> = DEFAULT_LIMITS,
   ) {
     if (delimiter.length !== 1) throw new Error('delimiter must be one character');
     this.delim = delimiter.charCodeAt(0);
@@ -162,12 +163,13 @@ export class CsvParser {
     if (!s) return;
     this.parts.push(s);
     this.partChars += s.length;
-    if (this.partChars > MAX_FIELD_CHARS) {
-      throw new TextbenchError(
-        `${this.file}, line ${this.mode === Mode.Quoted ? this.quoteLine : this.recordLine}: one field is longer than ${MAX_FIELD_CHARS / 1024 / 1024} million characters; a quote that is never closed usually causes this. Check the quotes on that line.`,
-        'CSV_FIELD_TOO_LONG',
-        { file: this.file, line: this.mode === Mode.Quoted ? this.quoteLine : this.recordLine },
-      );
+    this.recordChars += s.length;
+    if (this.recordChars > RECORD_CELLS * this.limits.maxCellChars) {
+      throw recordTooLong(this.file, this.recordLine, this.limits);
+    }
+    if (this.partChars > this.limits.maxCellChars) {
+      const quoted = this.mode === Mode.Quoted || this.mode === Mode.QuoteInQuoted;
+      throw cellTooLong(this.file, quoted ? this.quoteLine : this.recordLine, 'one field', this.limits.maxCellChars, quoted ? ' A quote that is never closed usually causes this: check the quotes on that line.' : '');
     }
   }
 
@@ -176,6 +178,7 @@ export class CsvParser {
     this.fields.push(p.length === 0 ? '' : p.length === 1 ? p[0]! : p.join(''));
     this.parts = [];
     this.partChars = 0;
+    if (this.fields.length > this.limits.maxColumns) throw tooManyColumns(this.file, this.recordLine, `more than ${this.limits.maxColumns.toLocaleString('en-US')}`, this.limits.maxColumns);
   }
 
   /** At a line break (`c` at index `j`): ends the record, counts the line; returns the index after the break. */
@@ -197,6 +200,7 @@ export class CsvParser {
     const f = this.fields;
     const quoted = this.quotedInRecord;
     this.fields = [];
+    this.recordChars = 0;
     this.quotedInRecord = false;
     // An empty line is one empty, unquoted field: skip it.
     if (f.length === 1 && f[0] === '' && !quoted) {
