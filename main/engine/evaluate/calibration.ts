@@ -1,7 +1,8 @@
 // How far predicted probabilities are from the frequencies they claim, and a one-parameter repair.
 // - Expected calibration error (Guo, Pleiss, Sun & Weinberger, ICML 2017): the examples are binned by the
-//   probability of their predicted class (15 equal-width bins, the paper's choice) and ECE is the
-//   example-weighted mean gap between each bin's accuracy and its mean confidence. 0 is perfect.
+//   probability of their predicted class (10 equal-width bins, as the Evaluate view's reliability diagram,
+//   store/runPredictions.ts, bins them) and ECE is the example-weighted mean gap between each bin's accuracy
+//   and its mean confidence. 0 is perfect.
 // - Temperature scaling (same paper): probabilities softmax(a · s) from scores s with one factor a fitted by
 //   minimising the negative log-likelihood of held-out predictions. It never changes the predicted class.
 
@@ -16,7 +17,7 @@ export interface CalibrationBin {
   confidence: number;
 }
 
-export interface CalibrationReport {
+export interface CalibrationSummary {
   /** Expected calibration error, 0 (perfect) to 1. */
   ece: number;
   /** Largest gap over non-empty bins. */
@@ -24,10 +25,10 @@ export interface CalibrationReport {
   bins: CalibrationBin[];
 }
 
-export const CALIBRATION_BINS = 15;
+export const CALIBRATION_BINS = 10;
 
 /** ECE and the reliability diagram's bins from true class ids and row-major probabilities (n × classes). */
-export function calibrationReport(yTrue: ArrayLike<number>, probs: ArrayLike<number>, classes: number, binCount = CALIBRATION_BINS): CalibrationReport {
+export function calibrationReport(yTrue: ArrayLike<number>, probs: ArrayLike<number>, classes: number, binCount = CALIBRATION_BINS): CalibrationSummary {
   const n = yTrue.length;
   const count = new Float64Array(binCount);
   const correct = new Float64Array(binCount);

@@ -33,7 +33,7 @@ export const DEFAULT_NGRAMS: NgramSettings = {
 
 export type FitOptions = Partial<PipelineOptions> & { ngrams?: Partial<NgramSettings> };
 
-const SEQUENCE_CAP: Record<TokenKind, number> = { words: 200, chars: 400, ngrams: 1024 };
+const SEQUENCE_CAP: Record<Exclude<TokenKind, 'tfidf'>, number> = { words: 200, chars: 400, ngrams: 1024 };
 
 export function defaultPipelineOptions(tokens: TokenKind = 'words'): PipelineOptions {
   return {

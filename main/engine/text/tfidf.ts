@@ -5,6 +5,7 @@
 // length and the regularisation constant C means the same for one block or two.
 import { TextbenchError } from '../errors.ts';
 import { charNgramsOfToken, preprocess, whitespaceTokens, wordTokens } from './tfidf-analyzer.ts';
+import { BAG_CHARS, clipText } from './clip.ts';
 import { GrowableInt32, hstack, type CsrMatrix } from './tfidf-matrix.ts';
 
 export interface TfidfSettings {
@@ -371,7 +372,7 @@ export class TfidfVectorizer {
     const charCounter = new RowCounter();
     const countWord = (node: number) => wordCounter.add(node);
     for (const text of texts) {
-      const t = preprocess(text, s.lowercase);
+      const t = preprocess(clipText(text, BAG_CHARS).text, s.lowercase);
       trie.forEachNgram(wordTokens(t), wlo, whi, true, countWord);
       wordCounter.flush(wordRows);
       if (charRows && s.charNgrams) {
@@ -501,7 +502,7 @@ export class TfidfVectorizer {
       if (f >= 0) counter.add(f);
     };
     const charRows = this.charTerms ? newCountRows() : null;
-    const preprocessed = texts.map((t) => preprocess(t, s.lowercase));
+    const preprocessed = texts.map((t) => preprocess(clipText(t, BAG_CHARS).text, s.lowercase));
     for (const t of preprocessed) {
       this.trie.forEachNgram(wordTokens(t), s.wordNgrams[0], s.wordNgrams[1], false, add);
       counter.flush(wordRows);

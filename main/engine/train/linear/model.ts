@@ -3,7 +3,8 @@
 // parts build on (evaluation, bundles, the ensemble): decision values, probabilities, explanations, and a
 // JSON + Float32Array form that round-trips to identical probabilities.
 import { TextbenchError } from '../../errors.ts';
-import { TfidfVectorizer, type FeatureRef, type TfidfJSON } from '../../text/tfidf.ts';
+import { TfidfVectorizer, type TfidfJSON } from '../../text/tfidf.ts';
+import type { ClassNgrams, NgramContribution, NgramWeight, TextExplanation } from '../../../../shared/linear.ts';
 import { charNgramsOfToken, preprocess, wordTokenSpans } from '../../text/tfidf-analyzer.ts';
 import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
 import { softmaxRows } from '../../evaluate/calibration.ts';
@@ -33,45 +34,6 @@ export interface LinearModelJSON extends LinearModelMeta {
   vectorizer: TfidfJSON;
   /** Length of the weight array: (features + 1) × problems. */
   weights: number;
-}
-
-export interface WeightedFeature extends FeatureRef {
-  weight: number;
-}
-
-export interface ClassFeatures {
-  label: string;
-  /** Largest positive weights first: n-grams that speak for the class. */
-  positive: WeightedFeature[];
-  /** Most negative weights first: n-grams that speak against it. */
-  negative: WeightedFeature[];
-  /** The intercept (bias weight times the bias feature). */
-  intercept: number;
-}
-
-export interface FeatureContribution extends FeatureRef {
-  /** Feature value × weight for the explained class: its share of that class's decision value. */
-  contribution: number;
-}
-
-/** A span of the original text and how much it pushed the decision towards (positive) or away from the label. */
-export interface TextSpanWeight {
-  start: number;
-  end: number;
-  weight: number;
-}
-
-export interface TextExplanation {
-  label: string;
-  probability: number;
-  /** The class's decision value: intercept + Σ contributions. */
-  decision: number;
-  intercept: number;
-  /** Strongest pushes towards the label, then strongest pushes away. */
-  towards: FeatureContribution[];
-  against: FeatureContribution[];
-  /** Word-level highlighting: each word token (and each whitespace token without one) with its share. */
-  spans: TextSpanWeight[];
 }
 
 export class LinearModel {
@@ -123,7 +85,7 @@ export class LinearModel {
   }
 
   /** Per class, the k n-grams with the largest positive and the k with the most negative weights. */
-  topFeatures(k = 20): ClassFeatures[] {
+  topFeatures(k = 20): ClassNgrams[] {
     const F = this.vectorizer.features;
     return this.labels.map((label, c) => {
       const w = (j: number) => this.weightOf(j, c);
@@ -135,7 +97,7 @@ export class LinearModel {
         if (v > 0) insertTop(pos, j, k, (a, b) => w(b) - w(a));
         else if (v < 0) insertTop(neg, j, k, (a, b) => w(a) - w(b));
       }
-      const toRef = (j: number): WeightedFeature => ({ ...this.vectorizer.feature(j), weight: w(j) });
+      const toRef = (j: number): NgramWeight => ({ ...this.vectorizer.feature(j), weight: w(j) });
       return { label, positive: pos.map(toRef), negative: neg.map(toRef), intercept: this.weightOf(F, c) * this.meta.bias };
     });
   }
@@ -160,7 +122,7 @@ export class LinearModel {
       c = this.labels.indexOf(options.label);
       if (c < 0) throw new TextbenchError(`Unknown label "${options.label}"; the model knows: ${this.labels.join(', ')}.`, 'BAD_OPTION', { field: 'label' });
     } else for (let j = 1; j < this.classes; j++) if (dec[j]! > dec[c]!) c = j;
-    const contributions: FeatureContribution[] = [];
+    const contributions: NgramContribution[] = [];
     const byColumn = new Map<number, number>();
     for (let p = x.indptr[0]!; p < x.indptr[1]!; p++) {
       const j = x.indices[p]!;
@@ -185,7 +147,7 @@ export class LinearModel {
    * Spreads feature contributions over the text: a word n-gram's share goes equally to its words; a character
    * n-gram's share to the whitespace tokens it occurs in (per occurrence), then equally to their words.
    */
-  private spans(text: string, contribution: Map<number, number>): TextSpanWeight[] {
+  private spans(text: string, contribution: Map<number, number>): TextExplanation['spans'] {
     const v = this.vectorizer;
     const s = v.settings;
     const words = wordTokenSpans(text, s.lowercase);
@@ -206,7 +168,7 @@ export class LinearModel {
       const share = (contribution.get(j) ?? 0) / (occurrences.get(j)! * n);
       for (let q = i; q < i + n; q++) weight[q]! += share;
     }
-    const spans: TextSpanWeight[] = [];
+    const spans: TextExplanation['spans'] = [];
     const wsTokens = [...text.matchAll(/[^\s\x1c-\x1f\x85]+/gu)];
     if (s.charNgrams) {
       const [lo, hi] = s.charNgrams;

@@ -4,14 +4,16 @@
 import { TextbenchError } from '../../errors.ts';
 import { TfidfVectorizer, combineBlocks, DEFAULT_TFIDF, type TfidfSettings } from '../../text/tfidf.ts';
 import { nnz, type CsrMatrix } from '../../text/tfidf-matrix.ts';
-import { fitTemperature } from '../../evaluate/calibration.ts';
-import { balancedWeights, fitOneVsRest, type LinearLoss } from './ovr.ts';
+import { calibrationReport, fitTemperature, softmaxRows } from '../../evaluate/calibration.ts';
+import type { LinearSearchReport } from '../../../../shared/linear.ts';
+import { balancedWeights, fitOneVsRest } from './ovr.ts';
 import { MatrixSolver, SOLVER_DEFAULTS, type SolverOptions } from './solver.ts';
-import { crossValidate, type CvProgress, type CvResult, type FeatureSet, type SearchSpace } from './select.ts';
+import { crossValidate, plannedFits, settingsOf, type CvResult, type FitRunner, type Matrices, type SearchSpace } from './select.ts';
+import { LocalRunner, type FitSettings } from './fit-runner.ts';
 import { LinearModel } from './model.ts';
 
 export interface LinearTrainOptions {
-  /** Feature sets, losses and C values to choose from by cross-validation (one of each = no choice). */
+  /** Feature sets, losses and C values to choose from by cross-validation (one of each = nothing to choose). */
   search: SearchSpace;
   folds: number;
   classWeights: 'none' | 'balanced';
@@ -44,34 +46,27 @@ export const DEFAULT_LINEAR: LinearTrainOptions = {
   finalSolver: { eps: 0.01, maxIter: 1000 },
 };
 
-export type LinearPhase = 'features' | 'search' | 'final' | 'calibration';
+export type LinearPhase = 'features' | 'search' | 'final';
 
 export interface LinearProgress {
   phase: LinearPhase;
-  /** Fits done and planned in the search (0/0 outside it). */
+  /** Fits done and planned (the search's, then the final fit). */
   done: number;
   total: number;
   message: string;
 }
 
-export interface LinearTrainTimings {
-  featuresMs: number;
-  searchMs: number;
-  finalMs: number;
-  totalMs: number;
-}
-
 export interface LinearTrainResult {
   model: LinearModel;
   cv: CvResult;
-  /** Sizes of what was trained: rows, features and stored entries of the chosen matrix. */
-  size: { rows: number; features: number; nonzeros: number };
-  timings: LinearTrainTimings;
+  report: LinearSearchReport;
 }
 
 export interface LinearTrainHooks {
   onProgress?: (p: LinearProgress) => void;
   shouldStop?: () => boolean;
+  /** Runs the cross-validation fits (default: one after another in this thread); `fits` is what the search plans. */
+  runner?: (matrices: Matrices, settings: FitSettings, fits: number) => FitRunner;
 }
 
 function cpuMs(): number {
@@ -80,8 +75,8 @@ function cpuMs(): number {
 }
 
 /**
- * Refuses data a classifier cannot learn from, naming what is wrong: fewer than two classes, a class with a
- * single train example (it cannot appear on both sides of a cross-validation split), or no usable text.
+ * Refuses data a classifier cannot learn from, naming what is wrong: fewer than two classes, or a class with a
+ * single train example (it cannot be on both sides of a cross-validation split).
  */
 export function checkTrainingData(labels: readonly string[], y: Int32Array, folds: number): void {
   const counts = new Array<number>(labels.length).fill(0);
@@ -97,29 +92,43 @@ export function checkTrainingData(labels: readonly string[], y: Int32Array, fold
   const single = labels.filter((_, c) => counts[c] === 1);
   if (single.length) {
     const list = single.slice(0, 5).map((l) => `"${l}"`).join(', ');
+    const more = single.length > 5 ? ` and ${single.length - 5} more` : '';
     throw new TextbenchError(
-      `The label${single.length > 1 ? 's' : ''} ${list}${single.length > 5 ? ` and ${single.length - 5} more` : ''} ha${single.length > 1 ? 've' : 's'} only one train example; ${folds}-fold cross-validation needs at least two of every label. Add examples, merge the label into another, or remove it.`,
+      `The label${single.length > 1 ? 's' : ''} ${list}${more} ha${single.length > 1 ? 've' : 's'} a single train example; ${folds}-fold cross-validation needs at least two of every label. Add examples, merge the label into another, or remove it.`,
       'CLASS_TOO_SMALL',
       { labels: single },
     );
   }
 }
 
-export function trainLinear(texts: readonly string[], y: Int32Array, labels: readonly string[], options: LinearTrainOptions = DEFAULT_LINEAR, hooks: LinearTrainHooks = {}): LinearTrainResult {
+function emptyRows(m: CsrMatrix): number {
+  let n = 0;
+  for (let r = 0; r < m.rows; r++) if (m.indptr[r + 1] === m.indptr[r]) n++;
+  return n;
+}
+
+export async function trainLinear(
+  texts: readonly string[],
+  y: Int32Array,
+  labels: readonly string[],
+  options: LinearTrainOptions = DEFAULT_LINEAR,
+  hooks: LinearTrainHooks = {},
+): Promise<LinearTrainResult> {
   if (texts.length !== y.length) throw new Error(`trainLinear: ${texts.length} texts but ${y.length} labels.`);
   checkTrainingData(labels, y, options.folds);
   const classes = labels.length;
   const progress = (p: LinearProgress) => hooks.onProgress?.(p);
+  const total = plannedFits(settingsOf(options.search).length, options.folds) + 1;
   const t0 = cpuMs();
+
   const withChars = options.search.featureSets.includes('words+chars');
-  progress({ phase: 'features', done: 0, total: 0, message: `TF-IDF features of ${texts.length} texts` });
+  progress({ phase: 'features', done: 0, total, message: `TF-IDF features of ${texts.length} train texts` });
   const tfidf: Partial<TfidfSettings> = { ...options.tfidf, charNgrams: withChars ? (options.tfidf.charNgrams ?? DEFAULT_TFIDF.charNgrams) : null };
   const { vectorizer, blocks } = TfidfVectorizer.fit(texts, tfidf);
-  const matrices: Partial<Record<FeatureSet, CsrMatrix>> = {};
+  const matrices: Matrices = {};
   if (options.search.featureSets.includes('words')) matrices.words = blocks.words;
   if (withChars) matrices['words+chars'] = combineBlocks(blocks);
-  const empty = emptyRows(withChars ? matrices['words+chars']! : blocks.words);
-  if (empty === texts.length) {
+  if (emptyRows(withChars ? matrices['words+chars']! : blocks.words) === texts.length) {
     throw new TextbenchError(
       `Every train text is empty once tokenised (no word of two or more letters or digits${withChars ? ', no characters' : ''}): there is nothing to learn from. Check that the text column is the right one.`,
       'EMPTY_FEATURES',
@@ -127,46 +136,50 @@ export function trainLinear(texts: readonly string[], y: Int32Array, labels: rea
   }
   const t1 = cpuMs();
 
-  const cv = crossValidate(matrices, y, classes, options.search, {
-    folds: options.folds,
-    classWeights: options.classWeights,
-    bias: 1,
-    solver: options.solver,
-    shouldStop: hooks.shouldStop,
-    onProgress: (p: CvProgress) =>
-      progress({ phase: 'search', done: p.done, total: p.total, message: `cross-validation ${p.done}/${p.total}: ${p.featureSet}, ${p.loss}, fold ${p.fold + 1}` }),
-  });
+  const fitSettings: FitSettings = { classes, labels: y, classWeights: options.classWeights, bias: 1, solver: options.solver };
+  const runner: FitRunner = hooks.runner ? hooks.runner(matrices, fitSettings, total - 1) : new LocalRunner(matrices, fitSettings);
+  let cv: CvResult;
+  try {
+    cv = await crossValidate(y, classes, options.search, runner, {
+      folds: options.folds,
+      classWeights: options.classWeights,
+      bias: 1,
+      solver: options.solver,
+      shouldStop: hooks.shouldStop,
+      onProgress: (p) =>
+        progress({ phase: 'search', done: p.done, total, message: `cross-validation: ${p.setting.featureSet}, ${p.setting.loss}, C=${p.setting.C}, fold ${p.fold + 1} of ${options.folds}` }),
+    });
+  } finally {
+    await runner.close?.();
+  }
   const t2 = cpuMs();
 
   const best = cv.best;
-  progress({ phase: 'final', done: 0, total: 0, message: `final fit: ${best.featureSet}, ${best.loss}, C=${best.C}` });
+  progress({ phase: 'final', done: total - 1, total, message: `final fit on all ${texts.length} train texts: ${best.featureSet}, ${best.loss}, C=${best.C}` });
   const x = matrices[best.featureSet]!;
   const all = Int32Array.from({ length: x.rows }, (_, i) => i);
   const classWeights = options.classWeights === 'balanced' ? balancedWeights(y, all, classes) : null;
   const sol = fitOneVsRest(new MatrixSolver(x), all, y, classes, { loss: best.loss, C: best.C, classWeights, bias: 1, solver: options.finalSolver });
-  const t3 = cpuMs();
-
-  progress({ phase: 'calibration', done: 0, total: 0, message: 'probability calibration' });
-  const a = fitTemperature(cv.oof, y, classes);
+  const factor = fitTemperature(cv.oof, y, classes);
   const model = new LinearModel(best.featureSet === 'words' ? vectorizer.withoutChars() : vectorizer, [...labels], Float32Array.from(sol.W), {
-    loss: best.loss as LinearLoss,
+    loss: best.loss,
     C: best.C,
     featureSet: best.featureSet,
     classWeights: options.classWeights,
     bias: 1,
-    probability: { kind: 'temperature', a },
+    probability: { kind: 'temperature', a: factor },
   });
-  const t4 = cpuMs();
-  return {
-    model,
-    cv,
-    size: { rows: x.rows, features: x.cols, nonzeros: nnz(x) },
-    timings: { featuresMs: t1 - t0, searchMs: t2 - t1, finalMs: t4 - t2, totalMs: t4 - t0 },
-  };
-}
+  const t3 = cpuMs();
+  progress({ phase: 'final', done: total, total, message: 'done' });
 
-function emptyRows(m: CsrMatrix): number {
-  let n = 0;
-  for (let r = 0; r < m.rows; r++) if (m.indptr[r + 1] === m.indptr[r]) n++;
-  return n;
+  const report: LinearSearchReport = {
+    folds: cv.folds,
+    rows: cv.rows,
+    chosen: { featureSet: best.featureSet, loss: best.loss, C: best.C },
+    size: { rows: x.rows, features: x.cols, nonzeros: nnz(x) },
+    vocabulary: { words: vectorizer.wordFeatures, chars: best.featureSet === 'words' ? 0 : vectorizer.charFeatures },
+    calibration: { method: 'temperature', factor, ece: calibrationReport(y, softmaxRows(cv.oof, y.length, classes, factor), classes).ece },
+    cost: { ...cv.cost, unconverged: cv.cost.unconverged + sol.unconverged, featuresMs: t1 - t0, searchMs: t2 - t1, finalMs: t3 - t2, totalMs: t3 - t0 },
+  };
+  return { model, cv, report };
 }
