@@ -33,6 +33,7 @@ describe('textbench backends', () => {
     const report = JSON.parse(out[0]!) as ProbeReport;
     expect(report.backends.map((b) => b.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
     expect(report.chosen).toBe('wasm');
+    expect(report.device).toBe('CPU: wasm, 1 thread');
     const by = Object.fromEntries(report.backends.map((b) => [b.name, b]));
     expect(by.tensorflow).toMatchObject({ loads: false });
     expect(by.tensorflow!.reason).toBe(
@@ -60,6 +61,7 @@ describe('textbench backends', () => {
       node: 'v20.0.0',
       platform: 'linux-x64',
       chosen: 'wasm',
+      device: 'CPU: wasm, 1 thread',
       backends: [
         { name: 'tensorflow-gpu', loads: false, reason: 'gpu reason' },
         { name: 'tensorflow', loads: false, reason: 'native reason' },
@@ -73,7 +75,7 @@ describe('textbench backends', () => {
       '  tensorflow      missing  native reason',
       '  wasm            loads    @tensorflow/tfjs-backend-wasm 4.22.0; kernels added by Textbench: UnsortedSegmentSum (added)',
       '  cpu             loads    @tensorflow/tfjs-core 4.22.0',
-      'Training uses wasm (the first that loads and may be chosen automatically); choose another with --backend NAME.',
+      'Training uses wasm (CPU: wasm, 1 thread), the first that loads and may be chosen automatically; choose another with --backend NAME.',
     ]);
     const none = formatReport({ ...report, chosen: null, backends: report.backends.map((b) => ({ name: b.name, loads: false, reason: 'x' })) });
     expect(none.at(-1)).toMatch(/^No backend loads here/);
@@ -88,6 +90,7 @@ describe('textbench backends', () => {
       node: 'v20.0.0',
       platform: 'linux-x64',
       chosen: 'cpu',
+      device: 'CPU: JavaScript (cpu backend)',
       backends: [
         {
           name: 'webgpu', loads: true, version: 'webgpu 0.6.2', device: 'GPU (software): Google SwiftShader driver 5.0.0',
@@ -101,7 +104,7 @@ describe('textbench backends', () => {
       '  webgpu  manual   GPU (software): Google SwiftShader driver 5.0.0; webgpu 0.6.2; not chosen automatically: a software adapter: used only with --backend webgpu',
       '                   adapter GPU (software): Google SwiftShader driver 5.0.0 (vendor google, architecture swiftshader): software, SwiftShader, a software Vulkan driver that runs on the CPU',
       '  cpu     loads    @tensorflow/tfjs-core 4.22.0',
-      'Training uses cpu (the first that loads and may be chosen automatically); choose another with --backend NAME.',
+      'Training uses cpu (CPU: JavaScript (cpu backend)), the first that loads and may be chosen automatically; choose another with --backend NAME.',
     ]);
   });
 });

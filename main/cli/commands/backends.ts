@@ -27,7 +27,7 @@ export function formatReport(report: ProbeReport): string[] {
     `TensorFlow.js backends on this machine (Node ${report.node}, ${report.platform}), best first:`,
     ...report.backends.flatMap((b) => [`  ${b.name.padEnd(width)}  ${status(b)}  ${describe(b)}`, ...adapterLines(b, ' '.repeat(width + 13))]),
     report.chosen
-      ? `Training uses ${report.chosen} (the first that loads and may be chosen automatically); choose another with --backend NAME.`
+      ? `Training uses ${report.chosen}${report.device ? ` (${report.device})` : ''}, the first that loads and may be chosen automatically; choose another with --backend NAME.`
       : 'No backend loads here: reinstall Textbench (npm install) and run `textbench backends` again.',
   ];
 }

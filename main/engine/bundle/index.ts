@@ -13,7 +13,7 @@ import { pipelineFromJSON } from '../text/pipeline.ts';
 import { readBundle } from './reader.ts';
 import type { LoadedModel } from './loader.ts';
 import type { ClassifierOptions } from './classifier.ts';
-import { isLinearManifest, linearModelFromParts } from './linear.ts';
+import { isLinearParts, linearModelFromParts } from './linear.ts';
 
 export type { LoadedModel as LoadedBundle } from './loader.ts';
 export type { BundleManifest } from '../../../shared/bundle.ts';
@@ -25,7 +25,7 @@ export { TextbenchError } from '../errors.ts';
 export async function loadBundle(dir: string, options: ClassifierOptions = {}): Promise<LoadedModel> {
   const b = readBundle(dir);
   const parts = { origin: `the bundle ${b.dir}`, ...b };
-  if (isLinearManifest(b.manifest)) return linearModelFromParts(parts);
+  if (isLinearParts(b)) return linearModelFromParts(parts);
   const { modelFromParts } = await import('./loader.ts');
   return modelFromParts(parts, pipelineFromJSON, options);
 }

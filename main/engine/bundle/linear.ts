@@ -1,18 +1,23 @@
 // Classifying with a linear model's parts (a bundle folder, the models table, a run): no TensorFlow.js, only
 // the TF-IDF vocabulary and the weights. loadBundle reaches this without importing TensorFlow.js at all.
-import type { BundleManifest } from '../../../shared/bundle.ts';
 import type { Prediction } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
 import { BAG_CHARS } from '../text/clip.ts';
 import { LinearModel } from '../train/linear/model.ts';
-import { linearFromParts } from '../train/linear/parts.ts';
+import { isLinearTopology, linearFromParts } from '../train/linear/parts.ts';
 import type { LoadedModel, ModelParts } from './loader.ts';
+import { checkSelfTest } from './selftest.ts';
 
-export function isLinearManifest(manifest: BundleManifest): boolean {
-  return manifest.model.type === 'linear';
+/**
+ * Parts of an exact linear model (train/linear/parts.ts). Told by the topology, not by the manifest's model
+ * type: bundles exported before this model replaced the hashed-feature network also say "linear", and they
+ * load as the TensorFlow.js networks they are.
+ */
+export function isLinearParts(parts: Pick<ModelParts, 'topology'>): boolean {
+  return isLinearTopology(parts.topology);
 }
 
-export function linearModelFromParts(parts: ModelParts): LoadedModel {
+export async function linearModelFromParts(parts: ModelParts): Promise<LoadedModel> {
   let model: LinearModel;
   try {
     const { json, weights } = linearFromParts(parts);
@@ -34,6 +39,8 @@ export function linearModelFromParts(parts: ModelParts): LoadedModel {
     return { probabilities: model.predictProba(texts), long };
   };
   const labels = model.labels;
+  // Same check as every other bundle kind (selftest.ts): the weights, vocabulary and label order belong together.
+  await checkSelfTest(parts.manifest, parts.origin, async (texts) => (await scores(texts)).probabilities);
   return {
     labels,
     manifest: parts.manifest,

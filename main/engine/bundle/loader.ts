@@ -9,8 +9,9 @@ import { Classifier, type ClassifierOptions } from './classifier.ts';
 // Registers the project's own layer classes (imports only @tensorflow/tfjs), for models read from run
 // checkpoints; exported bundles carry their standard twins instead (format.ts portableTopology).
 import '../compute/fused-rnn.ts';
-import type { WeightSpec } from './format.ts';
-import { isLinearManifest, linearModelFromParts } from './linear.ts';
+import { detectOutputKind, type WeightSpec } from './format.ts';
+import { checkSelfTest } from './selftest.ts';
+import { isLinearParts, linearModelFromParts } from './linear.ts';
 import type { LinearModel } from '../train/linear/model.ts';
 import type { TextExplanation } from '../../../shared/linear.ts';
 
@@ -43,7 +44,7 @@ export interface LoadedModel {
 }
 
 export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFactory, options: ClassifierOptions = {}): Promise<LoadedModel> {
-  if (isLinearManifest(parts.manifest)) return linearModelFromParts(parts);
+  if (isLinearParts(parts)) return linearModelFromParts(parts);
   let pipeline: TextPipeline;
   try {
     pipeline = makePipeline(parts.pipeline);
@@ -59,6 +60,23 @@ export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFa
       `${parts.origin}: the manifest says sequence length ${parts.manifest.sequenceLength} but the vocabulary file says ${pipeline.sequenceLength}. Export the model again.`,
       'BUNDLE_MANIFEST_INVALID',
       { origin: parts.origin, field: 'sequenceLength' },
+    );
+  }
+  // The manifest says how to read the network's output; the network says what its last layer computes.
+  // A manifest that disagrees (an edit, or parts of two exports) would give wrong probabilities: refuse it.
+  let computed: string;
+  try {
+    computed = detectOutputKind(parts.topology);
+  } catch {
+    // An activation that gives no class scores: tf builds it below and the self-test judges its output.
+    computed = parts.manifest.model.output;
+  }
+  if (computed !== parts.manifest.model.output) {
+    throw new TextbenchError(
+      `${parts.origin}: the manifest says the model outputs ${parts.manifest.model.output}, but its last layer computes ${computed}. ` +
+        'The manifest was edited or belongs to another export; export the model again.',
+      'BUNDLE_MANIFEST_INVALID',
+      { origin: parts.origin, field: 'model.output' },
     );
   }
   const ab = parts.weights.buffer.slice(parts.weights.byteOffset, parts.weights.byteOffset + parts.weights.byteLength) as ArrayBuffer;
@@ -78,6 +96,12 @@ export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFa
     classifier = new Classifier(model, pipeline, parts.manifest.labels, parts.manifest.model.output, options);
   } catch (err) {
     model.dispose();
+    throw err;
+  }
+  try {
+    await checkSelfTest(parts.manifest, parts.origin, async (texts) => (await classifier.scores(texts)).probabilities);
+  } catch (err) {
+    classifier.dispose();
     throw err;
   }
   return {

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { TextbenchError } from '../errors.ts';
 import { registerProjectKernels, type KernelOptions, type KernelPatch } from './kernels.ts';
 import { currentAdapter, registerWebGpu, webgpuVersion } from './webgpu/device.ts';
-import { adapterLabel, type ClassifiedAdapter } from './webgpu/adapters.ts';
+import { adapterLabel } from './webgpu/adapters.ts';
+import type { BackendName, DeviceInfo } from '../../../shared/compute.ts';
 
-export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendName };
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
@@ -91,14 +92,7 @@ export function resolvable(pkg: string): boolean {
   }
 }
 
-/** The device a run trains on, as the app and `serve` show it and the run records it. */
-export interface DeviceInfo {
-  kind: 'gpu' | 'cpu';
-  /** "GPU: NVIDIA H200", "GPU (software): SwiftShader driver 5.0.0", "CPU: wasm, 1 thread". */
-  label: string;
-  /** The WebGPU adapter (webgpu backend only). */
-  adapter?: ClassifiedAdapter;
-}
+export type { DeviceInfo };
 
 /** What the current backend computes on. */
 export function describeDevice(name: BackendName): DeviceInfo {

@@ -6,38 +6,9 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BACKEND_ORDER, BACKEND_PACKAGES, resolvable, type BackendName } from './backend.ts';
-import type { ClassifiedAdapter } from './webgpu/adapters.ts';
+import type { BackendProbe, ProbeReport } from '../../../shared/compute.ts';
 
-export interface BackendProbe {
-  name: BackendName;
-  loads: boolean;
-  /** Why it does not load (only when loads is false). */
-  reason?: string;
-  /** The package and version behind it, when installed. */
-  version?: string;
-  /** Kernels the project registered for it. */
-  kernels?: string[];
-  /** Milliseconds for one tiny Embedding training step (includes first-use setup). */
-  smokeMs?: number;
-  /** Facts about how it runs here, e.g. wasm SIMD and thread count. */
-  notes?: string[];
-  /** What it computes on: "GPU: NVIDIA H200", "CPU: wasm, 1 thread". */
-  device?: string;
-  /** false when it loads but automatic choice passes it over (a software WebGPU adapter). */
-  automatic?: boolean;
-  /** Why automatic choice passes it over (only when automatic is false). */
-  notAutomatic?: string;
-  /** The WebGPU adapters found (webgpu only), each marked software or not. */
-  adapters?: ClassifiedAdapter[];
-}
-
-export interface ProbeReport {
-  backends: BackendProbe[];
-  /** What initBackend() would pick without --backend: the first one in order that loads and may be chosen automatically. */
-  chosen: BackendName | null;
-  node: string;
-  platform: string;
-}
+export type { BackendProbe, ProbeReport } from '../../../shared/compute.ts';
 
 export interface ProbeOptions {
   /** Per-backend limit in milliseconds (default 60 s; twice that for webgpu). */
@@ -82,10 +53,27 @@ export async function probeBackends(options: ProbeOptions = {}): Promise<ProbeRe
   // webgpu compiles a dozen shaders for its smoke step: 5 s on SwiftShader (which compiles them on the CPU) on an
   // idle 2-core machine, and several times that when the machine is busy.
   const backends = await Promise.all(BACKEND_ORDER.map((n) => probeOne(n, n === 'webgpu' ? 2 * timeoutMs : timeoutMs)));
+  const chosen = backends.find((b) => b.loads && b.automatic !== false);
   return {
     backends,
-    chosen: backends.find((b) => b.loads && b.automatic !== false)?.name ?? null,
+    chosen: chosen?.name ?? null,
+    device: chosen?.device ?? null,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
   };
+}
+
+let probed: Promise<ProbeReport> | undefined;
+
+/**
+ * The probe, once per process (it starts a process per backend and takes seconds; backends and adapters do not
+ * change while Textbench runs). `refresh` probes again, e.g. after installing a package or a driver.
+ */
+export function probeBackendsOnce(refresh = false): Promise<ProbeReport> {
+  if (refresh || !probed) {
+    probed = probeBackends();
+    // A failed probe is not kept: the next call tries again.
+    probed.catch(() => (probed = undefined));
+  }
+  return probed;
 }

@@ -196,6 +196,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'runs.device: what each run trained on (GPU adapter or CPU), beside its backend',
+    up(db) {
+      // JSON DeviceInfo (shared/compute.ts): kind, the label the app shows ("GPU: NVIDIA …", "CPU: wasm, 1 thread")
+      // and the WebGPU adapter. NULL for runs from before, which recorded only their backend.
+      db.exec('ALTER TABLE runs ADD COLUMN device TEXT');
+    },
+  },
+  {
+    version: 6,
     name: 'run_linear_models: the trained linear model of a run (vocabulary, weights) and its cross-validation table',
     up(db) {
       // A linear run has no epochs and no TensorFlow.js checkpoint: one exact fit, stored whole. `model` is the

@@ -8,7 +8,7 @@ import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
-import type { TrainResult } from '../../../shared/training.ts';
+import type { RunDetail, TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
 import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
 import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
@@ -16,7 +16,7 @@ import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
 import { buildEvaluation } from '../evaluate/report.ts';
 import type { SplitExample } from '../store/examples.ts';
-import { TextbenchError } from '../errors.ts';
+import { isTextbenchError, TextbenchError } from '../errors.ts';
 import { saveRunPredictions } from '../store/runPredictions.ts';
 import { runLinearEvaluation, runLinearJob } from './linear/job.ts';
 
@@ -68,7 +68,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     const settings = runs.getRunConfig(db, runId);
     const backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined);
     backendName = backend.name;
-    log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
+    log(`backend: ${backend.name}, ${backend.device.label}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
     const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
     const prep = prepareRun(db, summary.projectId, settings, { stored, log });
     const { config, data, pipeline } = prep;
@@ -97,6 +97,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     if (!options.resume) for (const f of findings) hooks.emit({ type: 'training.finding', run: runId, finding: f });
     runs.markRunStarted(db, runId, {
       backend: backend.name,
+      device: backend.device,
       pipeline: pipeline.toJSON(),
       labels: data.labels,
       dataHash: data.dataHash,
@@ -178,6 +179,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       run: runId,
       status,
       backend: backend.name,
+      device: backend.device.label,
       model: summary.model,
       epochs: result.epochs,
       bestEpoch: result.bestEpoch,
@@ -189,7 +191,8 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     hooks.emit({ type: 'run.finished', run: runId, status, validation: out.validation, test: testEval ? out.test : null });
     log(`${status}: ${result.epochs} epochs (${result.stoppedBy}), best epoch ${result.bestEpoch}`);
     return out;
-  } catch (err) {
+  } catch (caught) {
+    const err = isTextbenchError(caught) && caught.code === 'gpu_out_of_memory' ? withResumeCommand(caught, runId, runs.getRunDetail(db, runId)) : caught;
     const message = err instanceof Error ? err.message : String(err);
     runs.failRun(db, runId, message);
     hooks.emit({ type: 'run.failed', run: runId, error: message });
@@ -199,6 +202,21 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     if (bestWeights) tf.dispose(bestWeights);
     model?.dispose();
   }
+}
+
+/**
+ * The GPU ran out of memory: say with which batch size, and give the commands that start the run again with half
+ * the batch or continue it (from its last checkpoint) on the CPU.
+ */
+function withResumeCommand(err: TextbenchError, runId: string, run: RunDetail): TextbenchError {
+  const batch = run.config.batchSize;
+  const resume = run.hasCheckpoint ? ` Or continue it on the CPU from epoch ${run.epochs}: textbench train --resume ${runId} --backend wasm.` : '';
+  return new TextbenchError(`${err.message} This run used batches of ${batch}: try --batch-size ${Math.max(1, Math.floor(batch / 2))}.${resume}`, err.code, {
+    ...err.details,
+    run: runId,
+    batchSize: batch,
+    resumable: run.hasCheckpoint,
+  });
 }
 
 /** Findings from before training (data checks) come first; the loop's findings follow, without repeats on resume. */

@@ -4,9 +4,11 @@ import { Worker } from 'node:worker_threads';
 import type { EngineContext } from '../context.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
-import type { RunDetail, RunSummary, TrainOptions, TrainPreset, TrainResult } from '../../../shared/training.ts';
+import type { BackendRequest, RunDetail, RunSummary, TrainOptions, TrainPreset, TrainResult } from '../../../shared/training.ts';
+import { BACKEND_REQUESTS } from '../../../shared/train-options.ts';
 import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
+import { loadLinearSearch } from '../store/linearModels.ts';
 import { getProject, resolveProject } from '../store/projects.ts';
 import { splitCounts } from '../store/examples.ts';
 import { countRunPredictions, reliability } from '../store/runPredictions.ts';
@@ -88,6 +90,7 @@ export class TrainingService {
       run: id,
       status,
       backend: s.backend ?? 'unknown',
+      device: s.device?.label ?? 'unknown',
       model: s.model,
       epochs: s.epochs,
       bestEpoch: s.bestEpoch ?? 0,
@@ -117,9 +120,10 @@ export class TrainingService {
 
   /**
    * Continues a stopped, failed or interrupted run from its last checkpoint (weights and loop state; optimizer
-   * moments start afresh). `epochs` raises the run's epoch budget, e.g. to train a finished run further.
+   * moments start afresh). `epochs` raises the run's epoch budget, e.g. to train a finished run further; `backend`
+   * moves it to another backend (after the GPU ran out of memory, say).
    */
-  resume(runRef: string, overrides: { epochs?: number } = {}): { run: RunSummary } {
+  resume(runRef: string, overrides: { epochs?: number; backend?: BackendRequest } = {}): { run: RunSummary } {
     const id = runs.resolveRunId(this.ctx.db, runRef);
     if (this.training.has(id)) throw new TextbenchError(`Run ${id} is already training.`, 'RUN_ACTIVE', { run: id });
     if (!runs.loadCheckpoint(this.ctx.db, id, 'last')) {
@@ -129,6 +133,13 @@ export class TrainingService {
       const config = runs.getRunConfig(this.ctx.db, id);
       checkOptions({ epochs: overrides.epochs });
       runs.setRunConfig(this.ctx.db, id, { ...config, epochs: overrides.epochs });
+    }
+    // Another backend, e.g. the CPU after the GPU ran out of memory: the checkpoint holds plain weights.
+    if (overrides.backend !== undefined) {
+      if (!(BACKEND_REQUESTS as readonly string[]).includes(overrides.backend)) {
+        throw new TextbenchError(`Training option backend: expected one of ${BACKEND_REQUESTS.join(', ')}, got "${overrides.backend}".`, 'BAD_OPTION', { field: 'backend' });
+      }
+      runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), backend: overrides.backend });
     }
     runs.markRunQueued(this.ctx.db, id);
     this.launchTraining(id, true);
@@ -153,7 +164,8 @@ export class TrainingService {
       // Runs from before predictions were stored are evaluated again once, which stores them.
       if (stored && countRunPredictions(this.ctx.db, id, split)) return stored;
     }
-    runs.loadRunModel(this.ctx.db, id); // clear error now if the run has no weights
+    // A clear error now if the run has no weights (a linear run keeps its model in run_linear_models).
+    if (!loadLinearSearch(this.ctx.db, id)) runs.loadRunModel(this.ctx.db, id);
     const backend = runs.getRunSummary(this.ctx.db, id).backend ?? undefined;
     const r = await this.spawn(null, { type: 'evaluate', id: this.nextId++, run: id, split, backend }).done;
     if (r.kind !== 'evaluate') throw new Error('The training worker answered an evaluation with a training result.');

@@ -4,27 +4,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type AdapterPreference = 'high-performance' | 'low-power' | 'fallback';
+import type { AdapterPreference, ClassifiedAdapter, GpuAdapter } from '../../../../shared/compute.ts';
 
-/** One adapter as Dawn reports it (GPUAdapterInfo plus the limits that decide how large a model fits). */
-export interface GpuAdapter {
-  /** The requestAdapter() option that returned it. */
-  preference: AdapterPreference;
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** GPUAdapterInfo.isFallbackAdapter: the browser's own words for "may be slow / software". */
-  fallback: boolean;
-  maxBufferSize: number;
-  maxStorageBufferBindingSize: number;
-}
-
-export interface ClassifiedAdapter extends GpuAdapter {
-  software: boolean;
-  /** Why it counts as software (only when software is true). */
-  softwareReason?: string;
-}
+export type { AdapterPreference, ClassifiedAdapter, GpuAdapter };
 
 export interface AdapterSurvey {
   adapters: ClassifiedAdapter[];

@@ -144,8 +144,8 @@ function checkFits(backend: WebGpuBackendLike, what: string, floats: number, dim
   if (floats * 4 <= limit) return;
   throw new TextbenchError(
     `This recurrent layer does not fit the GPU: its ${what} need ${Math.ceil((floats * 4) / 2 ** 20)} MiB in one buffer, and this GPU ` +
-      `allows ${Math.floor(limit / 2 ** 20)} MiB (batch ${dims.B} × ${dims.T} steps × ${dims.U} units). Train with a smaller batch ` +
-      '(--batch-size) or a shorter sequence length, or on another backend (--backend wasm).',
+      `allows ${Math.floor(limit / 2 ** 20)} MiB (batch ${dims.B} × ${dims.T} steps × ${dims.U} units). Use a smaller batch ` +
+      '(--batch-size), a shorter sequence (--seq-len) or fewer units, or the CPU (--backend wasm).',
     'gpu_out_of_memory',
     { what, bytes: floats * 4, limit, ...dims },
   );

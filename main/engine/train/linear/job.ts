@@ -13,6 +13,7 @@ import { saveRunPredictions } from '../../store/runPredictions.ts';
 import type { SplitExample } from '../../store/examples.ts';
 import type { Evaluation, Split, SplitMetrics } from '../../../../shared/domain.ts';
 import type { TrainingConfig, TrainResult } from '../../../../shared/training.ts';
+import type { DeviceInfo } from '../../../../shared/compute.ts';
 import { TextbenchError } from '../../errors.ts';
 import { buildEvaluation } from '../../evaluate/report.ts';
 import { classificationReport } from '../../evaluate/metrics.ts';
@@ -28,6 +29,12 @@ import { poolRunner } from './fit-pool.ts';
 
 /** What the worker records as the run's backend: the solvers are WebAssembly on the CPU. */
 export const LINEAR_BACKEND = 'wasm';
+/** Where a linear run computes, whatever backend the neural models would use (runs.device). */
+export const LINEAR_DEVICE: DeviceInfo = {
+  kind: 'cpu',
+  label: 'CPU: WebAssembly linear solver',
+  note: 'The linear model is fitted by exact coordinate-descent solvers on the CPU (one worker thread per core during cross-validation); it does not use the GPU.',
+};
 
 /** At most one progress event per this many milliseconds (the first and last of a phase always go out). */
 const PROGRESS_EVENT_MS = 100;
@@ -72,6 +79,7 @@ export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, optio
     for (const f of findings) hooks.emit({ type: 'training.finding', run: runId, finding: f });
     runs.markRunStarted(db, runId, {
       backend: LINEAR_BACKEND,
+      device: LINEAR_DEVICE,
       pipeline: null,
       labels: data.labels,
       dataHash: data.dataHash,
@@ -120,6 +128,7 @@ export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, optio
       run: runId,
       status: 'finished',
       backend: LINEAR_BACKEND,
+      device: LINEAR_DEVICE.label,
       model: summary.model,
       epochs: 0,
       bestEpoch: 0,
@@ -135,7 +144,7 @@ export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, optio
       runs.finishRun(db, runId, { status: 'stopped', epochs: 0, bestEpoch: 0, metrics: { validation: null, test: null }, evaluation: null, findings: [], actions: [] });
       hooks.emit({ type: 'run.finished', run: runId, status: 'stopped', validation: null, test: null });
       log('stopped during cross-validation: nothing was kept; `textbench resume` trains the run again from the start');
-      return { run: runId, status: 'stopped', backend: LINEAR_BACKEND, model: summary.model, epochs: 0, bestEpoch: 0, validation: { accuracy: NaN, macroF1: NaN }, test: { accuracy: NaN, macroF1: NaN }, findings: [], actions: [] };
+      return { run: runId, status: 'stopped', backend: LINEAR_BACKEND, device: LINEAR_DEVICE.label, model: summary.model, epochs: 0, bestEpoch: 0, validation: { accuracy: NaN, macroF1: NaN }, test: { accuracy: NaN, macroF1: NaN }, findings: [], actions: [] };
     }
     const message = err instanceof Error ? err.message : String(err);
     runs.failRun(db, runId, message);
