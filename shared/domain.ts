@@ -65,7 +65,7 @@ export interface Progress {
   task: string;
   done: number;
   total: number | null;
-  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'trials';
+  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'trials' | 'runs';
   message?: string;
 }
 

@@ -1,5 +1,8 @@
 // Events the engine pushes to its callers (CLI, Electron renderer, browser). Free of Node and DOM imports.
 import type { DoctorAction, Finding, Progress, RunStatus, SplitMetrics, TrainingEpoch } from './domain.ts';
+import type { TaskChangedEvent } from './tasks.ts';
+
+export type { TaskChangedEvent };
 
 export interface ImportProgressEvent extends Progress {
   type: 'import.progress';
@@ -77,6 +80,7 @@ export type WorkbenchEvent =
   | TrainingProgressEvent
   | RunFinishedEvent
   | RunFailedEvent
-  | TaskProgressEvent;
+  | TaskProgressEvent
+  | TaskChangedEvent;
 
 export type WorkbenchEventType = WorkbenchEvent['type'];

@@ -30,6 +30,8 @@ export interface TrainPreset {
   kind: 'model' | 'recipe';
   description: string;
   defaults: Partial<Omit<TrainOptions, 'project'>>;
+  /** Every setting this preset trains with when the form leaves it blank (the Train form's placeholders). */
+  config?: TrainingConfig;
 }
 
 export interface RunSummary {
@@ -49,6 +51,8 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Marked by the user as a run that matters. */
+  starred: boolean;
 }
 
 export interface RunDetail extends RunSummary {

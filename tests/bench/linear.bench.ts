@@ -128,7 +128,7 @@ export async function run(): Promise<void> {
       const all = Int32Array.from({ length: texts.length }, (_, i) => i);
       const sol = fitOneVsRest(new MatrixSolver(blocks.words), all, y, labels.length, { loss: 'svm', C: 1, classWeights: null, bias: 1, solver: DEFAULT_LINEAR.finalSolver });
       const bare = seconds(t);
-      const xt = vectorizer.transform(testTexts).words;
+      const xt = vectorizer.transformBlocks(testTexts).words;
       const m = labels.length === 2 ? 1 : labels.length;
       const dec = new Float64Array(test.length * labels.length);
       for (let i = 0; i < test.length; i++) {

@@ -42,6 +42,7 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  starred: number;
 }
 
 export interface RunMetrics {
@@ -52,13 +53,13 @@ export interface RunMetrics {
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
 export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource'] };
 
-const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at';
+const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
 
 function parse<T>(json: string | null, fallback: T): T {
   return json ? (JSON.parse(json) as T) : fallback;
 }
 
-function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at'>): RunSummary {
+function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at' | 'starred'>): RunSummary {
   const m = parse<RunMetrics>(r.metrics, { validation: null, test: null });
   return {
     id: r.id,
@@ -76,6 +77,7 @@ function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'sta
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    starred: r.starred === 1,
   };
 }
 

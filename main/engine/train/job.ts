@@ -4,14 +4,15 @@ import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/db.ts';
 import * as runs from '../store/runs.ts';
 import { initBackend, type BackendName } from '../compute/backend.ts';
+import { placeModel, type Trial } from '../compute/webgpu/placement.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import type { RunDetail, TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
-import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
-import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
+import { buildNeuralModel, MODEL_FAMILY, prepareRun, type PreparedRun } from './prepare.ts';
+import { batchTensors, trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
 import { buildEvaluation } from '../evaluate/report.ts';
@@ -32,6 +33,16 @@ const BATCH_EVENT_MS = 100;
 
 function encodeFor(pipeline: TextPipeline, examples: readonly SplitExample[], labels: readonly string[]): LoopDataset {
   return { inputs: pipeline.encode(examples.map((e) => e.text), 'truncate').inputs, labels: labelIds(examples, labels) };
+}
+
+/** The run's network on its first batch, for placeModel's race (pretrained vectors left out: not loaded twice). */
+function trialOf(prep: PreparedRun, train: LoopDataset): Trial {
+  const idx = Int32Array.from({ length: Math.min(prep.config.batchSize, train.labels.length) }, (_, i) => i);
+  return {
+    build: () => buildNeuralModel({ ...prep, config: { ...prep.config, vectors: null } }),
+    batch: () => ({ xs: batchTensors(train.inputs, idx), labels: tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32') }),
+    classes: prep.data.labels.length,
+  };
 }
 
 function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
@@ -66,7 +77,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
   let bestWeights: tf.Tensor[] | undefined;
   try {
     const settings = runs.getRunConfig(db, runId);
-    const backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined);
+    let backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined);
     backendName = backend.name;
     log(`backend: ${backend.name}, ${backend.device.label}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
     const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
@@ -74,6 +85,11 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     const { config, data, pipeline } = prep;
     const train = encodeFor(pipeline, data.train, data.labels);
     const validation = encodeFor(pipeline, data.validation, data.labels);
+    // An automatic GPU choice is kept for a model without a recurrence only where it measures faster.
+    if (!settings.backend) {
+      backend = await placeModel(backend, trialOf(prep, train), log);
+      backendName = backend.name;
+    }
 
     let resumeState: LoopState | undefined;
     if (options.resume) {
