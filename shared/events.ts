@@ -27,6 +27,20 @@ export interface TrainingEpochEvent {
   etaSeconds: number | null;
 }
 
+/** The pretraining step before the first epoch (--pretrain subword): skip-gram word vectors on the project's texts. */
+export interface TrainingPretrainEvent {
+  type: 'training.pretrain';
+  run: string;
+  /** Pass over the texts, 1-based, of `epochs`. */
+  epoch: number;
+  epochs: number;
+  /** Share of the planned work done, 0..1; the last event of the step says 1. */
+  fraction: number;
+  tokensPerSecond: number;
+  /** Mean skip-gram loss since the previous event (it falls as the vectors learn). */
+  loss: number;
+}
+
 export interface TrainingFindingEvent {
   type: 'training.finding';
   run: string;
@@ -75,6 +89,7 @@ export type WorkbenchEvent =
   | ImportProgressEvent
   | TrainingBatchEvent
   | TrainingEpochEvent
+  | TrainingPretrainEvent
   | TrainingFindingEvent
   | TrainingActionEvent
   | TrainingProgressEvent

@@ -139,6 +139,11 @@ export function getRunPipeline(db: Db, id: string): { pipeline: PipelineJSON; la
   return { pipeline: JSON.parse(r.pipeline) as PipelineJSON, labels: JSON.parse(r.labels) as string[] };
 }
 
+/** Fingerprint of the data a run trained and was evaluated on (null before it started). */
+export function getRunDataHash(db: Db, id: string): string | null {
+  return row(db, id).data_hash;
+}
+
 export function listEpochs(db: Db, id: string): TrainingEpoch[] {
   return (db.prepare('SELECT metrics FROM run_epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{ metrics: string }>).map(
     (r) => JSON.parse(r.metrics) as TrainingEpoch,

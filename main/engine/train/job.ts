@@ -11,7 +11,7 @@ import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import type { RunDetail, TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
-import { buildNeuralModel, MODEL_FAMILY, prepareRun, type PreparedRun } from './prepare.ts';
+import { buildNeuralModel, loopSettings, MODEL_FAMILY, prepareRun, type PreparedRun } from './prepare.ts';
 import { batchTensors, trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
@@ -35,11 +35,11 @@ function encodeFor(pipeline: TextPipeline, examples: readonly SplitExample[], la
   return { inputs: pipeline.encode(examples.map((e) => e.text), 'truncate').inputs, labels: labelIds(examples, labels) };
 }
 
-/** The run's network on its first batch, for placeModel's race (pretrained vectors left out: not loaded twice). */
+/** The run's network on its first batch, for placeModel's race (pretrained or pretraining vectors left out: not loaded or learned twice). */
 function trialOf(prep: PreparedRun, train: LoopDataset): Trial {
   const idx = Int32Array.from({ length: Math.min(prep.config.batchSize, train.labels.length) }, (_, i) => i);
   return {
-    build: () => buildNeuralModel({ ...prep, config: { ...prep.config, vectors: null } }),
+    build: () => buildNeuralModel({ ...prep, config: { ...prep.config, vectors: null, pretrain: 'none' } }),
     batch: () => ({ xs: batchTensors(train.inputs, idx), labels: tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32') }),
     classes: prep.data.labels.length,
   };
@@ -52,10 +52,15 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
 export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
-  const probs = await predictProbabilities(model, data.inputs);
+  return evaluateProbabilities(await predictProbabilities(model, data.inputs), examples, labels, run, split, db);
+}
+
+/** evaluateModel for probabilities already computed (row-major, examples × labels): an ensemble's, say. */
+export function evaluateProbabilities(probs: ArrayLike<number>, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
+  const truth = labelIds(examples, labels);
   // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
-  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth: data.labels, probabilities: probs, classes: labels.length });
-  return buildEvaluation({ run, split, labels, examples, truth: data.labels, probabilities: probs });
+  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth, probabilities: probs, classes: labels.length });
+  return buildEvaluation({ run, split, labels, examples, truth, probabilities: probs });
 }
 
 /** Trains (or resumes) a run to its stored evaluation, by the training path of its model family (prepare.ts). */
@@ -105,7 +110,11 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       }
       log(`resuming after epoch ${resumeState.epoch}`);
     } else {
-      model = await buildNeuralModel(prep, log);
+      model = await buildNeuralModel(prep, {
+        log,
+        onPretrain: (p) => hooks.emit({ type: 'training.pretrain', run: runId, ...p }),
+        shouldStop: hooks.shouldStop,
+      });
     }
 
     const doctor = createDoctor({ repair: config.repair });
@@ -127,21 +136,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       train,
       validation,
       data.labels,
-      {
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        optimizer: config.optimizer,
-        learningRate: config.learningRate,
-        loss: config.loss,
-        k: config.k,
-        classWeights: config.classWeights,
-        labelSmoothing: config.labelSmoothing,
-        clipNorm: config.clipNorm,
-        earlyStop: config.earlyStop,
-        patience: config.patience,
-        seed: config.seed,
-        repair: config.repair,
-      },
+      loopSettings(config),
       {
         doctor,
         resume: resumeState ? { state: resumeState, bestWeights } : undefined,

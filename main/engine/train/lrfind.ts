@@ -116,7 +116,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
   const restoreRandom = seedMathRandom(deriveSeed(config.seed, 0x1f, 1));
   let net: tf.LayersModel;
   try {
-    net = await buildNeuralModel(prep, log);
+    net = await buildNeuralModel(prep, { log });
   } catch (err) {
     restoreRandom();
     throw err;
