@@ -106,4 +106,21 @@ describe.skipIf(!haveChromium)('Evaluate with 40 classes', () => {
     await shotAll(page, 'data-confusion-cell', { axe: false });
     expect(errors).toEqual([]);
   });
+
+  it('shows a linear run as what it is: the settings cross-validation compared and chose, no epochs, the linear options in the form', async () => {
+    await page.click('nav button[data-view="train"]');
+    await page.waitForSelector('[data-testid="linear-cv"] table tbody tr');
+    const text = (await page.textContent('[data-testid="linear-cv"]'))!;
+    expect(text).toMatch(/folds chose .+ with (a linear SVM|logistic regression), C = /);
+    expect(await page.locator('[data-testid="linear-cv"] tr.best').count()).toBe(1);
+    expect(await page.locator('[data-testid="run-status"]').textContent()).not.toMatch(/Epoch \d/);
+    expect(await page.locator('.charts').count()).toBe(0);
+    // The form shows the run's linear settings, not epochs or a learning rate.
+    expect(await page.locator('[data-testid="features"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="linear-c"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="epochs"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="lr-find"]').count()).toBe(0);
+    const violations = await shotAll(page, '19-train-linear');
+    expect(violations).toEqual([]);
+  });
 });

@@ -30,7 +30,7 @@ export function settingsFor(project: string, preset: TrainPreset, knobs: Knobs):
 const KNOB_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'optimizer', 'loss', 'k', 'classWeights', 'labelSmoothing', 'clipNorm', 'earlyStop', 'patience',
   'schedule', 'weightDecay', 'units', 'layers', 'embeddingDim', 'dropout', 'recurrentDropout', 'embeddingDropout', 'pooling', 'pretrain', 'l2', 'tokens',
-  'sequenceLength', 'minCount', 'maxVocab', 'lowercase', 'seed', 'backend', 'repair',
+  'sequenceLength', 'minCount', 'maxVocab', 'lowercase', 'seed', 'backend', 'repair', 'features', 'linearLoss', 'C', 'cvFolds', 'minDf',
 ] as const satisfies ReadonlyArray<keyof Knobs & keyof TrainingConfig>;
 
 /**
