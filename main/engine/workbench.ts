@@ -8,6 +8,7 @@ import { TrainingService } from './train/service.ts';
 import { ModelService } from './bundle/service.ts';
 import { probeBackendsOnce } from './compute/probe.ts';
 import type { ProbeReport } from '../../shared/compute.ts';
+import { cleanUpWorkspace } from './leftovers.ts';
 
 export interface WorkbenchOptions {
   /** Workspace folder; defaults to --workspace / TEXTBENCH_WORKSPACE / the per-user app data folder. */
@@ -26,10 +27,13 @@ export class Workbench {
   readonly training: TrainingService;
   readonly models: ModelService;
   private readonly emitter = new EventEmitter();
+  /** What opening the workspace cleaned up after processes that died (killed during a training or an import). */
+  readonly recovered: { interruptedRuns: string[]; staging: string[] };
 
   private constructor(dir: string) {
     this.dir = dir;
     this.db = openWorkspaceDb(dir);
+    this.recovered = cleanUpWorkspace(dir, this.db);
     this.emitter.setMaxListeners(100);
     const ctx: EngineContext = { db: this.db, dir, emit: (e) => this.emitter.emit('event', e) };
     this.projects = new ProjectService(ctx);

@@ -64,7 +64,7 @@ export function relabelExamples(db: Db, projectId: string, ids: number[], newLab
     }
     if (changed) db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, projectId);
     return { batchId, changed, unchanged: found.length - changed, newLabel: isNew };
-  })();
+  }).immediate();
 }
 
 /**
@@ -105,7 +105,7 @@ export function undoBatch(db: Db, projectId: string, batchId?: string): UndoResu
     }
     db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, projectId);
     return { batchId: batch, reverted, skipped };
-  })();
+  }).immediate();
 }
 
 /** The audit trail, newest first. */

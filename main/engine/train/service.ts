@@ -20,6 +20,8 @@ import type { CompareOptions } from './compare.ts';
 import type { SearchOptions } from './search.ts';
 import { AutoSearches } from './auto-searches.ts';
 import { trainPresets } from './presets.ts';
+import { claimRun, releaseRun } from '../store/owners.ts';
+import { Heartbeat } from '../store/heartbeat.ts';
 
 export type TrainingLogListener = (line: { run: string | null; level: 'info' | 'debug'; message: string }) => void;
 
@@ -41,7 +43,12 @@ export class TrainingService {
   private nextId = 1;
   private readonly searches = new AutoSearches((projectId, options) => this.autoSearch({ ...options, project: projectId }));
 
-  constructor(protected readonly ctx: EngineContext) {}
+  /** Tells other processes that this one still trains its runs (store/owners.ts); on while a run trains here. */
+  private readonly heartbeat: Heartbeat;
+
+  constructor(protected readonly ctx: EngineContext) {
+    this.heartbeat = new Heartbeat(ctx.dir);
+  }
 
   /** Progress lines from workers ("backend: wasm", data sizes; 'debug' = TensorFlow.js chatter). */
   onLog(listener: TrainingLogListener): () => void {
@@ -108,7 +115,7 @@ export class TrainingService {
     if (!job) {
       const s = runs.getRunSummary(this.ctx.db, id);
       if (s.status === 'running' || s.status === 'queued') {
-        throw new TextbenchError(`Run ${id} is marked ${s.status} but is not training in this process (another window or command may own it).`, 'RUN_NOT_HERE', { run: id });
+        throw new TextbenchError(`Run ${id} is ${s.status} in another Textbench process (another window or command); stop it there.`, 'RUN_NOT_HERE', { run: id });
       }
       return s;
     }
@@ -128,18 +135,16 @@ export class TrainingService {
     if (!runs.loadCheckpoint(this.ctx.db, id, 'last')) {
       throw new TextbenchError(`Run ${id} has no checkpoint to resume from (it never completed an epoch). Start a new run instead.`, 'NO_CHECKPOINT', { run: id });
     }
-    if (overrides.epochs !== undefined) {
-      const config = runs.getRunConfig(this.ctx.db, id);
-      checkOptions({ epochs: overrides.epochs });
-      runs.setRunConfig(this.ctx.db, id, { ...config, epochs: overrides.epochs });
+    // Options are checked before the run is claimed, so that a refused resume leaves the run to others.
+    if (overrides.epochs !== undefined) checkOptions({ epochs: overrides.epochs });
+    if (overrides.backend !== undefined && !(BACKEND_REQUESTS as readonly string[]).includes(overrides.backend)) {
+      throw new TextbenchError(`Training option backend: expected one of ${BACKEND_REQUESTS.join(', ')}, got "${overrides.backend}".`, 'BAD_OPTION', { field: 'backend' });
     }
+    // One trainer per run: refused while another live process trains it (its owner), taken over once it is gone.
+    claimRun(this.ctx.db, id);
+    if (overrides.epochs !== undefined) runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), epochs: overrides.epochs });
     // Another backend, e.g. the CPU after the GPU ran out of memory: the checkpoint holds plain weights.
-    if (overrides.backend !== undefined) {
-      if (!(BACKEND_REQUESTS as readonly string[]).includes(overrides.backend)) {
-        throw new TextbenchError(`Training option backend: expected one of ${BACKEND_REQUESTS.join(', ')}, got "${overrides.backend}".`, 'BAD_OPTION', { field: 'backend' });
-      }
-      runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), backend: overrides.backend });
-    }
+    if (overrides.backend !== undefined) runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), backend: overrides.backend });
     runs.markRunQueued(this.ctx.db, id);
     this.launchTraining(id, true);
     return { run: runs.getRunSummary(this.ctx.db, id) };
@@ -227,15 +232,20 @@ export class TrainingService {
     for (const j of jobs) Atomics.store(j.stop, 0, 1);
     await Promise.allSettled(jobs.map((j) => j.done));
     await Promise.allSettled(jobs.map((j) => j.worker.terminate()));
+    this.heartbeat.stop();
   }
 
   private launchTraining(id: string, resume: boolean): void {
     const job = this.spawn(id, { type: 'train', id: this.nextId++, run: id, resume });
     this.training.set(id, job);
-    job.done.then(
-      () => this.training.delete(id),
-      () => this.training.delete(id),
-    );
+    this.heartbeat.start();
+    const ended = () => {
+      this.training.delete(id);
+      // The run is no longer this process's: a run the worker could not close (it died) becomes 'interrupted'.
+      releaseRun(this.ctx.db, id);
+      if (!this.training.size) this.heartbeat.stop();
+    };
+    job.done.then(ended, ended);
   }
 
   private spawn(run: string | null, request: Exclude<WorkerRequest, { type: 'shutdown' }>, onLog?: (message: string) => void): Job {
