@@ -58,7 +58,8 @@ export async function run(): Promise<void> {
   }
   console.log(gpu.about);
   const rows: Row[] = [];
-  for (const cell of ['lstm', 'gru']) {
+  // The baseline too: whether the GPU pays for a model without a recurrence is a measurement, not a guess.
+  for (const cell of ['lstm', 'gru', 'baseline']) {
     rows.push(measure(gpu.env, 'webgpu', 'bench', cell, gpu.software ? 2 : 10));
     rows.push(measure(process.env, 'wasm', 'bench', cell, 3));
   }
