@@ -6,6 +6,7 @@ import { ProjectService } from './projects.ts';
 import { DataService } from './data/service.ts';
 import { TrainingService } from './train/service.ts';
 import { ModelService } from './bundle/service.ts';
+import { TaskService } from './tasks/tasks.ts';
 import { probeBackendsOnce } from './compute/probe.ts';
 import type { ProbeReport } from '../../shared/compute.ts';
 import { cleanUpWorkspace } from './leftovers.ts';
@@ -26,6 +27,8 @@ export class Workbench {
   readonly data: DataService;
   readonly training: TrainingService;
   readonly models: ModelService;
+  /** Long work in progress (and recently ended): list it, stop any of it. */
+  readonly tasks: TaskService;
   private readonly emitter = new EventEmitter();
   /** What opening the workspace cleaned up after processes that died (killed during a training or an import). */
   readonly recovered: { interruptedRuns: string[]; staging: string[] };
@@ -35,7 +38,9 @@ export class Workbench {
     this.db = openWorkspaceDb(dir);
     this.recovered = cleanUpWorkspace(dir, this.db);
     this.emitter.setMaxListeners(100);
-    const ctx: EngineContext = { db: this.db, dir, emit: (e) => this.emitter.emit('event', e) };
+    const emit = (e: WorkbenchEvent) => this.emitter.emit('event', e);
+    this.tasks = new TaskService(emit);
+    const ctx: EngineContext = { db: this.db, dir, emit, tasks: this.tasks };
     this.projects = new ProjectService(ctx);
     this.data = new DataService(ctx);
     this.training = new TrainingService(ctx);
@@ -58,6 +63,7 @@ export class Workbench {
   }
 
   async close(): Promise<void> {
+    await this.tasks.cancelAll();
     await this.training.shutdown();
     this.models.dispose();
     this.db.close();
