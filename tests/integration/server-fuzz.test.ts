@@ -83,6 +83,8 @@ async function healthy(): Promise<boolean> {
       ['Content-Length', String(body.length)],
       ['Connection', 'close'],
     ], body),
+    // Generous: on a loaded machine an answer can take seconds; what matters is that one comes.
+    { timeoutMs: 60_000 },
   );
   return a.status === 200;
 }

@@ -162,7 +162,8 @@ describe('several processes on one workspace', () => {
     const resumed = await textbench(['train', '--resume', run, '--epochs', '3', '--json']).done;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ run, status: 'finished' });
-  });
+    // Four CLI processes that each start TensorFlow.js: minutes on a loaded machine.
+  }, 600_000);
 
   it('four processes opening a workspace that needs its migrations at the same time all open it (migrated once)', async () => {
     const old = path.join(dir, 'old-ws');
