@@ -50,7 +50,16 @@ export interface RunMetrics {
 }
 
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
-export type StoredConfig = TrainingConfig & { validationSource?: 'split' | 'train-holdout' };
+/** What an ensemble run fitted (train/ensemble/job.ts): its member runs with their weights and temperatures. */
+export interface EnsembleFit {
+  /** Label order of the combined probabilities. */
+  labels: string[];
+  members: Array<{ run: string; name: string; model: string; weight: number; temperature: number; validationLoss: number }>;
+  /** Validation log-loss of the combination. */
+  validationLoss: number;
+}
+
+export type StoredConfig = TrainingConfig & { validationSource?: 'split' | 'train-holdout'; ensemble?: EnsembleFit };
 
 const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
 
@@ -181,12 +190,12 @@ export function getStoredEvaluation(db: Db, id: string): Evaluation | null {
 export function markRunStarted(
   db: Db,
   id: string,
-  info: { backend: string; device: DeviceInfo; pipeline: PipelineJSON; labels: string[]; dataHash: string; config: StoredConfig; findings: Finding[] },
+  info: { backend: string; device: DeviceInfo; pipeline: PipelineJSON | null; labels: string[]; dataHash: string; config: StoredConfig; findings: Finding[] },
 ): void {
   db.prepare(
     `UPDATE runs SET status = 'running', backend = ?, device = ?, pipeline = ?, labels = ?, data_hash = ?, config = ?, findings = ?,
        error = NULL, finished_at = NULL, started_at = COALESCE(started_at, ?) WHERE id = ?`,
-  ).run(info.backend, JSON.stringify(info.device), JSON.stringify(info.pipeline), JSON.stringify(info.labels), info.dataHash, JSON.stringify(info.config), JSON.stringify(info.findings), nowIso(), id);
+  ).run(info.backend, JSON.stringify(info.device), info.pipeline ? JSON.stringify(info.pipeline) : null, JSON.stringify(info.labels), info.dataHash, JSON.stringify(info.config), JSON.stringify(info.findings), nowIso(), id);
 }
 
 export function markRunQueued(db: Db, id: string): void {
@@ -282,6 +291,13 @@ export function loadRunModel(db: Db, id: string): { artifacts: ModelArtifactsDat
   const summary = getRunSummary(db, id);
   const ckpt = loadCheckpoint(db, id, 'best') ?? loadCheckpoint(db, id, 'last');
   const pl = getRunPipeline(db, id);
+  if (summary.model === 'ensemble') {
+    throw new TextbenchError(
+      `Run ${id} is an ensemble: it has no weights of its own but combines its member runs (see \`textbench runs ${id}\`). Classify with the best member, or evaluate the ensemble with \`textbench evaluate ${id}\`.`,
+      'RUN_IS_ENSEMBLE',
+      { run: id },
+    );
+  }
   if (!ckpt || !pl) {
     throw new TextbenchError(
       `Run ${id} has no trained weights yet (status: ${summary.status}). Train it to at least one epoch, or pick another run.`,

@@ -79,6 +79,10 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
   switch (MODEL_FAMILY[config.model]) {
     case 'neural':
       return runNeuralJob(db, runId, hooks, options);
+    case 'ensemble': {
+      const { runEnsembleJob } = await import('./ensemble/job.ts');
+      return runEnsembleJob(db, runId, hooks);
+    }
   }
 }
 
@@ -247,6 +251,11 @@ function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Fin
 /** Evaluates a run's kept weights on one split (the test evaluation is also stored with the run). */
 export async function runEvaluationJob(db: Db, runId: string, split: Split, backend?: string): Promise<Evaluation> {
   await initBackend(backend as BackendName | undefined);
+  const fit = runs.getRunConfig(db, runId).ensemble;
+  if (fit) {
+    const { evaluateEnsembleRun } = await import('./ensemble/job.ts');
+    return evaluateEnsembleRun(db, runId, fit, split);
+  }
   const { artifacts, pipeline: pj, labels, summary, config } = runs.loadRunModel(db, runId);
   const pipeline = pipelineFromJSON(pj);
   const data = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels });

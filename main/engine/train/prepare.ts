@@ -22,7 +22,7 @@ import type { ModelDims, Recipe } from './types.ts';
  * checkpoints, the doctor and lr-find. A model family that trains another way (an exact solver, say) gets its
  * own value here and its own branch where job.ts and lrfind.ts switch on it.
  */
-export type ModelFamily = 'neural';
+export type ModelFamily = 'neural' | 'ensemble';
 export const MODEL_FAMILY: Record<ModelName, ModelFamily> = {
   linear: 'neural',
   baseline: 'neural',
@@ -30,6 +30,7 @@ export const MODEL_FAMILY: Record<ModelName, ModelFamily> = {
   gru: 'neural',
   bilstm: 'neural',
   bigru: 'neural',
+  ensemble: 'ensemble',
 };
 
 export interface PreparedRun {
