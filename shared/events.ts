@@ -53,6 +53,20 @@ export interface TrainingActionEvent {
   action: DoctorAction;
 }
 
+/**
+ * Progress of a run that trains without epochs (the linear model): computing features, then each
+ * cross-validation fit, then the final fit. At most one per 100 ms; the last has done === total.
+ */
+export interface TrainingProgressEvent {
+  type: 'training.progress';
+  run: string;
+  phase: 'features' | 'search' | 'final';
+  done: number;
+  total: number;
+  message: string;
+  etaSeconds: number | null;
+}
+
 export interface RunFinishedEvent {
   type: 'run.finished';
   run: string;
@@ -78,6 +92,7 @@ export type WorkbenchEvent =
   | TrainingPretrainEvent
   | TrainingFindingEvent
   | TrainingActionEvent
+  | TrainingProgressEvent
   | RunFinishedEvent
   | RunFailedEvent
   | TaskProgressEvent

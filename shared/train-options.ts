@@ -116,6 +116,9 @@ const classWeightChoice = choice(['none', 'balanced']);
 const earlyStopChoice = choice(['val-loss', 'macro-f1', 'none']);
 const tokenChoice = choice(['words', 'chars']);
 const backendChoice = choice(BACKEND_REQUESTS);
+const featuresChoice = choice(['auto', 'words', 'words+chars']);
+const linearLossChoice = choice(['auto', 'svm', 'lr'], { logistic: 'lr' });
+const LINEAR: OptionCommand[] = ['train', 'compare'];
 
 export const TRAIN_FIELDS = {
   project: field(text(200, 'a project id or name'), {
@@ -234,6 +237,29 @@ export const TRAIN_FIELDS = {
   }),
   /** Let the training doctor repair what it finds (default true). */
   repair: field(yes(false), { config: z.boolean(), default: true, cli: { flag: 'no-repair', help: "report the training doctor's findings but do not act on them" }, commands: LOOP }),
+  /** Linear model: TF-IDF feature sets; 'auto' lets cross-validation choose between words and words+chars. */
+  features: field(featuresChoice, {
+    config: featuresChoice.schema,
+    default: 'auto',
+    cli: { flag: 'features', help: 'linear: TF-IDF word 1-2 grams, or words + character 2-5 grams (auto: cross-validation chooses)' },
+    commands: LINEAR,
+  }),
+  /** Linear model: L2-loss SVM or logistic regression; 'auto' lets cross-validation choose. */
+  linearLoss: field(linearLossChoice, {
+    config: linearLossChoice.schema,
+    default: 'auto',
+    cli: { flag: 'linear-loss', value: 'auto|svm|lr', help: 'linear: SVM (squared hinge) or logistic regression (auto: cross-validation chooses)' },
+    commands: LINEAR,
+  }),
+  /** Linear model: the inverse regularisation strength; null = cross-validation over a log grid. */
+  C: field(
+    { ...real(0, 1e6, true), schema: real(0, 1e6, true).schema.nullable() },
+    { config: real(0, 1e6, true).schema.nullable(), default: null, cli: { flag: 'C', value: 'X', help: 'linear: inverse regularisation strength (default: cross-validation over 0.1 to 100)' }, commands: LINEAR },
+  ),
+  /** Linear model: folds of the cross-validation that chooses the settings and calibrates probabilities. */
+  cvFolds: field(int(2, 20), { config: int(2, 20).schema, default: 5, cli: { flag: 'cv-folds', value: 'N', help: 'linear: stratified cross-validation folds on the train split' }, commands: LINEAR }),
+  /** Linear model: an n-gram enters the vocabulary when at least this many train texts contain it. */
+  minDf: field(int(1, 1_000_000), { config: int(1, 1_000_000).schema, default: 1, cli: { flag: 'min-df', value: 'N', help: 'linear: keep n-grams found in at least N train texts' }, commands: LINEAR }),
   /** Share of train held out for validation when the project has no validation split. */
   validationFraction: field(real(0.01, 0.5), {
     config: real(0.01, 0.5).schema,

@@ -20,6 +20,7 @@ export {
   type BackendRequest,
 } from './train-options.ts';
 import type { TrainingConfig, TrainOptions } from './train-options.ts';
+import type { LinearSearchReport } from './linear.ts';
 
 /** A choice the Train view offers: a model with its defaults, or a recipe. */
 export interface TrainPreset {
@@ -59,13 +60,16 @@ export interface RunDetail extends RunSummary {
   labels: string[];
   /** Tokenizer summary: kind, vocabulary size (or hash buckets) and sequence length. */
   pipeline: { tokens: string; inputDim: number; sequenceLength: number } | null;
-  /** Where validation came from: the project's validation split, or a seeded hold-out of train. */
-  validationSource: 'split' | 'train-holdout' | null;
+  /** Where validation came from: the project's validation split, a seeded hold-out of train, or (linear, no
+   * validation split) the cross-validation on the whole train split. */
+  validationSource: 'split' | 'train-holdout' | 'cross-validation' | null;
   curve: TrainingEpoch[];
   findings: Finding[];
   actions: DoctorAction[];
   evaluation: Evaluation | null;
   hasCheckpoint: boolean;
+  /** Linear runs: the cross-validation table, the chosen settings and what the search cost; null otherwise. */
+  linear: LinearSearchReport | null;
 }
 
 /** What `train --json` prints and TrainingService.train resolves to. */

@@ -66,7 +66,7 @@ ${AUTO_USAGE}`,
           (options.backend ? ` on the ${options.backend} backend.` : '.'),
       );
     } else {
-      if (!options.model && !options.recipe) ctx.io.err('No --model given: training linear (TF-IDF word and character n-grams + logistic regression). Choose another with --model.');
+      if (!options.model && !options.recipe) ctx.io.err('No --model given: training linear (TF-IDF n-grams; SVM or logistic regression, features and C chosen by cross-validation). Choose another with --model.');
       const started = wb.training.start(options);
       run = started.run.id;
       epochs = wb.training.get(run).config.epochs;

@@ -28,6 +28,7 @@ import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSou
 import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
 import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble.ts';
+import { isLinearTopology } from '../train/linear/parts.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
 interface Resolved {
@@ -124,7 +125,7 @@ export class ModelService {
       pipeline: run.pipeline,
       labels: run.labels,
       inputs: topologyInputs(run.checkpoint.topology),
-      model: { type: run.model, config: run.config },
+      model: { type: run.model, config: linearChoice(run.checkpoint.topology) ? { ...run.config, chosen: linearChoice(run.checkpoint.topology) } : run.config },
       training: {
         run: run.id,
         project: run.projectId,
@@ -383,6 +384,11 @@ export class ModelService {
     this.host.stop();
     this.known = [];
   }
+}
+
+/** What cross-validation chose for a linear model (recorded in its bundle's manifest); null for other models. */
+function linearChoice(topology: Record<string, unknown>): { featureSet: unknown; loss: unknown; C: unknown } | null {
+  return isLinearTopology(topology) ? { featureSet: topology.featureSet, loss: topology.loss, C: topology.C } : null;
 }
 
 /** A path that does not exist yet: base, base-2, base-3, ... */

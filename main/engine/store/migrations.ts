@@ -280,6 +280,24 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0');
     },
   },
+  {
+    version: 9,
+    name: 'run_linear_models: the trained linear model of a run (vocabulary, weights) and its cross-validation table',
+    up(db) {
+      // A linear run has no epochs and no TensorFlow.js checkpoint: one exact fit, stored whole. `model` is the
+      // LinearModelJSON (labels, chosen settings, calibration, TF-IDF vocabulary), `weights` its float32
+      // weights little-endian, `search` the cross-validation table and its cost (LinearSearchReport).
+      db.exec(`
+        CREATE TABLE run_linear_models (
+          run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+          model TEXT NOT NULL,
+          weights BLOB NOT NULL,
+          search TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

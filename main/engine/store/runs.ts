@@ -7,6 +7,7 @@ import type { RunDetail, RunSummary, TrainingConfig } from '../../../shared/trai
 import type { DeviceInfo } from '../../../shared/compute.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import type * as tf from '@tensorflow/tfjs';
+import { loadLinearSearch } from './linearModels.ts';
 
 /**
  * A model as plain data: TensorFlow.js layers-format topology, weight specs and one weight buffer.
@@ -59,7 +60,7 @@ export interface EnsembleFit {
   validationLoss: number;
 }
 
-export type StoredConfig = TrainingConfig & { validationSource?: 'split' | 'train-holdout'; ensemble?: EnsembleFit };
+export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource']; ensemble?: EnsembleFit };
 
 const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
 
@@ -163,17 +164,21 @@ export function getRunDetail(db: Db, id: string): RunDetail {
   const config = JSON.parse(r.config) as StoredConfig;
   const pipeline = parse<PipelineJSON | null>(r.pipeline, null);
   const hasCheckpoint = !!db.prepare('SELECT 1 FROM run_checkpoints WHERE run_id = ? LIMIT 1').get(id);
+  const linear = loadLinearSearch(db, id);
   return {
     ...toSummary(r),
     config,
     labels: parse<string[]>(r.labels, []),
-    pipeline: pipeline
-      ? {
-          tokens: pipeline.options.tokens,
-          inputDim: pipeline.options.tokens === 'ngrams' ? ((pipeline.extra?.buckets as unknown[] | undefined)?.length ?? 0) + 2 : pipeline.vocabulary.length,
-          sequenceLength: pipeline.sequenceLength,
-        }
-      : null,
+    pipeline: linear
+      ? { tokens: `tf-idf ${linear.chosen.featureSet}`, inputDim: linear.size.features, sequenceLength: 0 }
+      : pipeline
+        ? {
+            tokens: pipeline.options.tokens,
+            inputDim: pipeline.options.tokens === 'ngrams' ? ((pipeline.extra?.buckets as unknown[] | undefined)?.length ?? 0) + 2 : pipeline.vocabulary.length,
+            sequenceLength: pipeline.sequenceLength,
+          }
+        : null,
+    linear,
     validationSource: config.validationSource ?? null,
     curve: listEpochs(db, id),
     findings: parse<Finding[]>(r.findings, []),

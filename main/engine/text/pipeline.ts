@@ -38,7 +38,7 @@ export type FitOptions = Partial<PipelineOptions> & { ngrams?: Partial<NgramSett
  * loop make short texts pay only for their own length, so the cap matters only for long-text data sets; there
  * 400 words keeps head and tail of nearly every job ad (O*NET jobs: median 290 words) at twice the cost of 200.
  */
-export const SEQUENCE_CAP: Record<TokenKind, number> = { words: 400, chars: 400, ngrams: 1024 };
+export const SEQUENCE_CAP: Record<Exclude<TokenKind, 'tfidf'>, number> = { words: 400, chars: 400, ngrams: 1024 };
 /** The chosen length covers this share of the train texts whole; the rest are cut (head and tail kept). */
 export const LENGTH_PERCENTILE = 0.95;
 

@@ -105,11 +105,14 @@ export function resolveConfig(input: TrainOptions): TrainingConfig {
     recipe: recipe ? recipe.name : null,
     vectors: vectors ?? null,
   };
-  if (model === 'linear' && !recipe) cfg.tokens = 'ngrams';
-  if (cfg.tokens === 'ngrams' && model !== 'linear') {
-    throw new TextbenchError(`Hashed n-grams feed only the linear model; ${model} reads words or chars (--tokens words|chars).`, 'BAD_OPTION', { field: 'tokens' });
+  if (model === 'linear' && recipe) {
+    throw new TextbenchError(`Recipes build neural models; the recipe "${recipe.name}" cannot train the linear model. Drop --model linear or --recipe.`, 'BAD_OPTION', { field: 'recipe' });
   }
-  if (options.tokens && model === 'linear' && !recipe) {
+  if (model === 'linear') cfg.tokens = 'ngrams';
+  if (cfg.tokens === 'ngrams' && model !== 'linear') {
+    throw new TextbenchError(`N-grams feed only the linear model; ${model} reads words or chars (--tokens words|chars).`, 'BAD_OPTION', { field: 'tokens' });
+  }
+  if (options.tokens && model === 'linear') {
     throw new TextbenchError('The linear model reads TF-IDF word and character n-grams; --tokens applies to the neural models only.', 'BAD_OPTION', { field: 'tokens' });
   }
   if (cfg.clipNorm === 0) cfg.clipNorm = null;

@@ -15,10 +15,11 @@ import { buildNeuralModel, loopSettings, MODEL_FAMILY, prepareRun, type Prepared
 import { batchTensors, trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
-import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
+import { buildEvaluation } from '../evaluate/report.ts';
 import type { SplitExample } from '../store/examples.ts';
 import { isTextbenchError, TextbenchError } from '../errors.ts';
 import { saveRunPredictions } from '../store/runPredictions.ts';
+import { runLinearEvaluation, runLinearJob } from './linear/job.ts';
 
 export interface JobHooks {
   emit(event: WorkbenchEvent): void;
@@ -59,18 +60,7 @@ export function evaluateProbabilities(probs: ArrayLike<number>, examples: readon
   const truth = labelIds(examples, labels);
   // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
   if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth, probabilities: probs, classes: labels.length });
-  const rep = classificationReport(labels, truth, probs);
-  return {
-    run,
-    split,
-    accuracy: rep.accuracy,
-    macroF1: rep.macroF1,
-    weightedF1: rep.weightedF1,
-    loss: rep.loss,
-    perClass: rep.perClass,
-    confusion: rep.confusion,
-    mistakes: listMistakes(labels, examples, truth, probs),
-  };
+  return buildEvaluation({ run, split, labels, examples, truth, probabilities: probs });
 }
 
 /** Trains (or resumes) a run to its stored evaluation, by the training path of its model family (prepare.ts). */
@@ -79,6 +69,8 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
   switch (MODEL_FAMILY[config.model]) {
     case 'neural':
       return runNeuralJob(db, runId, hooks, options);
+    case 'linear':
+      return runLinearJob(db, runId, hooks, options);
     case 'ensemble': {
       const { runEnsembleJob } = await import('./ensemble/job.ts');
       return runEnsembleJob(db, runId, hooks);
@@ -250,6 +242,7 @@ function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Fin
 
 /** Evaluates a run's kept weights on one split (the test evaluation is also stored with the run). */
 export async function runEvaluationJob(db: Db, runId: string, split: Split, backend?: string): Promise<Evaluation> {
+  if (MODEL_FAMILY[runs.getRunConfig(db, runId).model] === 'linear') return runLinearEvaluation(db, runId, split);
   await initBackend(backend as BackendName | undefined);
   const fit = runs.getRunConfig(db, runId).ensemble;
   if (fit) {

@@ -93,7 +93,11 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
   const model = train.model ?? (train.recipe ? undefined : 'baseline');
   const config = resolveConfig({ ...train, model });
   if (MODEL_FAMILY[config.model] !== 'neural') {
-    throw new TextbenchError(`lr-find sweeps the learning rate of a neural model; ${config.model} does not train with one.`, 'BAD_OPTION', { field: 'model' });
+    throw new TextbenchError(
+      `The ${config.model} model needs no learning rate: it is solved exactly, and its regularisation (C) is chosen by cross-validation on the train split. lr-find is for the neural models (baseline, lstm, gru, bilstm, bigru).`,
+      'NO_LEARNING_RATE',
+      { field: 'model' },
+    );
   }
   const project = resolveProject(db, train.project);
   const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);

@@ -19,12 +19,12 @@ import type { ModelDims, Recipe } from './types.ts';
 
 /**
  * Which training path a model takes. 'neural': a TensorFlow.js LayersModel trained by the loop (loop.ts), with
- * checkpoints, the doctor and lr-find. A model family that trains another way (an exact solver, say) gets its
- * own value here and its own branch where job.ts and lrfind.ts switch on it.
+ * checkpoints, the doctor and lr-find. 'linear': TF-IDF features and an exact solver chosen by cross-validation
+ * (train/linear/), no epochs, no learning rate. job.ts and lrfind.ts switch on it.
  */
-export type ModelFamily = 'neural' | 'ensemble';
+export type ModelFamily = 'neural' | 'linear' | 'ensemble';
 export const MODEL_FAMILY: Record<ModelName, ModelFamily> = {
-  linear: 'neural',
+  linear: 'linear',
   baseline: 'neural',
   lstm: 'neural',
   gru: 'neural',

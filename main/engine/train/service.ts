@@ -11,6 +11,7 @@ import type { BackendRequest, RunDetail, RunSummary, TrainOptions, TrainPreset, 
 import { BACKEND_REQUESTS } from '../../../shared/train-options.ts';
 import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
+import { loadLinearSearch } from '../store/linearModels.ts';
 import { getProject, resolveProject } from '../store/projects.ts';
 import { splitCounts } from '../store/examples.ts';
 import { countRunPredictions, reliability } from '../store/runPredictions.ts';
@@ -170,7 +171,8 @@ export class TrainingService {
       // Runs from before predictions were stored are evaluated again once, which stores them.
       if (stored && countRunPredictions(this.ctx.db, id, split)) return stored;
     }
-    runs.loadRunModel(this.ctx.db, id); // clear error now if the run has no weights
+    // A clear error now if the run has no weights (a linear run keeps its model in run_linear_models).
+    if (!loadLinearSearch(this.ctx.db, id)) runs.loadRunModel(this.ctx.db, id);
     const backend = runs.getRunSummary(this.ctx.db, id).backend ?? undefined;
     const r = await this.runJob(null, { type: 'evaluate', run: id, split, backend });
     if (r.kind !== 'evaluate') throw new Error(`The training worker answered an evaluation with a ${r.kind} result.`);
