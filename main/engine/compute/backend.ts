@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TextbenchError } from '../errors.ts';
-import { registerProjectKernels, type KernelOptions, type KernelPatch } from './kernels.ts';
+import { loadWasmRnnKernels, registerProjectKernels, type KernelOptions, type KernelPatch } from './kernels.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -173,6 +173,8 @@ export async function initBackend(requested?: BackendName | string, options: Ini
       skipped.push({ name, reason: firstLine(err) });
       continue;
     }
+    // The WebAssembly SIMD recurrent kernels serve both the wasm and the cpu backend (they bring their own module).
+    if ((name === 'wasm' || name === 'cpu') && options.kernels?.fast !== false && options.kernels?.rnn !== 'js') await loadWasmRnnKernels(options.kernels?.threads);
     const kernels = registerProjectKernels(tf.getBackend(), options.kernels);
     return { name, skipped, version: backendVersion(name), kernels };
   }
