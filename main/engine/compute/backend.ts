@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TextbenchError } from '../errors.ts';
-import { loadWasmRnnKernels, registerProjectKernels, type KernelOptions, type KernelPatch } from './kernels.ts';
+import { FUSED_LSTM_FORWARD } from './rnn-op.ts';
+import { loadWasmRnnKernels, registerProjectKernels, wasmRnnKernelsLoaded, type KernelOptions, type KernelPatch } from './kernels.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -20,6 +21,8 @@ export interface BackendInfo {
   version?: string;
   /** Kernels the project registered for this backend (added where missing, replaced where slow). */
   kernels?: KernelPatch[];
+  /** Threads the recurrent layers' WebAssembly kernels run on here; absent where they do not serve this backend. */
+  threads?: number;
 }
 
 /** Makes one backend current or throws an Error whose message says why it cannot. */
@@ -176,7 +179,9 @@ export async function initBackend(requested?: BackendName | string, options: Ini
     // The WebAssembly SIMD recurrent kernels serve both the wasm and the cpu backend (they bring their own module).
     if ((name === 'wasm' || name === 'cpu') && options.kernels?.fast !== false && options.kernels?.rnn !== 'js') await loadWasmRnnKernels(options.kernels?.threads);
     const kernels = registerProjectKernels(tf.getBackend(), options.kernels);
-    return { name, skipped, version: backendVersion(name), kernels };
+    const simd = kernels.some((k) => k.kernel === FUSED_LSTM_FORWARD && k.detail?.startsWith('WebAssembly'));
+    const threads = simd ? wasmRnnKernelsLoaded()?.info.threads : undefined;
+    return { name, skipped, version: backendVersion(name), kernels, ...(threads ? { threads } : {}) };
   }
   if (requested) {
     throw new TextbenchError(

@@ -91,7 +91,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
     throw new TextbenchError(`lr-find sweeps the learning rate of a neural model; ${config.model} does not train with one.`, 'BAD_OPTION', { field: 'model' });
   }
   const project = resolveProject(db, train.project);
-  const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
+  const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined, { kernels: { threads: config.threads ?? undefined } });
   // The same data, text pipeline and network (L2, vectors) as a run with these options trains.
   const prep = prepareRun(db, project.id, config, { log });
   const { data, pipeline } = prep;
