@@ -9,9 +9,10 @@
 // The rest are speed-ups for recurrent training, each computing exactly what the kernel it replaces
 // computes (tests/unit/compute-kernels.test.ts): Slice/Unpack/SplitV without whole-input copies,
 // GatherV2 by rows, BatchMatMul without the slow transposed path, Identity and layout-keeping Transpose
-// without copies (wasm), and the fused LSTM/GRU kernels of fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts,
-// or JavaScript, rnn-js.ts). Measured in tests/bench/train-throughput.bench.ts.
+// without copies (wasm), the fused LSTM/GRU kernels of fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or
+// JavaScript, rnn-js.ts) and a fused Adam update (adam.ts). Measured in tests/bench/train-throughput.bench.ts.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_ADAM, fusedAdamKernel } from './adam.ts';
 import { jsRnnKernels } from './rnn-js.ts';
 import { WasmRnn, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
@@ -226,17 +227,20 @@ function makeGatherWasm(original: tf.KernelFunc): tf.KernelFunc {
       if (!(id >= 0 && id <= axisDim - 1)) throw new Error(`GatherV2: the index value ${id} is not in [0, ${axisDim - 1}]`);
     }
     const out = b.makeOutput(info.outputShape, x.dtype);
-    // Views after makeOutput (it may grow the heap).
+    // Views after makeOutput (it may grow the heap). Rows move with copyWithin on one view of the whole heap:
+    // a subarray per row allocates, and at 6,400 rows of 64 that was most of the gather's time.
     const xv = b.typedArrayFromHeap(x);
     const ov = b.typedArrayFromHeap(out);
+    const heap = new (xv.constructor as new (buffer: ArrayBufferLike) => NumericArray)(xv.buffer);
+    const xBase = xv.byteOffset / xv.BYTES_PER_ELEMENT;
+    let o = ov.byteOffset / ov.BYTES_PER_ELEMENT;
     const { batchSize, outerSize, dimSize, sliceSize } = info;
-    let o = 0;
     for (let bi = 0; bi < batchSize; bi++) {
       for (let oi = 0; oi < outerSize; oi++) {
         const base = (bi * outerSize + oi) * dimSize;
         for (let i = 0; i < perBatch; i++) {
-          const src = (base + ids[bi * perBatch + i]!) * sliceSize;
-          ov.set(xv.subarray(src, src + sliceSize), o);
+          const src = xBase + (base + ids[bi * perBatch + i]!) * sliceSize;
+          heap.copyWithin(o, src, src + sliceSize);
           o += sliceSize;
         }
       }
@@ -394,6 +398,8 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
   }
   // The fused LSTM and GRU (FusedLSTM, FusedGRU layers); without them those layers run on ordinary ops.
   if (fast) registerFusedRnnKernels(backendName, options.rnn);
+  // One pass per variable for Adam (adam.ts); FusedAdamOptimizer falls back to tfjs's ops without it.
+  if (fast && (backendName === 'wasm' || backendName === 'cpu')) install(FUSED_ADAM, backendName, () => fusedAdamKernel(backendName));
   return registeredKernelPatches().filter((p) => p.backend === backendName);
 }
 
