@@ -398,10 +398,14 @@ export class WasmRnn {
  * affected; the flag is set back at once.
  */
 function compile(file: URL): WebAssembly.Module {
-  const bytes = fs.readFileSync(fileURLToPath(file));
+  return compileOptimised(fs.readFileSync(fileURLToPath(file)));
+}
+
+/** A module compiled straight to optimised code (see compile). */
+export function compileOptimised(bytes: Buffer): WebAssembly.Module {
   v8.setFlagsFromString('--no-liftoff');
   try {
-    return new WebAssembly.Module(bytes);
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } finally {
     v8.setFlagsFromString('--liftoff');
   }
