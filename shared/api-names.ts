@@ -4,6 +4,7 @@
 
 export const API_NAME_LIST = [
   'system.info',
+  'system.backends',
   'projects.list',
   'projects.open',
   'projects.create',

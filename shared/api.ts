@@ -8,9 +8,10 @@ import type { Evaluation, Example, Prediction, Project, LabelEdit } from './doma
 import type { Dataset } from './domain.ts';
 import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
 import type { RunDetail, RunSummary, TrainPreset } from './training.ts';
-import { optionsSchemaFor, TrainOptionsSchema } from './train-options.ts';
+import { BACKEND_REQUESTS, optionsSchemaFor, TrainOptionsSchema } from './train-options.ts';
 import type { Reliability } from './evaluation.ts';
 import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
+import type { ProbeReport } from './compute.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
 /** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
@@ -57,6 +58,9 @@ export type TrainSettings = z.input<typeof TrainSettingsSchema>;
 
 export const API = {
   'system.info': request<SystemInfo>()(z.object({}), { summary: 'where the workspace is and which transport is in use' }),
+  'system.backends': request<ProbeReport>()(z.object({ refresh: z.boolean().optional() }), {
+    summary: 'which backends and GPU adapters this machine has and which device training uses (probed once, then kept; refresh probes again)',
+  }),
 
   'projects.list': request<Project[]>()(z.object({}), { summary: 'every project, most recently used first' }),
   'projects.open': request<Project>()(z.object({ project: projectRef }), { summary: 'a project, marked as used now' }),
@@ -114,7 +118,9 @@ export const API = {
   'training.presets': request<TrainPreset[]>()(z.object({}), { summary: 'the model presets and recipes the Train view offers' }),
   'training.start': request<{ run: string }>()(TrainSettingsSchema, { summary: 'start a run in the worker; progress comes as training.* events' }),
   'training.stop': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'stop a run after its current batch' }),
-  'training.resume': request<{ run: string }>()(z.object({ run: runRef }), { summary: 'resume a stopped or crashed run from its last checkpoint' }),
+  'training.resume': request<{ run: string }>()(z.object({ run: runRef, backend: z.enum(BACKEND_REQUESTS).optional() }), {
+    summary: 'resume a stopped or crashed run from its last checkpoint (optionally on another backend)',
+  }),
   'training.list': request<RunSummary[]>()(z.object({ project: projectRef }), { summary: "a project's runs, newest first" }),
   'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
   'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split (its every prediction is stored)" }),

@@ -3,8 +3,11 @@
 import type { Prediction, SplitMetrics, ClassMetrics } from './domain.ts';
 import type { ReadOptions } from './data.ts';
 
-/** The bundle format this version of Textbench writes and the newest it can read. */
-export const BUNDLE_FORMAT_VERSION = 1;
+/**
+ * The bundle format this version of Textbench writes and the newest it can read. Version 2 adds the self-test
+ * (required from version 2 on; version 1 bundles, written before it existed, load without one).
+ */
+export const BUNDLE_FORMAT_VERSION = 2;
 export const BUNDLE_KIND = 'textbench-bundle';
 
 /** Files every bundle of format 1 has besides manifest.json. */
@@ -20,6 +23,17 @@ export interface BundleTokenizer {
   maxVocab: number;
   /** What happens to a text longer than the sequence length: cut it, or average the predictions of its windows. */
   long: 'truncate' | 'windows';
+}
+
+/**
+ * A few texts and the probability the model gave each label for them at export, by label name (so that a
+ * reordered label list shows). Loading classifies the texts again and refuses the bundle if any probability
+ * moved by more than `tolerance`.
+ */
+export interface BundleSelfTest {
+  texts: string[];
+  probabilities: Array<Record<string, number>>;
+  tolerance: number;
 }
 
 /** manifest.json: everything a receiver needs to know about the model, and the checksum of every other file. */
@@ -55,6 +69,8 @@ export interface BundleManifest {
   metrics: Record<string, unknown> | null;
   /** sha256 and size of every other file in the folder. */
   files: Record<string, { sha256: string; bytes: number }>;
+  /** Format 2 on: the self-test that loading checks (absent in format 1 and in manifests of workspace runs). */
+  selfTest?: BundleSelfTest;
 }
 
 /** `textbench export RUN --out DIR --json` prints exactly this. */

@@ -11,7 +11,7 @@ export const MODEL_NAMES = ['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigr
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const OPTIMIZER_NAMES = ['adam', 'rmsprop', 'sgd'] as const;
 export const LOSS_NAMES = ['crossentropy', 'topk'] as const;
-export const BACKEND_REQUESTS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_REQUESTS = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /** The commands whose option tables come from here (`auto` is `train --model auto`). */
 export type OptionCommand = 'train' | 'lr-find' | 'compare' | 'auto';
@@ -165,7 +165,7 @@ export const TRAIN_FIELDS = {
   backend: field(backendChoice, {
     config: backendChoice.schema.nullable(),
     default: null,
-    cli: { flag: 'backend', value: 'NAME', help: 'tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)' },
+    cli: { flag: 'backend', value: 'NAME', help: 'webgpu, tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads; a software GPU such as SwiftShader only when named here)' },
     commands: ALL,
   }),
   /**

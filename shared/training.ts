@@ -1,5 +1,6 @@
 // Training contract shared by the engine, the CLI, the server and the renderer. Free of Node and DOM imports.
 import type { DoctorAction, Evaluation, Finding, RunStatus, Split, SplitMetrics, TrainingEpoch } from './domain.ts';
+import type { DeviceInfo } from './compute.ts';
 
 // The options, their limits and the resolved config are stated once in train-options.ts.
 export {
@@ -37,6 +38,8 @@ export interface RunSummary {
   model: string;
   status: RunStatus;
   backend: string | null;
+  /** What the run trained on ("GPU: NVIDIA …", "GPU (software): …", "CPU: wasm, 1 thread"); null before it started. */
+  device: DeviceInfo | null;
   epochs: number;
   bestEpoch: number | null;
   validation: SplitMetrics | null;
@@ -66,6 +69,8 @@ export interface TrainResult {
   run: string;
   status: 'finished' | 'stopped' | 'failed';
   backend: string;
+  /** What it trained on: "GPU: NVIDIA …", "GPU (software): …", "CPU: wasm, 1 thread". */
+  device: string;
   model: string;
   epochs: number;
   bestEpoch: number;

@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import path from 'node:path';
+import { useSoftwareGpu } from './fixtures/software-gpu.ts';
+
+// Before any test process starts: they inherit the Vulkan setup that makes SwiftShader the tests' GPU.
+useSoftwareGpu();
 
 const root = path.resolve(import.meta.dirname, '..');
 

@@ -39,6 +39,7 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
       platform: process.platform,
       maxUploadBytes: opts.maxUploadBytes,
     }),
+    'system.backends': ({ refresh }) => wb.backends({ refresh }),
 
     'projects.list': () => wb.projects.list(),
     'projects.open': ({ project }) => wb.projects.resolve(project),
@@ -63,7 +64,7 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.presets': () => wb.training.presets(),
     'training.start': (settings) => ({ run: wb.training.start(settings).run.id }),
     'training.stop': async ({ run }) => ({ run: (await wb.training.stop(run)).id }),
-    'training.resume': ({ run }) => ({ run: wb.training.resume(run).run.id }),
+    'training.resume': ({ run, backend }) => ({ run: wb.training.resume(run, { backend }).run.id }),
     'training.list': ({ project }) => wb.training.list(project),
     'training.get': ({ run }) => wb.training.get(run),
     'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),

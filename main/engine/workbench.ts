@@ -6,6 +6,8 @@ import { ProjectService } from './projects.ts';
 import { DataService } from './data/service.ts';
 import { TrainingService } from './train/service.ts';
 import { ModelService } from './bundle/service.ts';
+import { probeBackendsOnce } from './compute/probe.ts';
+import type { ProbeReport } from '../../shared/compute.ts';
 
 export interface WorkbenchOptions {
   /** Workspace folder; defaults to --workspace / TEXTBENCH_WORKSPACE / the per-user app data folder. */
@@ -38,6 +40,11 @@ export class Workbench {
 
   static open(options: WorkbenchOptions = {}): Workbench {
     return new Workbench(resolveWorkspaceDir(options.workspace));
+  }
+
+  /** Which backends and GPU adapters this machine has and which device training uses (`textbench backends`). */
+  backends(options: { refresh?: boolean } = {}): Promise<ProbeReport> {
+    return probeBackendsOnce(options.refresh === true);
   }
 
   /** Subscribe to every pushed event; returns the unsubscribe function. */

@@ -101,7 +101,7 @@ describe('export and offline classification', () => {
     const stored = loadRunModel(db, resolveRunId(db, runId));
     const net = await modelFromArtifacts(stored.artifacts);
     const pipeline = pipelineFromJSON(stored.pipeline);
-    const expected = predictProbabilities(net, pipeline.encode(testTexts, 'truncate').inputs);
+    const expected = await predictProbabilities(net, pipeline.encode(testTexts, 'truncate').inputs);
     net.dispose();
 
     // Fresh process: the few lines of Node from the bundle's README, nothing from the workspace.
@@ -261,7 +261,7 @@ model.dispose();
     const [viaRun] = await wb.models.classify({ run: runId, texts: [testTexts[0]!] });
     const stored = loadRunModel(db, runId);
     const net = await modelFromArtifacts(stored.artifacts);
-    const expected = predictProbabilities(net, pipelineFromJSON(stored.pipeline).encode([testTexts[0]!], 'truncate').inputs);
+    const expected = await predictProbabilities(net, pipelineFromJSON(stored.pipeline).encode([testTexts[0]!], 'truncate').inputs);
     net.dispose();
     stored.labels.forEach((l, j) => expect(viaRun!.probabilities[l]).toBe(expected[j]));
   });

@@ -60,7 +60,7 @@ describe('bundles of each model input kind', () => {
   ] as Array<[ModelName, FitOptions]>) {
     it(`${name} on ${options.tokens}: the loaded bundle predicts what the network did before export`, async () => {
       const { pipeline, net, dir } = await roundTrip(name, options, 11);
-      const expected = predictProbabilities(net, pipeline.encode(texts, 'truncate').inputs);
+      const expected = await predictProbabilities(net, pipeline.encode(texts, 'truncate').inputs);
       net.dispose();
       const model = await loadBundle(dir);
       expect(model.manifest.model.inputs).toEqual(pipeline.encode(['x'], 'truncate').inputs.map((i) => i.name));
@@ -77,7 +77,7 @@ describe('bundles of each model input kind', () => {
     const { pipeline, net, dir } = await roundTrip('baseline', { tokens: 'words', sequenceLength: 6, long: 'windows' }, 5);
     const long = texts.slice(0, 12).join(' ');
     const enc = pipeline.encode([long, 'great phone'], 'windows');
-    const rows = predictProbabilities(net, enc.inputs);
+    const rows = await predictProbabilities(net, enc.inputs);
     net.dispose();
     const windows = [...enc.textIndex].filter((t) => t === 0).length;
     expect(windows).toBeGreaterThan(1);

@@ -73,7 +73,7 @@ describe('fused recurrent layers in training and export', () => {
       const pipeline = pipelineFromJSON(stored.pipeline);
       const encoded = pipeline.encode(texts, 'truncate').inputs;
       expect(encoded).toHaveLength(1);
-      const expected = Array.from(predictProbabilities(net, encoded));
+      const expected = Array.from(await predictProbabilities(net, encoded));
       net.dispose();
 
       const bundle = path.join(tmp, `${model}-bundle`);

@@ -239,7 +239,7 @@ describe('portable model.json', () => {
       ],
     });
     const dir = path.join(tmp, `fused-${standard}`);
-    await writeBundle(dir, { ...contents, artifacts: await modelToArtifacts(net) });
+    await writeBundle(dir, { ...contents, artifacts: await modelToArtifacts(net) }, { makePipeline: (j) => new WordPipeline(j) });
     const modelJson = fs.readFileSync(path.join(dir, 'model.json'), 'utf8');
     expect(modelJson).not.toContain('TextbenchFused');
     expect(JSON.parse(modelJson).modelTopology.config.layers[1]).toMatchObject({ class_name: standard, config: { name: 'rnn_1', units: 5 } });

@@ -5,14 +5,18 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, setBackendExplained, type BackendLoader } from '../../main/engine/compute/backend.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
 import { resolvable } from '../../main/engine/compute/probe.ts';
+import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
+
+// The wasm label counts the recurrent layers' threads (every core up to 16 by default).
+const cpuLabel = `CPU: wasm, ${defaultThreads()} thread${defaultThreads() === 1 ? '' : 's'}`;
 
 const installed = resolvable;
 const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
 
-/** The real loader, except that the native packages behave as on a machine without them. */
-const withoutNative: BackendLoader = async (name) => {
-  if (name === 'tensorflow-gpu' || name === 'tensorflow') throw new Error(BACKEND_PACKAGES[name].missing);
-  return defaultBackendLoader(name);
+/** The real loader, except that the native packages and webgpu behave as on a machine without them. */
+const withoutNative: BackendLoader = async (name, context) => {
+  if (name === 'tensorflow-gpu' || name === 'tensorflow' || name === 'webgpu') throw new Error(BACKEND_PACKAGES[name].missing);
+  return defaultBackendLoader(name, context);
 };
 
 async function rejection(p: Promise<unknown>): Promise<TextbenchError> {
@@ -25,23 +29,27 @@ async function rejection(p: Promise<unknown>): Promise<TextbenchError> {
 }
 
 describe('initBackend', () => {
-  it.skipIf(nativeInstalled)('on this machine (no native TensorFlow) picks wasm and says why the native ones were skipped', async () => {
+  it.skipIf(nativeInstalled)('on this machine (no native TensorFlow, no hardware GPU) picks wasm and says why the others were skipped', async () => {
     const info = await initBackend();
     expect(info.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
-    expect(info.skipped[0]!.reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed.*npm install @tensorflow\/tfjs-node-gpu/);
-    expect(info.skipped[1]!.reason).toMatch(/@tensorflow\/tfjs-node is not installed.*internet.*npm install @tensorflow\/tfjs-node$/);
+    expect(info.skipped.map((s) => s.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow']);
+    // The tests' GPU is SwiftShader (tests/fixtures/software-gpu.ts), or no adapter at all without the webgpu package.
+    expect(info.skipped[0]!.reason).toMatch(/SwiftShader.*software.*--backend webgpu|webgpu.*not installed/);
+    expect(info.skipped[1]!.reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed.*npm install @tensorflow\/tfjs-node-gpu/);
+    expect(info.skipped[2]!.reason).toMatch(/@tensorflow\/tfjs-node is not installed.*internet.*npm install @tensorflow\/tfjs-node$/);
     expect(info.version).toMatch(/^@tensorflow\/tfjs-backend-wasm \d+\.\d+\.\d+$/);
     expect(info.kernels).toContainEqual({ kernel: 'UnsortedSegmentSum', backend: 'wasm', action: 'added' });
+    expect(info.device).toEqual({ kind: 'cpu', label: cpuLabel });
   });
 
   it('falls back in order when the native backends are missing', async () => {
     const tried: string[] = [];
-    const info = await initBackend(undefined, { loader: async (n) => (tried.push(n), withoutNative(n)) });
-    expect(tried).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
+    const info = await initBackend(undefined, { loader: async (n, c) => (tried.push(n), withoutNative(n, c)) });
+    expect(tried).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm']);
     expect(info.name).toBe('wasm');
     expect(info.skipped).toEqual([
+      { name: 'webgpu', reason: BACKEND_PACKAGES.webgpu.missing },
       { name: 'tensorflow-gpu', reason: BACKEND_PACKAGES['tensorflow-gpu'].missing },
       { name: 'tensorflow', reason: BACKEND_PACKAGES.tensorflow.missing },
     ]);
@@ -49,15 +57,15 @@ describe('initBackend', () => {
 
   it('falls back to cpu, with its fast kernels, when wasm fails to start', async () => {
     const info = await initBackend(undefined, {
-      loader: async (n) => {
+      loader: async (n, c) => {
         if (n === 'wasm') throw new Error('the wasm backend did not start: failed to load wasm binary file (simulated)');
-        return withoutNative(n);
+        return withoutNative(n, c);
       },
     });
     expect(info.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
-    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
-    expect(info.skipped[2]!.reason).toContain('simulated');
+    expect(info.skipped.map((s) => s.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm']);
+    expect(info.skipped[3]!.reason).toContain('simulated');
     expect(info.kernels).toContainEqual({ kernel: 'UnsortedSegmentSum', backend: 'cpu', action: 'replaced' });
     // Training an embedding works there: the gradient goes through the replaced kernel.
     const g = tf.tidy(() => tf.grad((p: tf.Tensor) => tf.gather(p, tf.tensor1d([1, 1], 'int32')).sum())(tf.zeros([3, 2])).arraySync());
@@ -83,7 +91,7 @@ describe('initBackend', () => {
     const err = await rejection(initBackend('tpu'));
     expect(err.code).toBe('backend_unknown');
     expect(err.message).toContain('"tpu"');
-    expect(err.message).toContain('tensorflow-gpu, tensorflow, wasm, cpu');
+    expect(err.message).toContain('webgpu, tensorflow-gpu, tensorflow, wasm, cpu');
   });
 
   it('reports every reason when nothing loads', async () => {
@@ -95,7 +103,7 @@ describe('initBackend', () => {
       }),
     );
     expect(err.code).toBe('backend_none');
-    for (const n of ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) expect(err.message).toContain(`${n}: ${n} broken (simulated)`);
+    for (const n of ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) expect(err.message).toContain(`${n}: ${n} broken (simulated)`);
   });
 });
 

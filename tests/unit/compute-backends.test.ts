@@ -3,6 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { command, formatReport } from '../../main/cli/commands/backends.ts';
 import { resolvable, type ProbeReport } from '../../main/engine/compute/probe.ts';
+import { classifyAdapter } from '../../main/engine/compute/webgpu/adapters.ts';
+import { webgpuPackage } from '../fixtures/software-gpu.ts';
+import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
+
+// The wasm label counts the recurrent layers' threads (every core up to 16 by default).
+const cpuLabel = `CPU: wasm, ${defaultThreads()} thread${defaultThreads() === 1 ? '' : 's'}`;
 
 const installed = resolvable;
 
@@ -29,8 +35,9 @@ describe('textbench backends', () => {
     expect(code).toBe(0);
     expect(out).toHaveLength(1);
     const report = JSON.parse(out[0]!) as ProbeReport;
-    expect(report.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(report.backends.map((b) => b.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
     expect(report.chosen).toBe('wasm');
+    expect(report.device).toBe(cpuLabel);
     const by = Object.fromEntries(report.backends.map((b) => [b.name, b]));
     expect(by.tensorflow).toMatchObject({ loads: false });
     expect(by.tensorflow!.reason).toBe(
@@ -42,6 +49,15 @@ describe('textbench backends', () => {
     expect(by.wasm!.notes?.join('; ')).toMatch(/SIMD (on|off).*; 1 thread/);
     expect(by.cpu!.loads).toBe(true);
     expect(by.cpu!.kernels).toContain('UnsortedSegmentSum (replaced)');
+    // The tests' GPU is SwiftShader (tests/fixtures/software-gpu.ts): it loads, is listed as software, and is
+    // passed over by automatic choice. Without the optional webgpu package it is missing, with that reason.
+    if (webgpuPackage().loads) {
+      expect(by.webgpu).toMatchObject({ loads: true, automatic: false, device: expect.stringMatching(/^GPU \(software\): .*SwiftShader/) });
+      expect(by.webgpu!.notAutomatic).toMatch(/software.*--backend webgpu/);
+      expect(by.webgpu!.adapters).toContainEqual(expect.objectContaining({ architecture: 'swiftshader', software: true }));
+    } else {
+      expect(by.webgpu).toMatchObject({ loads: false, reason: expect.stringContaining('npm install webgpu') });
+    }
   });
 
   it('prints a table for a person, and exits 1 when nothing loads', () => {
@@ -49,6 +65,7 @@ describe('textbench backends', () => {
       node: 'v20.0.0',
       platform: 'linux-x64',
       chosen: 'wasm',
+      device: 'CPU: wasm, 1 thread',
       backends: [
         { name: 'tensorflow-gpu', loads: false, reason: 'gpu reason' },
         { name: 'tensorflow', loads: false, reason: 'native reason' },
@@ -62,9 +79,36 @@ describe('textbench backends', () => {
       '  tensorflow      missing  native reason',
       '  wasm            loads    @tensorflow/tfjs-backend-wasm 4.22.0; kernels added by Textbench: UnsortedSegmentSum (added)',
       '  cpu             loads    @tensorflow/tfjs-core 4.22.0',
-      'Training uses wasm (the first that loads); choose another with --backend NAME.',
+      'Training uses wasm (CPU: wasm, 1 thread), the first that loads and may be chosen automatically; choose another with --backend NAME.',
     ]);
     const none = formatReport({ ...report, chosen: null, backends: report.backends.map((b) => ({ name: b.name, loads: false, reason: 'x' })) });
     expect(none.at(-1)).toMatch(/^No backend loads here/);
+  });
+
+  it('prints the WebGPU adapters under the webgpu row, and says why a software one is not chosen', () => {
+    const swiftshader = classifyAdapter({
+      preference: 'high-performance', vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-',
+      description: 'SwiftShader driver 5.0.0', fallback: true, maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30,
+    });
+    const lines = formatReport({
+      node: 'v20.0.0',
+      platform: 'linux-x64',
+      chosen: 'cpu',
+      device: 'CPU: JavaScript (cpu backend)',
+      backends: [
+        {
+          name: 'webgpu', loads: true, version: 'webgpu 0.6.2', device: 'GPU (software): Google SwiftShader driver 5.0.0',
+          automatic: false, notAutomatic: 'a software adapter: used only with --backend webgpu', adapters: [swiftshader],
+        },
+        { name: 'cpu', loads: true, version: '@tensorflow/tfjs-core 4.22.0' },
+      ],
+    });
+    expect(lines).toEqual([
+      'TensorFlow.js backends on this machine (Node v20.0.0, linux-x64), best first:',
+      '  webgpu  manual   GPU (software): Google SwiftShader driver 5.0.0; webgpu 0.6.2; not chosen automatically: a software adapter: used only with --backend webgpu',
+      '                   adapter GPU (software): Google SwiftShader driver 5.0.0 (vendor google, architecture swiftshader): software, SwiftShader, a software Vulkan driver that runs on the CPU',
+      '  cpu     loads    @tensorflow/tfjs-core 4.22.0',
+      'Training uses cpu (CPU: JavaScript (cpu backend)), the first that loads and may be chosen automatically; choose another with --backend NAME.',
+    ]);
   });
 });

@@ -298,7 +298,7 @@ describe('paths', () => {
 
 describe('run choice and reliability words', () => {
   const run = (id: string, f1: number | null, status: RunSummary['status'] = 'finished'): RunSummary => ({
-    id, projectId: 'p', name: id, model: 'linear', status, backend: 'wasm', epochs: 3, bestEpoch: 2,
+    id, projectId: 'p', name: id, model: 'linear', status, backend: 'wasm', device: null, epochs: 3, bestEpoch: 2,
     validation: f1 === null ? null : { accuracy: f1, macroF1: f1 }, test: null, error: null,
     createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null,
   });

@@ -75,7 +75,7 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
   --max-cell-chars N  refuse an input cell longer than N characters (default 16777216)
   --keep-formulas  CSV/TSV output: write cells that start with = + - @ tab or CR as they are (by default they
                    get a leading ' so that a spreadsheet shows them as text instead of running them)
-  --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
+  --backend B      webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
 "long": "truncated" | "windows" for a text longer than the model's sequence length; with --file, one line

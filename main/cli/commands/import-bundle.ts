@@ -19,7 +19,7 @@ Afterwards: textbench classify --stored MODEL "text".
   --project P     the project the model belongs to and is evaluated on
   --name NAME     a name for the model (default: the bundle's name)
   --no-evaluate   skip the evaluation
-  --backend B     tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
+  --backend B     webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints {"model": {...}, "evaluation": {...} | null}.`,
   options: {

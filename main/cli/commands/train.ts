@@ -18,9 +18,9 @@ n-grams with logistic regression), the honest baseline to beat. Progress goes to
 run after the current batch (resume it with --resume RUN).
 
 Options:
-${trainFlagHelp('train', [['--resume RUN', 'continue a stopped or crashed run from its last checkpoint']])}
+${trainFlagHelp('train', [['--resume RUN', 'continue a stopped or crashed run from its last checkpoint (with --backend, on another backend)']])}
 
---json prints {"run","status","backend","model","epochs","bestEpoch","validation":{"accuracy","macroF1"},
+--json prints {"run","status","backend","device","model","epochs","bestEpoch","validation":{"accuracy","macroF1"},
 "test":{"accuracy","macroF1"},"findings":[...],"actions":[...]} when the run ends.
 ${AUTO_USAGE}`,
   options: {
@@ -52,10 +52,13 @@ ${AUTO_USAGE}`,
       if (line) ctx.io.err(line);
     });
     if (resumeRef) {
-      const started = wb.training.resume(resumeRef, { epochs: options.epochs });
+      const started = wb.training.resume(resumeRef, { epochs: options.epochs, backend: options.backend });
       run = started.run.id;
       epochs = wb.training.get(run).config.epochs;
-      ctx.io.err(`Resuming run ${run} from its last checkpoint (epoch ${started.run.epochs}; optimizer moments start afresh).`);
+      ctx.io.err(
+        `Resuming run ${run} from its last checkpoint (epoch ${started.run.epochs}; optimizer moments start afresh)` +
+          (options.backend ? ` on the ${options.backend} backend.` : '.'),
+      );
     } else {
       if (!options.model && !options.recipe) ctx.io.err('No --model given: training linear (TF-IDF word and character n-grams + logistic regression). Choose another with --model.');
       const started = wb.training.start(options);
@@ -80,13 +83,13 @@ ${AUTO_USAGE}`,
       unsubscribeLog();
     }
     if (ctx.json) {
-      const { run: id, status, backend, model, epochs: n, bestEpoch, validation, test, findings, actions, samplesPerSecond, threads, error } = result;
-      ctx.io.out(JSON.stringify({ run: id, status, backend, model, epochs: n, bestEpoch, validation, test, findings, actions, samplesPerSecond, threads, ...(error ? { error } : {}) }));
+      const { run: id, status, backend, device, model, epochs: n, bestEpoch, validation, test, findings, actions, samplesPerSecond, threads, error } = result;
+      ctx.io.out(JSON.stringify({ run: id, status, backend, device, model, epochs: n, bestEpoch, validation, test, findings, actions, samplesPerSecond, threads, ...(error ? { error } : {}) }));
     } else if (result.status === 'failed') {
       ctx.io.err(`Run ${result.run} failed: ${result.error ?? 'unknown error'}`);
     } else {
       ctx.io.out(
-        `Run ${result.run} ${result.status} on ${result.backend}: ${result.epochs} epochs, kept epoch ${result.bestEpoch}. ` +
+        `Run ${result.run} ${result.status} on ${result.backend} (${result.device}): ${result.epochs} epochs, kept epoch ${result.bestEpoch}. ` +
           `Validation accuracy ${f3(result.validation.accuracy)}, macro-F1 ${f3(result.validation.macroF1)}; ` +
           `test accuracy ${f3(result.test.accuracy)}, macro-F1 ${f3(result.test.macroF1)}.` +
           (result.status === 'stopped' ? ` Resume with: textbench train --resume ${result.run}` : ` Details: textbench evaluate ${result.run}`),

@@ -8,6 +8,7 @@ import {
   type ModelOutputKind,
 } from '../../../shared/bundle.ts';
 import { TextbenchError } from '../errors.ts';
+import { selfTestShapeProblem } from './selftest.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.json';
@@ -149,6 +150,10 @@ export function checkManifest(value: unknown, dir: string): BundleManifest {
   for (const required of [MODEL_FILE, WEIGHTS_FILE, value.vocabularyFile as string]) {
     if (!(required in files)) fail(dir, 'files', `does not list ${required}`);
   }
+  // Format 2 bundles are written with a self-test; one without it had it removed.
+  if (v >= 2 && value.selfTest === undefined) fail(dir, 'selfTest', 'is missing (every bundle of format 2 carries one)');
+  const selfTest = selfTestShapeProblem(value.selfTest, labels as string[]);
+  if (selfTest) fail(dir, 'selfTest', selfTest);
   return value as unknown as BundleManifest;
 }
 

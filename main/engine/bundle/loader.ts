@@ -11,7 +11,8 @@ import { Classifier, type ClassifierOptions } from './classifier.ts';
 // fused kernels again where those are registered.
 import { hasFusedKernels } from '../compute/fused-rnn.ts';
 import { fusedTopology } from '../compute/recurrent-twin.ts';
-import type { WeightSpec } from './format.ts';
+import { detectOutputKind, type WeightSpec } from './format.ts';
+import { checkSelfTest } from './selftest.ts';
 
 export type PipelineFactory = (json: PipelineJSON) => TextPipeline;
 
@@ -54,6 +55,23 @@ export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFa
       { origin: parts.origin, field: 'sequenceLength' },
     );
   }
+  // The manifest says how to read the network's output; the network says what its last layer computes.
+  // A manifest that disagrees (an edit, or parts of two exports) would give wrong probabilities: refuse it.
+  let computed: string;
+  try {
+    computed = detectOutputKind(parts.topology);
+  } catch {
+    // An activation that gives no class scores: tf builds it below and the self-test judges its output.
+    computed = parts.manifest.model.output;
+  }
+  if (computed !== parts.manifest.model.output) {
+    throw new TextbenchError(
+      `${parts.origin}: the manifest says the model outputs ${parts.manifest.model.output}, but its last layer computes ${computed}. ` +
+        'The manifest was edited or belongs to another export; export the model again.',
+      'BUNDLE_MANIFEST_INVALID',
+      { origin: parts.origin, field: 'model.output' },
+    );
+  }
   const ab = parts.weights.buffer.slice(parts.weights.byteOffset, parts.weights.byteOffset + parts.weights.byteLength) as ArrayBuffer;
   let model: tf.LayersModel;
   try {
@@ -75,6 +93,12 @@ export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFa
     classifier = new Classifier(model, pipeline, parts.manifest.labels, parts.manifest.model.output, options);
   } catch (err) {
     model.dispose();
+    throw err;
+  }
+  try {
+    await checkSelfTest(parts.manifest, parts.origin, async (texts) => (await classifier.scores(texts)).probabilities);
+  } catch (err) {
+    classifier.dispose();
     throw err;
   }
   return {

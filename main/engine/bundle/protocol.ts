@@ -14,7 +14,8 @@ export interface ClassifyInit {
 }
 
 export type ClassifyRequest =
-  | { type: 'check'; id: number; source: ModelSource }
+  /** Builds the model (and drops it); with texts, also answers their probabilities (a bundle's self-test at export). */
+  | { type: 'check'; id: number; source: ModelSource; texts?: string[] }
   | { type: 'classify'; id: number; source: ModelSource; texts: string[] }
   | { type: 'scores'; id: number; source: ModelSource; texts: string[] }
   | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; keepFormulas?: boolean; stream: boolean }
@@ -28,7 +29,7 @@ export interface ClassifyError {
 }
 
 export type ClassifyResult =
-  | { kind: 'check'; labels: string[]; backend: string }
+  | { kind: 'check'; labels: string[]; backend: string; probabilities?: Float64Array }
   | { kind: 'classify'; predictions: Prediction[] }
   | { kind: 'scores'; labels: string[]; probabilities: Float64Array }
   | { kind: 'classifyFile'; result: ClassifyFileResult };

@@ -25,6 +25,7 @@ import type { ModelParts } from './loader.ts';
 import { defaultOutPath } from './batch.ts';
 import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
 import { ClassifierHost } from './host.ts';
+import { makeSelfTest, selfTestTexts } from './selftest.ts';
 import type { ClassifyResult, ModelSource } from './protocol.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
@@ -123,9 +124,12 @@ export class ModelService {
     const run = models.readRunForExport(this.ctx.db, runRef, options.checkpoint);
     const contents = this.runContents(run);
     const { manifest } = renderBundle(contents);
-    // Build the network once before writing anything: a bundle that cannot load is never written.
+    // Build the network once before writing anything (a bundle that cannot load is never written), and record
+    // its answers to the self-test texts, which every load of the bundle checks again.
     const parts: ModelParts = { origin: `run ${run.id}`, manifest, topology: run.checkpoint.topology, weightSpecs: contents.artifacts.weightSpecs as WeightSpec[], weights: run.checkpoint.weights, pipeline: run.pipeline };
-    await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${run.id}`, parts } }, 'check');
+    const texts = selfTestTexts(run.pipeline, run.labels);
+    const { probabilities } = await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${run.id}`, parts }, texts }, 'check');
+    contents.selfTest = makeSelfTest(texts, probabilities!, run.labels);
     const written = await writeBundle(out, contents, { force: options.force, afterFile: options.afterFile });
     return { bundle: written.dir, files: written.files, sha256: written.sha256 };
   }

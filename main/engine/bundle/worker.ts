@@ -41,7 +41,10 @@ async function modelFor(source: ModelSource, keep: boolean): Promise<{ model: Lo
 async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown' }>): Promise<ClassifyResult> {
   const { model, transient } = await modelFor(req.source, req.type !== 'check');
   try {
-    if (req.type === 'check') return { kind: 'check', labels: [...model.labels], backend: tf.getBackend() };
+    if (req.type === 'check') {
+      const probabilities = req.texts ? (await model.scores(req.texts)).probabilities : undefined;
+      return { kind: 'check', labels: [...model.labels], backend: tf.getBackend(), ...(probabilities ? { probabilities } : {}) };
+    }
     if (req.type === 'classify') return { kind: 'classify', predictions: await model.classify(req.texts) };
     if (req.type === 'scores') {
       const { probabilities } = await model.scores(req.texts);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest } from '../../../shared/bundle.ts';
+import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest, type BundleSelfTest } from '../../../shared/bundle.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import type { ModelArtifactsData } from '../train/artifacts.ts';
 import { TextbenchError } from '../errors.ts';
@@ -22,6 +22,26 @@ import {
   type WeightSpec,
 } from './format.ts';
 import { bundleReadme } from './readme.ts';
+import { modelFromParts, type PipelineFactory } from './loader.ts';
+import { computeSelfTest } from './selftest.ts';
+import { pipelineFromJSON } from '../text/pipeline.ts';
+
+/**
+ * The self-test computed in this thread, for callers that write a bundle from model parts they hold (tests,
+ * library use); the workspace computes it in its classification worker and passes it in.
+ */
+async function selfTestHere(c: BundleContents, makePipeline: PipelineFactory): Promise<NonNullable<BundleContents['selfTest']>> {
+  const { manifest } = renderBundle(c);
+  const model = await modelFromParts(
+    { origin: `the model "${c.name}"`, manifest, topology: c.artifacts.topology as Record<string, unknown>, weightSpecs: c.artifacts.weightSpecs as WeightSpec[], weights: c.artifacts.weights, pipeline: c.pipeline },
+    makePipeline,
+  );
+  try {
+    return await computeSelfTest(model, c.pipeline, c.labels);
+  } finally {
+    model.dispose();
+  }
+}
 
 export interface BundleContents {
   name: string;
@@ -35,10 +55,14 @@ export interface BundleContents {
   training: BundleManifest['training'];
   metrics: Record<string, unknown> | null;
   createdBy?: string;
+  /** Texts and the probabilities this model gives them (selftest.ts); every written bundle carries one. */
+  selfTest?: BundleSelfTest;
 }
 
 export interface WriteBundleOptions {
   force?: boolean;
+  /** The text pipeline to compute the self-test with when `contents` brings none (default: the real one). */
+  makePipeline?: PipelineFactory;
   /** Test hook: called after each file is written into the temporary folder; throwing aborts the export. */
   afterFile?: (file: string) => void | Promise<void>;
 }
@@ -89,6 +113,7 @@ export function renderBundle(c: BundleContents): { manifest: BundleManifest; fil
     model: { type: c.model.type, config: c.model.config, output, inputs: [...c.inputs] },
     training: c.training,
     metrics: c.metrics,
+    ...(c.selfTest ? { selfTest: c.selfTest } : {}),
   };
   files.set(README_FILE, Buffer.from(bundleReadme(base)));
   const manifest: BundleManifest = { ...base, files: {} };
@@ -122,6 +147,7 @@ export async function writeBundle(target: string, contents: BundleContents, opti
   if (exists && !fs.statSync(dir).isDirectory()) {
     throw new TextbenchError(`${dir} exists and is a file, not a folder. Choose another --out folder.`, 'BUNDLE_TARGET_NOT_DIR', { path: dir });
   }
+  if (!contents.selfTest) contents = { ...contents, selfTest: await selfTestHere(contents, options.makePipeline ?? pipelineFromJSON) };
   const { manifest, files } = renderBundle(contents);
   fs.mkdirSync(parent, { recursive: true });
   const tag = crypto.randomBytes(4).toString('hex');

@@ -1,7 +1,9 @@
-// Which TensorFlow.js backend trains, chosen best-first: tfjs-node-gpu (CUDA), tfjs-node (native
-// TensorFlow on the CPU), wasm (XNNPACK, with the kernels the project adds), cpu (plain JS, same
-// fixes). The native packages are optional dependencies whose installers download TensorFlow, so
-// on a machine without internet they are simply absent and wasm trains; every skip says why.
+// Which TensorFlow.js backend trains, chosen best-first: webgpu on a hardware GPU adapter (Dawn, any vendor:
+// Vulkan, Metal, D3D12), tfjs-node-gpu (CUDA), tfjs-node (native TensorFlow on the CPU), wasm (XNNPACK, with
+// the kernels the project adds), cpu (plain JS, same fixes). The native packages are optional dependencies
+// whose installers download TensorFlow, so on a machine without internet they are simply absent and wasm
+// trains; a software WebGPU adapter (SwiftShader, llvmpipe) is skipped unless --backend webgpu asks for it.
+// Every skip says why.
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -9,9 +11,12 @@ import path from 'node:path';
 import { TextbenchError } from '../errors.ts';
 import { FUSED_LSTM_FORWARD } from './rnn-op.ts';
 import { loadWasmRnnKernels, registerProjectKernels, wasmRnnKernelsLoaded, type KernelOptions, type KernelPatch } from './kernels.ts';
+import { currentAdapter, registerWebGpu, webgpuVersion } from './webgpu/device.ts';
+import { adapterLabel } from './webgpu/adapters.ts';
+import type { BackendName, DeviceInfo } from '../../../shared/compute.ts';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export type { BackendName };
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   name: BackendName;
@@ -23,10 +28,12 @@ export interface BackendInfo {
   kernels?: KernelPatch[];
   /** Threads the recurrent layers' WebAssembly kernels run on here; absent where they do not serve this backend. */
   threads?: number;
+  /** What trains: "GPU: NVIDIA H200", "GPU (software): SwiftShader …", "CPU: wasm, 2 threads". */
+  device: DeviceInfo;
 }
 
-/** Makes one backend current or throws an Error whose message says why it cannot. */
-export type BackendLoader = (name: BackendName) => Promise<void>;
+/** Makes one backend current or throws an Error whose message says why it cannot. `requested`: named by --backend. */
+export type BackendLoader = (name: BackendName, context: { requested: boolean }) => Promise<void>;
 
 export interface InitOptions {
   /** Replaces how a backend is loaded; tests use it to simulate a backend that fails here. */
@@ -38,6 +45,10 @@ const require = createRequire(import.meta.url);
 
 /** The npm package behind each backend, and why a person would or would not have it. */
 export const BACKEND_PACKAGES: Record<BackendName, { pkg: string; missing: string }> = {
+  webgpu: {
+    pkg: 'webgpu',
+    missing: 'the optional package webgpu (Dawn, which gives Node access to the GPU) is not installed: npm install webgpu',
+  },
   'tensorflow-gpu': {
     pkg: '@tensorflow/tfjs-node-gpu',
     missing:
@@ -61,6 +72,7 @@ export function isBackendName(name: string): name is BackendName {
 
 /** "@tensorflow/tfjs-backend-wasm 4.22.0", or undefined when the package cannot be found. */
 export function backendVersion(name: BackendName): string | undefined {
+  if (name === 'webgpu') return webgpuVersion();
   const { pkg } = BACKEND_PACKAGES[name];
   try {
     const file = require.resolve(`${pkg}/package.json`);
@@ -70,6 +82,38 @@ export function backendVersion(name: BackendName): string | undefined {
     if (isModuleNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/** A package that cannot even be resolved is not installed. */
+export function resolvable(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch (err) {
+    if (isModuleNotFound(err)) return false;
+    throw err;
+  }
+}
+
+export type { DeviceInfo };
+
+/** What the current backend computes on. */
+/** `rnnThreads`: the threads the recurrent layers' WebAssembly kernels run on, where they serve this backend. */
+export function describeDevice(name: BackendName, rnnThreads?: number): DeviceInfo {
+  if (name === 'webgpu') {
+    const adapter = currentAdapter();
+    return adapter ? { kind: 'gpu', label: adapterLabel(adapter), adapter } : { kind: 'gpu', label: 'GPU: WebGPU' };
+  }
+  if (name === 'tensorflow-gpu') return { kind: 'gpu', label: 'GPU: CUDA (TensorFlow native)' };
+  if (name === 'tensorflow') return { kind: 'cpu', label: 'CPU: TensorFlow native' };
+  if (name === 'wasm') {
+    // tfjs-backend-wasm's threaded build starts its workers from blob: URLs, which Node's worker_threads refuse,
+    // so in Node it runs on one thread (see probe-child.ts); the recurrent layers, most of a recurrent model's
+    // time, run on the project's own kernels and their threads (rnn-wasm.ts).
+    const threads = Math.max(wasmThreads, rnnThreads ?? 1);
+    return { kind: 'cpu', label: `CPU: wasm, ${threads} thread${threads === 1 ? '' : 's'}` };
+  }
+  return { kind: 'cpu', label: 'CPU: JavaScript (cpu backend)' };
 }
 
 function isModuleNotFound(err: unknown): boolean {
@@ -120,9 +164,17 @@ function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): void {
 }
 
 let wasmPathsSet = false;
+/** Threads the wasm backend computes on, once it has started. */
+let wasmThreads = 1;
 
 /** The real loader: imports the package behind a backend and makes it current. */
-export const defaultBackendLoader: BackendLoader = async (name) => {
+export const defaultBackendLoader: BackendLoader = async (name, context) => {
+  if (name === 'webgpu') {
+    if (!resolvable(BACKEND_PACKAGES.webgpu.pkg)) throw new Error(BACKEND_PACKAGES.webgpu.missing);
+    await registerWebGpu({ allowSoftware: context.requested });
+    await setBackendExplained('webgpu');
+    return;
+  }
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     loadNative(name);
     await setBackendExplained('tensorflow');
@@ -143,6 +195,7 @@ export const defaultBackendLoader: BackendLoader = async (name) => {
       wasmPathsSet = true;
     }
     await setBackendExplained('wasm');
+    wasmThreads = wasm.getThreadsCount();
     return;
   }
   await setBackendExplained('cpu');
@@ -170,7 +223,7 @@ export async function initBackend(requested?: BackendName | string, options: Ini
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
-      await loader(name);
+      await loader(name, { requested: requested !== undefined });
       await tf.ready();
     } catch (err) {
       skipped.push({ name, reason: firstLine(err) });
@@ -181,7 +234,7 @@ export async function initBackend(requested?: BackendName | string, options: Ini
     const kernels = registerProjectKernels(tf.getBackend(), options.kernels);
     const simd = kernels.some((k) => k.kernel === FUSED_LSTM_FORWARD && k.detail?.startsWith('WebAssembly'));
     const threads = simd ? wasmRnnKernelsLoaded()?.info.threads : undefined;
-    return { name, skipped, version: backendVersion(name), kernels, ...(threads ? { threads } : {}) };
+    return { name, skipped, version: backendVersion(name), kernels, ...(threads ? { threads } : {}), device: describeDevice(name, threads) };
   }
   if (requested) {
     throw new TextbenchError(

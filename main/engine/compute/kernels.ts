@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAM, fusedAdamKernel } from './adam.ts';
 import { jsRnnKernels } from './rnn-js.ts';
 import { WasmRnn, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
+import { webgpuRnnKernels } from './webgpu/rnn-webgpu.ts';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
 
 type NumericArray = Float32Array | Int32Array | Uint8Array;
@@ -443,11 +444,19 @@ function rnnDetail(impl: RnnImplementation): string {
 }
 
 /**
- * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm or cpu; false for any other backend. The WebAssembly
- * SIMD ones when loadWasmRnnKernels has loaded them and `impl` allows, the JavaScript ones otherwise. Calling it
- * again with another choice replaces the registration.
+ * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm, cpu or webgpu; false for any other backend. On wasm
+ * and cpu the WebAssembly SIMD ones when loadWasmRnnKernels has loaded them and `impl` allows, the JavaScript ones
+ * otherwise. Calling it again with another choice replaces the registration.
  */
 export function registerFusedRnnKernels(backendName: string, impl: RnnImplementation = 'wasm-simd'): boolean {
+  if (backendName === 'webgpu') {
+    // The WGSL kernels of compute/webgpu/ (one dispatch per time step, all steps in one compute pass).
+    install(FUSED_LSTM_FORWARD, 'webgpu', () => webgpuRnnKernels.lstmForward);
+    install(FUSED_LSTM_BACKWARD, 'webgpu', () => webgpuRnnKernels.lstmBackward);
+    install(FUSED_GRU_FORWARD, 'webgpu', () => webgpuRnnKernels.gruForward);
+    install(FUSED_GRU_BACKWARD, 'webgpu', () => webgpuRnnKernels.gruBackward);
+    return true;
+  }
   if (backendName !== 'wasm' && backendName !== 'cpu') return false;
   const use: RnnImplementation = impl === 'wasm-simd' && wasmRnn ? 'wasm-simd' : 'js';
   const kernels = use === 'wasm-simd' ? wasmRnnKernels(wasmRnn!, backendName) : jsRnnKernels(backendName);

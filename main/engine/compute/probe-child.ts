@@ -6,6 +6,7 @@ import { backendVersion, initBackend, isBackendName, type BackendInfo } from './
 import { recurrentLayer } from './fused-rnn.ts';
 import { FUSED_LSTM_FORWARD } from './rnn-op.ts';
 import type { BackendProbe } from './probe.ts';
+import { surveyAdapters } from './webgpu/adapters.ts';
 
 /** Which fused recurrent kernels the backend got (WebAssembly SIMD and on how many threads, or JavaScript). */
 function recurrentNote(info: BackendInfo): string[] {
@@ -26,8 +27,9 @@ async function notes(name: string, info: BackendInfo): Promise<string[]> {
   ];
 }
 
-/** One SGD step of Embedding → GRU (the fused kernels where registered) → softmax. */
-function smokeStep(): number {
+/** One SGD step of Embedding → GRU (the fused kernels where registered) → softmax. Read asynchronously: the webgpu
+ * backend cannot read GPU memory synchronously in Node. */
+async function smokeStep(): Promise<number> {
   const model = tf.sequential({
     layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6, maskZero: true }), recurrentLayer('gru', { units: 4 }), tf.layers.dense({ units: 3, activation: 'softmax' })],
   });
@@ -35,7 +37,7 @@ function smokeStep(): number {
   const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).toFloat();
   const opt = tf.train.sgd(0.1);
   const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)!;
-  const value = loss.dataSync()[0]!;
+  const value = (await loss.data())[0]!;
   tf.dispose([x, y, loss]);
   model.dispose();
   return value;
@@ -49,7 +51,7 @@ if (!isBackendName(name)) {
   try {
     const info = await initBackend(name);
     const t0 = performance.now();
-    const loss = smokeStep();
+    const loss = await smokeStep();
     if (!Number.isFinite(loss)) throw new Error(`it loads, but a training step on it gave a loss of ${loss}`);
     probe = {
       name,
@@ -58,6 +60,11 @@ if (!isBackendName(name)) {
       kernels: (info.kernels ?? []).map((k) => `${k.kernel} (${k.action})`),
       smokeMs: Math.round(performance.now() - t0),
       notes: await notes(name, info),
+      device: info.device.label,
+      // A software WebGPU adapter loads when asked for by name, but automatic choice passes it over.
+      ...(info.device.adapter?.software
+        ? { automatic: false, notAutomatic: `a software adapter (${info.device.adapter.softwareReason}): used only with --backend webgpu` }
+        : {}),
     };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
@@ -65,5 +72,6 @@ if (!isBackendName(name)) {
     const m = /does not load here: (.*?)\. Run `textbench backends`/.exec(msg);
     probe = { name, loads: false, reason: m ? m[1]! : msg.split('\n')[0]!, version: backendVersion(name) };
   }
+  if (name === 'webgpu') probe.adapters = (await surveyAdapters()).adapters;
 }
 process.stdout.write(JSON.stringify(probe) + '\n');

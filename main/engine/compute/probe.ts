@@ -5,33 +5,13 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BACKEND_ORDER, BACKEND_PACKAGES, type BackendName } from './backend.ts';
+import { BACKEND_ORDER, BACKEND_PACKAGES, resolvable, type BackendName } from './backend.ts';
+import type { BackendProbe, ProbeReport } from '../../../shared/compute.ts';
 
-export interface BackendProbe {
-  name: BackendName;
-  loads: boolean;
-  /** Why it does not load (only when loads is false). */
-  reason?: string;
-  /** The package and version behind it, when installed. */
-  version?: string;
-  /** Kernels the project registered for it. */
-  kernels?: string[];
-  /** Milliseconds for one tiny Embedding training step (includes first-use setup). */
-  smokeMs?: number;
-  /** Facts about how it runs here, e.g. wasm SIMD and thread count. */
-  notes?: string[];
-}
-
-export interface ProbeReport {
-  backends: BackendProbe[];
-  /** What initBackend() would pick without --backend: the first one in order that loads. */
-  chosen: BackendName | null;
-  node: string;
-  platform: string;
-}
+export type { BackendProbe, ProbeReport } from '../../../shared/compute.ts';
 
 export interface ProbeOptions {
-  /** Per-backend limit in milliseconds (default 60 s). */
+  /** Per-backend limit in milliseconds (default 60 s; twice that for webgpu). */
   timeoutMs?: number;
 }
 
@@ -40,16 +20,8 @@ const require = createRequire(import.meta.url);
 // An absolute URL, so the child finds tsx whatever the current directory is.
 const TSX = pathToFileURL(require.resolve('tsx')).href;
 
-/** A package that cannot even be resolved needs no child process to say so. */
-export function resolvable(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') return false;
-    throw err;
-  }
-}
+// A package that cannot even be resolved needs no child process to say so.
+export { resolvable } from './backend.ts';
 
 function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
   if (!resolvable(BACKEND_PACKAGES[name].pkg)) return Promise.resolve({ name, loads: false, reason: BACKEND_PACKAGES[name].missing });
@@ -78,11 +50,30 @@ function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
 /** Tries every backend in a separate process (in parallel) and reports what loads here and why not. */
 export async function probeBackends(options: ProbeOptions = {}): Promise<ProbeReport> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const backends = await Promise.all(BACKEND_ORDER.map((n) => probeOne(n, timeoutMs)));
+  // webgpu compiles a dozen shaders for its smoke step: 5 s on SwiftShader (which compiles them on the CPU) on an
+  // idle 2-core machine, and several times that when the machine is busy.
+  const backends = await Promise.all(BACKEND_ORDER.map((n) => probeOne(n, n === 'webgpu' ? 2 * timeoutMs : timeoutMs)));
+  const chosen = backends.find((b) => b.loads && b.automatic !== false);
   return {
     backends,
-    chosen: backends.find((b) => b.loads)?.name ?? null,
+    chosen: chosen?.name ?? null,
+    device: chosen?.device ?? null,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
   };
+}
+
+let probed: Promise<ProbeReport> | undefined;
+
+/**
+ * The probe, once per process (it starts a process per backend and takes seconds; backends and adapters do not
+ * change while Textbench runs). `refresh` probes again, e.g. after installing a package or a driver.
+ */
+export function probeBackendsOnce(refresh = false): Promise<ProbeReport> {
+  if (refresh || !probed) {
+    probed = probeBackends();
+    // A failed probe is not kept: the next call tries again.
+    probed.catch(() => (probed = undefined));
+  }
+  return probed;
 }

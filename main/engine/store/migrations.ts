@@ -194,6 +194,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'runs.device: what each run trained on (GPU adapter or CPU), beside its backend',
+    up(db) {
+      // JSON DeviceInfo (shared/compute.ts): kind, the label the app shows ("GPU: NVIDIA …", "CPU: wasm, 1 thread")
+      // and the WebGPU adapter. NULL for runs from before, which recorded only their backend.
+      db.exec('ALTER TABLE runs ADD COLUMN device TEXT');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

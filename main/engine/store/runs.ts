@@ -4,6 +4,7 @@ import { newId, nowIso } from './ids.ts';
 import { TextbenchError } from '../errors.ts';
 import type { DoctorAction, Evaluation, Finding, RunStatus, SplitMetrics, TrainingEpoch } from '../../../shared/domain.ts';
 import type { RunDetail, RunSummary, TrainingConfig } from '../../../shared/training.ts';
+import type { DeviceInfo } from '../../../shared/compute.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import type * as tf from '@tensorflow/tfjs';
 
@@ -24,6 +25,8 @@ interface RunRow {
   model: string;
   config: string;
   backend: string | null;
+  /** JSON DeviceInfo: what the run trained on (migration 5). */
+  device: string | null;
   status: RunStatus;
   data_hash: string | null;
   pipeline: string | null;
@@ -48,13 +51,13 @@ export interface RunMetrics {
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
 export type StoredConfig = TrainingConfig & { validationSource?: 'split' | 'train-holdout' };
 
-const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, epochs, best_epoch, metrics, error, created_at, started_at, finished_at';
+const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at';
 
 function parse<T>(json: string | null, fallback: T): T {
   return json ? (JSON.parse(json) as T) : fallback;
 }
 
-function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at'>): RunSummary {
+function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at'>): RunSummary {
   const m = parse<RunMetrics>(r.metrics, { validation: null, test: null });
   return {
     id: r.id,
@@ -63,6 +66,7 @@ function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'sta
     model: r.model,
     status: r.status,
     backend: r.backend,
+    device: parse<DeviceInfo | null>(r.device, null),
     epochs: r.epochs,
     bestEpoch: r.best_epoch,
     validation: m.validation ?? null,
@@ -170,12 +174,12 @@ export function getStoredEvaluation(db: Db, id: string): Evaluation | null {
 export function markRunStarted(
   db: Db,
   id: string,
-  info: { backend: string; pipeline: PipelineJSON; labels: string[]; dataHash: string; config: StoredConfig; findings: Finding[] },
+  info: { backend: string; device: DeviceInfo; pipeline: PipelineJSON; labels: string[]; dataHash: string; config: StoredConfig; findings: Finding[] },
 ): void {
   db.prepare(
-    `UPDATE runs SET status = 'running', backend = ?, pipeline = ?, labels = ?, data_hash = ?, config = ?, findings = ?,
+    `UPDATE runs SET status = 'running', backend = ?, device = ?, pipeline = ?, labels = ?, data_hash = ?, config = ?, findings = ?,
        error = NULL, finished_at = NULL, started_at = COALESCE(started_at, ?) WHERE id = ?`,
-  ).run(info.backend, JSON.stringify(info.pipeline), JSON.stringify(info.labels), info.dataHash, JSON.stringify(info.config), JSON.stringify(info.findings), nowIso(), id);
+  ).run(info.backend, JSON.stringify(info.device), JSON.stringify(info.pipeline), JSON.stringify(info.labels), info.dataHash, JSON.stringify(info.config), JSON.stringify(info.findings), nowIso(), id);
 }
 
 export function markRunQueued(db: Db, id: string): void {

@@ -8,7 +8,7 @@ import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
-import { runSamplesPerSecond, type TrainResult } from '../../../shared/training.ts';
+import { runSamplesPerSecond, type RunDetail, type TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
 import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
 import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
@@ -16,7 +16,7 @@ import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
 import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
 import type { SplitExample } from '../store/examples.ts';
-import { TextbenchError } from '../errors.ts';
+import { isTextbenchError, TextbenchError } from '../errors.ts';
 import { saveRunPredictions } from '../store/runPredictions.ts';
 
 export interface JobHooks {
@@ -38,9 +38,9 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 }
 
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
-export function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
+export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
-  const probs = predictProbabilities(model, data.inputs);
+  const probs = await predictProbabilities(model, data.inputs);
   // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
   if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth: data.labels, probabilities: probs, classes: labels.length });
   const rep = classificationReport(labels, data.labels, probs);
@@ -76,8 +76,9 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     const settings = runs.getRunConfig(db, runId);
     const backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined, { kernels: { threads: settings.threads ?? undefined } });
     backendName = backend.name;
-    const threads = backend.threads ? `, recurrent layers on ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : '';
-    log(`backend: ${backend.name}${threads}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
+    // The wasm device label counts the recurrent kernels' threads already; on cpu they are said here.
+    const threads = backend.threads && backend.name !== 'wasm' ? `, recurrent layers on ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : '';
+    log(`backend: ${backend.name}, ${backend.device.label}${threads}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
     const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
     const prep = prepareRun(db, summary.projectId, settings, { stored, log });
     const { config, data, pipeline } = prep;
@@ -106,6 +107,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     if (!options.resume) for (const f of findings) hooks.emit({ type: 'training.finding', run: runId, finding: f });
     runs.markRunStarted(db, runId, {
       backend: backend.name,
+      device: backend.device,
       pipeline: pipeline.toJSON(),
       labels: data.labels,
       dataHash: data.dataHash,
@@ -171,8 +173,8 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     );
 
     // The model now holds the weights the run keeps (best epoch, or last): evaluate those.
-    const valEval = evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation', db);
-    const testEval = data.test.length ? evaluateModel(model, pipeline, data.test, data.labels, runId, 'test', db) : null;
+    const valEval = await evaluateModel(model, pipeline, data.validation, data.labels, runId, 'validation', db);
+    const testEval = data.test.length ? await evaluateModel(model, pipeline, data.test, data.labels, runId, 'test', db) : null;
     const allFindings = initialPlus(findings, result.state.findings);
     const status = result.status;
     runs.finishRun(db, runId, {
@@ -188,6 +190,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       run: runId,
       status,
       backend: backend.name,
+      device: backend.device.label,
       model: summary.model,
       epochs: result.epochs,
       bestEpoch: result.bestEpoch,
@@ -201,7 +204,8 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     hooks.emit({ type: 'run.finished', run: runId, status, validation: out.validation, test: testEval ? out.test : null });
     log(`${status}: ${result.epochs} epochs (${result.stoppedBy}), best epoch ${result.bestEpoch}`);
     return out;
-  } catch (err) {
+  } catch (caught) {
+    const err = isTextbenchError(caught) && caught.code === 'gpu_out_of_memory' ? withResumeCommand(caught, runId, runs.getRunDetail(db, runId)) : caught;
     const message = err instanceof Error ? err.message : String(err);
     runs.failRun(db, runId, message);
     hooks.emit({ type: 'run.failed', run: runId, error: message });
@@ -211,6 +215,21 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     if (bestWeights) tf.dispose(bestWeights);
     model?.dispose();
   }
+}
+
+/**
+ * The GPU ran out of memory: say with which batch size, and give the commands that start the run again with half
+ * the batch or continue it (from its last checkpoint) on the CPU.
+ */
+function withResumeCommand(err: TextbenchError, runId: string, run: RunDetail): TextbenchError {
+  const batch = run.config.batchSize;
+  const resume = run.hasCheckpoint ? ` Or continue it on the CPU from epoch ${run.epochs}: textbench train --resume ${runId} --backend wasm.` : '';
+  return new TextbenchError(`${err.message} This run used batches of ${batch}: try --batch-size ${Math.max(1, Math.floor(batch / 2))}.${resume}`, err.code, {
+    ...err.details,
+    run: runId,
+    batchSize: batch,
+    resumable: run.hasCheckpoint,
+  });
 }
 
 /** Findings from before training (data checks) come first; the loop's findings follow, without repeats on resume. */
@@ -229,7 +248,7 @@ export async function runEvaluationJob(db: Db, runId: string, split: Split, back
   try {
     const examples = data[split];
     if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
-    return evaluateModel(model, pipeline, examples, labels, runId, split, db);
+    return await evaluateModel(model, pipeline, examples, labels, runId, split, db);
   } finally {
     model.dispose();
   }

@@ -119,8 +119,11 @@ function rows(inputs: readonly EncodedInput[]): number {
   return inputs[0]?.shape[0] ?? 0;
 }
 
-/** Class probabilities for every row, in chunks, as one flat [n × classes] array. */
-export function predictProbabilities(model: tf.LayersModel, inputs: readonly EncodedInput[], chunk = 256): Float32Array {
+/**
+ * Class probabilities for every row, in chunks, as one flat [n × classes] array. Numbers come back from the
+ * backend asynchronously throughout the loop: the webgpu backend cannot read GPU memory synchronously in Node.
+ */
+export async function predictProbabilities(model: tf.LayersModel, inputs: readonly EncodedInput[], chunk = 256): Promise<Float32Array> {
   const n = rows(inputs);
   const classes = (model.outputs[0]!.shape[1] as number) ?? 0;
   const out = new Float32Array(n * classes);
@@ -128,7 +131,7 @@ export function predictProbabilities(model: tf.LayersModel, inputs: readonly Enc
     const idx = Int32Array.from({ length: Math.min(chunk, n - s) }, (_, i) => s + i);
     const xs = batchTensors(inputs, idx);
     const p = tf.tidy(() => model.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor);
-    out.set(p.dataSync() as Float32Array, s * classes);
+    out.set((await p.data()) as Float32Array, s * classes);
     p.dispose();
     tf.dispose(xs);
   }
@@ -139,9 +142,9 @@ function snapshot(model: tf.LayersModel): tf.Tensor[] {
   return model.getWeights().map((w) => tf.keep(w.clone()));
 }
 
-function weightStats(model: tf.LayersModel): { norm: number; finite: boolean } {
+async function weightStats(model: tf.LayersModel): Promise<{ norm: number; finite: boolean }> {
   const sq = tf.tidy(() => tf.addN(model.getWeights().map((w) => tf.sum(tf.square(w.toFloat())))));
-  const v = sq.dataSync()[0]!;
+  const v = (await sq.data())[0]!;
   sq.dispose();
   return { norm: Math.sqrt(v), finite: Number.isFinite(v) };
 }
@@ -274,10 +277,12 @@ export async function trainLoop(
           const reg = model.calculateLosses();
           return reg.length ? (tf.add(dataLoss, tf.addN(reg)) as tf.Scalar) : dataLoss;
         }, vars);
-        const totalLoss = value.dataSync()[0]!;
-        const lossValue = dataLossT ? dataLossT.dataSync()[0]! : totalLoss;
         const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
-        const gradNorm = normT.dataSync()[0]!;
+        // One wait for all of a step's numbers (on a GPU each read is a round trip).
+        const [totalLoss, dataLoss, gradNorm, correctNow] = (
+          await Promise.all([value, dataLossT ?? value, normT, correctT ?? value].map(async (t) => (await t.data())[0]!))
+        ) as [number, number, number, number];
+        const lossValue = dataLossT ? dataLoss : totalLoss;
         normT.dispose();
         const finite = Number.isFinite(totalLoss) && Number.isFinite(gradNorm);
         if (finite) {
@@ -298,7 +303,7 @@ export async function trainLoop(
           // A NaN/Inf step is never applied: it would poison every weight it touches.
           nonFinite++;
         }
-        correct += correctT ? correctT.dataSync()[0]! : 0;
+        correct += correctT ? correctNow : 0;
         seen += idx.length;
         tf.dispose([value, ...Object.values(grads), ...xs, y, ...(correctT ? [correctT] : []), ...(dataLossT && dataLossT !== value ? [dataLossT] : [])]);
 
@@ -326,11 +331,11 @@ export async function trainLoop(
       }
       const trainSeconds = (performance.now() - started) / 1000;
 
-      const probs = predictProbabilities(model, validation.inputs);
+      const probs = await predictProbabilities(model, validation.inputs);
       const rep = validation.labels.length ? classificationReport(labels, validation.labels, probs) : null;
       const predictedCounts = new Array<number>(classes).fill(0);
       if (rep) for (const c of rep.predicted) predictedCounts[c]! += 1;
-      const ws = weightStats(model);
+      const ws = await weightStats(model);
       const seconds = (performance.now() - started) / 1000;
       epochSeconds.push(seconds);
       const metrics: TrainingEpoch = {

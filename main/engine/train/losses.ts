@@ -24,19 +24,31 @@ export function perExampleCrossEntropy(probs: tf.Tensor, labels: tf.Tensor, clas
 /**
  * The loss a step minimises. `exampleWeights` (class weights looked up per example) multiply each example's loss;
  * the mean is over the batch, as Keras does with class_weight. With top-k, only the k largest weighted losses count:
- * which examples those are is read from the values and fed back as a constant mask, so the gradient of every other
- * example is exactly zero.
+ * which examples those are is a constant mask, so the gradient of every other example is exactly zero.
  */
 export function trainingLoss(perExample: tf.Tensor1D, exampleWeights: Float32Array | null, spec: LossSpec): tf.Scalar {
   const n = perExample.shape[0];
   const weighted = exampleWeights ? tf.mul(perExample, tf.tensor1d(exampleWeights)) : perExample;
   if (spec.kind !== 'topk' || spec.k >= n) return tf.mean(weighted) as tf.Scalar;
   const k = Math.max(1, Math.floor(spec.k));
-  const values = weighted.dataSync();
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
-  const mask = new Float32Array(n);
-  for (let i = 0; i < k; i++) mask[order[i]!] = 1;
-  return tf.div(tf.sum(tf.mul(weighted, tf.tensor1d(mask))), k) as tf.Scalar;
+  return tf.div(tf.sum(tf.mul(weighted, hardestMask(weighted as tf.Tensor1D, k))), k) as tf.Scalar;
+}
+
+/**
+ * 1 for the k largest values (ties to the lower index, as tf.topk orders them), 0 elsewhere. Found on the device
+ * rather than read back into JavaScript (the webgpu backend cannot read synchronously inside a gradient tape), and
+ * a constant for the gradient: no gradient flows through which examples were selected.
+ */
+function hardestMask(values: tf.Tensor1D, k: number): tf.Tensor1D {
+  const n = values.shape[0];
+  const select = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const v = args[0] as tf.Tensor1D;
+    return {
+      value: tf.tidy(() => tf.sum(tf.oneHot(tf.topk(v, k).indices, n), 0).toFloat()) as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+    };
+  });
+  return select(values) as tf.Tensor1D;
 }
 
 /** Balanced class weights n / (classes × count), as scikit-learn computes them; 0 for a class absent from train. */

@@ -149,7 +149,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
         if (reg.length) loss = tf.add(loss, tf.addN(reg)) as tf.Scalar;
         return loss;
       }, vars);
-      const loss = value.dataSync()[0]!;
+      const loss = (await value.data())[0]!;
       if (Number.isFinite(loss)) optimizer.applyGradients(grads);
       tf.dispose([value, ...Object.values(grads), ...xs, y]);
       if (!Number.isFinite(loss)) {

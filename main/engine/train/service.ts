@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { EngineContext } from '../context.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
-import { runSamplesPerSecond, type RunDetail, type RunSummary, type TrainOptions, type TrainPreset, type TrainResult } from '../../../shared/training.ts';
+import { runSamplesPerSecond, type BackendRequest, type RunDetail, type RunSummary, type TrainOptions, type TrainPreset, type TrainResult } from '../../../shared/training.ts';
+import { BACKEND_REQUESTS } from '../../../shared/train-options.ts';
 import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
 import { getProject, resolveProject } from '../store/projects.ts';
@@ -88,6 +89,7 @@ export class TrainingService {
       run: id,
       status,
       backend: s.backend ?? 'unknown',
+      device: s.device?.label ?? 'unknown',
       model: s.model,
       epochs: s.epochs,
       bestEpoch: s.bestEpoch ?? 0,
@@ -119,9 +121,10 @@ export class TrainingService {
 
   /**
    * Continues a stopped, failed or interrupted run from its last checkpoint (weights and loop state; optimizer
-   * moments start afresh). `epochs` raises the run's epoch budget, e.g. to train a finished run further.
+   * moments start afresh). `epochs` raises the run's epoch budget, e.g. to train a finished run further; `backend`
+   * moves it to another backend (after the GPU ran out of memory, say).
    */
-  resume(runRef: string, overrides: { epochs?: number } = {}): { run: RunSummary } {
+  resume(runRef: string, overrides: { epochs?: number; backend?: BackendRequest } = {}): { run: RunSummary } {
     const id = runs.resolveRunId(this.ctx.db, runRef);
     if (this.training.has(id)) throw new TextbenchError(`Run ${id} is already training.`, 'RUN_ACTIVE', { run: id });
     if (!runs.loadCheckpoint(this.ctx.db, id, 'last')) {
@@ -131,6 +134,13 @@ export class TrainingService {
       const config = runs.getRunConfig(this.ctx.db, id);
       checkOptions({ epochs: overrides.epochs });
       runs.setRunConfig(this.ctx.db, id, { ...config, epochs: overrides.epochs });
+    }
+    // Another backend, e.g. the CPU after the GPU ran out of memory: the checkpoint holds plain weights.
+    if (overrides.backend !== undefined) {
+      if (!(BACKEND_REQUESTS as readonly string[]).includes(overrides.backend)) {
+        throw new TextbenchError(`Training option backend: expected one of ${BACKEND_REQUESTS.join(', ')}, got "${overrides.backend}".`, 'BAD_OPTION', { field: 'backend' });
+      }
+      runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), backend: overrides.backend });
     }
     runs.markRunQueued(this.ctx.db, id);
     this.launchTraining(id, true);
