@@ -28,8 +28,11 @@ import {
   type SequenceOptions,
 } from '../../main/engine/compute/fused-rnn.ts';
 import { mulberry32 } from '../../main/engine/random.ts';
+import { threadPolicy } from '../../main/engine/compute/rnn-wasm.ts';
 
 beforeAll(async () => {
+  // The shapes here are small; split them over the threads anyway (in use they would run on one), to check the split.
+  threadPolicy.minMacsPerThread = 0;
   await initBackend('cpu');
   await initBackend('wasm');
 });
