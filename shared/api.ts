@@ -6,11 +6,12 @@ import type { WorkbenchEvent } from './events.ts';
 import type { ApiNameFromList } from './api-names.ts';
 import type { Evaluation, Example, Prediction, Project, LabelEdit } from './domain.ts';
 import type { Dataset } from './domain.ts';
-import type { ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
+import type { DataRepairResult, EditBatch, ExamplePage, ImportPreview, ImportResult, LabelCount, RelabelResult, ReviewReport, UndoResult } from './data.ts';
 import type { RunDetail, RunSummary, TrainPreset } from './training.ts';
 import { BACKEND_REQUESTS, optionsSchemaFor, TrainOptionsSchema } from './train-options.ts';
 import type { Reliability } from './evaluation.ts';
 import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
+import type { TaskInfo } from './tasks.ts';
 import type { ProbeReport } from './compute.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
@@ -102,17 +103,35 @@ export const API = {
     }),
     { summary: 'import a file into a project (one transaction), streaming import.progress events' },
   ),
+  'data.importSample': request<{ project: Project; imported: ImportResult | null }>()(z.object({}), {
+    summary: 'import the shipped sample dataset (job duties by occupation group) into its own project, or open it if it is there',
+  }),
   'data.datasets': request<Dataset[]>()(z.object({ project: projectRef }), { summary: "a project's datasets" }),
   'data.labels': request<LabelCount[]>()(z.object({ project: projectRef }), { summary: 'labels with counts per split' }),
   'data.review': request<ReviewReport>()(z.object({ project: projectRef }), { summary: 'the review checks' }),
   'data.examples': request<ExamplePage>()(ExampleQuerySchema, { summary: 'one page of examples matching a filter' }),
   'data.relabel': request<RelabelResult>()(
-    z.object({ project: projectRef, ids: z.array(z.number().int().nonnegative()).min(1).max(100_000), label: z.string().trim().min(1) }),
-    { summary: 'change labels (one undoable batch)' },
+    z
+      .object({
+        project: projectRef,
+        ids: z.array(z.number().int().nonnegative()).min(1).max(100_000).optional(),
+        /** Instead of ids: every example matching this filter ("select all N matching"). */
+        match: ExampleQuerySchema.omit({ project: true, offset: true, limit: true }).optional(),
+        label: z.string().trim().min(1),
+      })
+      .refine((v) => (v.ids === undefined) !== (v.match === undefined), { message: 'Give the ids or a filter to match (exactly one).', path: ['ids'] }),
+    { summary: 'change labels of the given or of all matching examples (one undoable batch)' },
   ),
   'data.undo': request<UndoResult>()(z.object({ project: projectRef, batchId: z.string().optional() }), {
-    summary: 'undo the last (or the named) batch of label edits',
+    summary: 'undo the last (or the named) batch of changes: a relabel, removed duplicates or a re-split',
   }),
+  'data.removeDuplicates': request<DataRepairResult>()(z.object({ project: projectRef }), {
+    summary: 'remove exact duplicates, keeping one copy of each text and label (one undoable batch)',
+  }),
+  'data.resplit': request<DataRepairResult>()(z.object({ project: projectRef }), {
+    summary: 'move every copy of a text that sits in several splits into one split (one undoable batch)',
+  }),
+  'data.changes': request<EditBatch[]>()(z.object({ project: projectRef }), { summary: 'the audit trail: every batch of changes to the data, newest first' }),
   'data.history': request<LabelEdit[]>()(z.object({ project: projectRef }), { summary: 'the audit trail of label edits' }),
 
   'training.presets': request<TrainPreset[]>()(z.object({}), { summary: 'the model presets and recipes the Train view offers' }),
@@ -123,6 +142,11 @@ export const API = {
   }),
   'training.list': request<RunSummary[]>()(z.object({ project: projectRef }), { summary: "a project's runs, newest first" }),
   'training.get': request<RunDetail>()(z.object({ run: runRef }), { summary: 'one run with its config, epochs, findings and actions' }),
+  'training.rename': request<RunSummary>()(z.object({ run: runRef, name: z.string().trim().min(1, 'A run needs a name.').max(200) }), { summary: 'rename a run' }),
+  'training.star': request<RunSummary>()(z.object({ run: runRef, starred: z.boolean() }), { summary: 'star or unstar a run' }),
+  'training.delete': request<{ run: string; epochs: number; checkpoints: number; predictions: number; models: number }>()(z.object({ run: runRef, confirm: z.literal(true) }), {
+    summary: 'delete a run with its curve, checkpoints, stored predictions and workspace models (exported bundle folders stay)',
+  }),
   'training.evaluate': request<Evaluation>()(z.object({ run: runRef, split: split.default('test') }), { summary: "a run's evaluation on a split (its every prediction is stored)" }),
   'training.reliability': request<Reliability>()(z.object({ run: runRef, split: split.default('test') }), {
     summary: "a run's reliability diagram on a split: accuracy against confidence, and the calibration error",
@@ -142,6 +166,9 @@ export const API = {
     { summary: 'start the automatic search (baseline, then random search with successive halving) in the background' },
   ),
   'training.autoStatus': request<AutoSearchStatus>()(z.object({ search: z.string().min(1) }), { summary: "an automatic search's leaderboard so far, and its result" }),
+  'training.autoStop': request<AutoSearchStatus>()(z.object({ search: z.string().min(1) }), {
+    summary: 'stop an automatic search: its running trial stops (keeping its best epoch) and the leaderboard so far is its result',
+  }),
   'training.autoList': request<AutoSearchStatus[]>()(z.object({ project: projectRef }), { summary: "this session's automatic searches of a project" }),
 
   'models.export': request<ExportResult>()(z.object({ run: runRef, out: filePath, force: z.boolean().default(false) }), {
@@ -161,6 +188,11 @@ export const API = {
     oneModel(z.object({ ...modelRef, kind: z.enum(['bundle', 'classified']), file: z.string().optional() })),
     { summary: 'a free default path for an export folder (of a run) or a classified-file output' },
   ),
+
+  'tasks.list': request<TaskInfo[]>()(z.object({ project: projectRef.optional() }), {
+    summary: 'long work (training, searches, compare, lr-find, batch classification, import): running first, then recently ended; task.changed events follow each change',
+  }),
+  'tasks.cancel': request<TaskInfo>()(z.object({ task: z.string().trim().min(1, 'Name the task (its id).') }), { summary: 'stop a running task (a run stops after its current batch and stays resumable)' }),
 
   'app.pickFile': request<{ path: string | null }>()(z.object({ title: z.string().optional() }), { mode: 'electron', summary: 'open-file dialog' }),
   'app.pickFolder': request<{ path: string | null }>()(z.object({ title: z.string().optional(), defaultPath: z.string().optional() }), {
@@ -210,7 +242,7 @@ export interface ClassifyFileResult extends EngineClassifyFileResult {
   download?: string;
 }
 
-export type { AutoSearchStatus, TrainPreset, Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
+export type { AutoSearchStatus, TaskInfo, TrainPreset, Example, RunDetail, RunSummary, ExportResult, ModelInfo, ImportPreview, ImportResult, ReviewReport, ExamplePage, LabelCount };
 
 
 // ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.

@@ -34,7 +34,10 @@ export interface DeviceInfo {
   label: string;
   /** The WebGPU adapter (webgpu backend only). */
   adapter?: ClassifiedAdapter;
-  /** Why this run computes where it does when that is not the backend's device (the linear solver on the CPU). */
+  /**
+   * Why this run computes where it does: a model without a recurrent layer raced the GPU against the CPU at the
+   * start of the run (both measurements), or a model that is not the backend's to train (the linear solver on the CPU).
+   */
   note?: string;
 }
 

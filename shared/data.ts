@@ -129,6 +129,8 @@ export interface ReviewGroup {
   text: string;
   ids: number[];
   labels: string[];
+  /** How many of the copies carry each label. */
+  copies: Record<string, number>;
 }
 
 export type ReviewCheckId = 'duplicates' | 'conflicts' | 'leaks' | 'empty' | 'short' | 'long' | 'rare';
@@ -194,4 +196,32 @@ export interface UndoResult {
   reverted: number;
   /** Edits not reverted because a later edit changed the example again. */
   skipped: number;
+  /** What was undone (absent when there was nothing to undo). */
+  kind?: EditBatchKind;
+  summary?: string;
+}
+
+/** The kinds of change to a project's data, each recorded as one batch in the audit trail and undoable. */
+export type EditBatchKind = 'relabel' | 'remove' | 'resplit';
+
+/** One entry of the audit trail: a batch of changes made together. */
+export interface EditBatch {
+  id: string;
+  kind: EditBatchKind;
+  /** Plain words: "Relabelled 3 examples as “Legal”", "Removed 12 duplicate copies". */
+  summary: string;
+  /** Examples changed, removed or moved. */
+  count: number;
+  author: string;
+  createdAt: string;
+  undoneAt: string | null;
+}
+
+/** What a data repair did (remove duplicates, re-split): one batch, undoable with data.undo. */
+export interface DataRepairResult {
+  /** Null when there was nothing to change. */
+  batchId: string | null;
+  kind: EditBatchKind;
+  changed: number;
+  summary: string;
 }

@@ -67,10 +67,15 @@ export interface SearchResult {
 export interface AutoSearchStatus {
   id: string;
   project: string;
-  status: 'running' | 'done' | 'failed';
+  /** 'stopping': Stop was asked and the running trial is being stopped; 'stopped': it ended on request, with a result. */
+  status: 'running' | 'stopping' | 'stopped' | 'done' | 'failed';
   startedAt: string;
-  /** Leaderboard entries as trials finish (validation metrics; the search never looks at test). */
+  /** The budget it was started with. */
+  budget: { minutes: number | null; trials: number | null };
+  /** Leaderboard entries as trials finish, one per trial (a trial continued to more epochs replaces its entry); validation metrics only. */
   entries: LeaderboardEntry[];
+  /** The trial training now (its run streams training.* events like any run). */
+  current: { name: string; run: string; settings: LeaderboardEntry['settings'] } | null;
   result: SearchResult | null;
   error: string | null;
 }

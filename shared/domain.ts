@@ -65,7 +65,7 @@ export interface Progress {
   task: string;
   done: number;
   total: number | null;
-  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'trials';
+  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'trials' | 'runs';
   message?: string;
 }
 
@@ -129,6 +129,12 @@ export interface Evaluation {
   perClass: ClassMetrics[];
   confusion: { labels: string[]; matrix: number[][] };
   mistakes: Mistake[];
+  /**
+   * Expected calibration error of the probabilities (any model): the examples binned by their top probability
+   * into 10 equal bins, the example-weighted mean |accuracy − confidence| (the Reliability diagram's figure).
+   * 0 = the probabilities mean what they say. Absent in evaluations stored before it existed.
+   */
+  ece?: number;
 }
 
 export interface Mistake {

@@ -12,6 +12,12 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 export const OPTIMIZER_NAMES = ['adam', 'rmsprop', 'sgd'] as const;
 export const LOSS_NAMES = ['crossentropy', 'topk'] as const;
 export const BACKEND_REQUESTS = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** How gru/lstm/bigru/bilstm read out their hidden states over all time steps (padding masked; train/pooling.ts). */
+export const POOLINGS = ['max-mean', 'attention', 'max'] as const;
+/** Shape of each step's learning rate around --lr (train/schedule.ts). */
+export const LR_SCHEDULES = ['constant', 'warmup-cosine'] as const;
+/** Word vectors learned on the project's own texts before training (train/pretrain.ts). */
+export const PRETRAIN_KINDS = ['none', 'subword'] as const;
 
 /** The commands whose option tables come from here (`auto` is `train --model auto`). */
 export type OptionCommand = 'train' | 'lr-find' | 'compare' | 'auto';
@@ -100,6 +106,9 @@ const classWeightChoice = choice(['none', 'balanced']);
 const earlyStopChoice = choice(['val-loss', 'macro-f1', 'none']);
 const tokenChoice = choice(['words', 'chars']);
 const backendChoice = choice(BACKEND_REQUESTS);
+const featuresChoice = choice(['auto', 'words', 'words+chars']);
+const linearLossChoice = choice(['auto', 'svm', 'lr'], { logistic: 'lr' });
+const LINEAR: OptionCommand[] = ['train', 'compare'];
 
 export const TRAIN_FIELDS = {
   project: field(text(200, 'a project id or name'), {
@@ -117,7 +126,13 @@ export const TRAIN_FIELDS = {
     cli: { flag: 'recipe', value: 'NAME', help: 'a recipe from `textbench recipes` (its settings, overridable by the options below)' },
     commands: ['train', 'lr-find'],
   }),
-  epochs: field(int(1, 10_000), { config: int(1, 10_000).schema, default: 20, cli: { flag: 'epochs', value: 'N', help: 'passes over the train split (at most; early stopping may end sooner)' }, commands: LOOP }),
+  /** null (the neural presets' default) = chosen from the train size when the run starts (train/prepare.ts). */
+  epochs: field(int(1, 10_000), {
+    config: int(1, 10_000).schema.nullable(),
+    default: 20,
+    cli: { flag: 'epochs', value: 'N', help: 'passes over the train split (at most; early stopping may end sooner; default: from the train size)' },
+    commands: LOOP,
+  }),
   batchSize: field(int(1, 65_536), { config: int(1, 65_536).schema, default: 32, cli: { flag: 'batch-size', value: 'N', help: 'examples per training step' }, commands: MODEL }),
   learningRate: field(real(0, 10, true), { config: real(0, 10, true).schema, default: 0.003, cli: { flag: 'lr', value: 'X', help: 'learning rate (`textbench lr-find` suggests one)' }, commands: LOOP }),
   optimizer: field(optimizerChoice, { config: optimizerChoice.schema, default: 'adam', cli: { flag: 'optimizer', help: 'how the weights follow the gradient' }, commands: MODEL }),
@@ -132,12 +147,47 @@ export const TRAIN_FIELDS = {
     { config: real(0, 1e6, true).schema.nullable(), default: null, cli: { flag: 'clip', value: 'X', help: 'clip gradients by this global norm (0 = off)' }, commands: LOOP },
   ),
   earlyStop: field(earlyStopChoice, { config: earlyStopChoice.schema, default: 'val-loss', cli: { flag: 'early-stop', help: 'what early stopping watches on validation' }, commands: LOOP }),
-  patience: field(int(1, 1000), { config: int(1, 1000).schema, default: 3, cli: { flag: 'patience', value: 'N', help: 'epochs without improvement before early stopping' }, commands: LOOP }),
+  /** null (the neural presets' default) = a quarter of the epochs, at least 3 (train/prepare.ts). */
+  patience: field(int(1, 1000), {
+    config: int(1, 1000).schema.nullable(),
+    default: 3,
+    cli: { flag: 'patience', value: 'N', help: 'epochs without improvement before early stopping (default: a quarter of the epochs)' },
+    commands: LOOP,
+  }),
+  /** Learning-rate schedule around --lr: constant, or a linear warm-up then a cosine decay to 0 at the last epoch. */
+  schedule: field(choice(LR_SCHEDULES), {
+    config: choice(LR_SCHEDULES).schema,
+    default: 'constant',
+    cli: { flag: 'schedule', help: 'warmup-cosine: ramp the learning rate up over the first epoch, then let it decay to 0' },
+    commands: LOOP,
+  }),
+  /** Decoupled weight decay (AdamW) on every kernel and embedding, per step, scaled by the step's learning rate. */
+  weightDecay: field(real(0, 1), { config: real(0, 1).schema, default: 0, cli: { flag: 'weight-decay', value: 'X', help: 'shrink the weights towards 0 by X × learning rate each step' }, commands: LOOP }),
   units: field(int(1, 4096), { config: int(1, 4096).schema, default: 64, cli: { flag: 'units', value: 'N', help: 'recurrent units per layer' }, commands: MODEL }),
   layers: field(int(1, 8), { config: int(1, 8).schema, default: 1, cli: { flag: 'layers', value: 'N', help: 'stacked recurrent layers' }, commands: MODEL }),
   embeddingDim: field(int(1, 2048), { config: int(1, 2048).schema, default: 64, cli: { flag: 'embedding-dim', value: 'N', help: 'size of the word (or character) vectors' }, commands: MODEL }),
   dropout: field(real(0, 0.95), { config: real(0, 0.95).schema, default: 0.2, cli: { flag: 'dropout', value: 'X', help: 'dropout before the output layer' }, commands: MODEL }),
   recurrentDropout: field(real(0, 0.95), { config: real(0, 0.95).schema, default: 0, cli: { flag: 'recurrent-dropout', value: 'X', help: 'dropout inside the recurrent cells' }, commands: MODEL }),
+  /** Spatial dropout on the word vectors: whole vector dimensions dropped for a whole text, during training. */
+  embeddingDropout: field(real(0, 0.95), {
+    config: real(0, 0.95).schema,
+    default: 0,
+    cli: { flag: 'embedding-dropout', value: 'X', help: 'dropout of whole word-vector dimensions across a text' },
+    commands: MODEL,
+  }),
+  pooling: field(choice(POOLINGS), {
+    config: choice(POOLINGS).schema,
+    default: 'max-mean',
+    cli: { flag: 'pooling', help: 'how gru/lstm/bigru/bilstm read their states over all words (padding masked)' },
+    commands: MODEL,
+  }),
+  /** Learn word vectors on the project's own texts (train split and unlabelled texts) before training. */
+  pretrain: field(choice(PRETRAIN_KINDS), {
+    config: choice(PRETRAIN_KINDS).schema,
+    default: 'none',
+    cli: { flag: 'pretrain', help: 'subword: skip-gram word vectors with character n-grams (fastText) on the project’s texts first' },
+    commands: MODEL,
+  }),
   /** L2 penalty on the linear model's weights (and the dense output of the others); null = chosen from the train size. */
   l2: field(real(0, 10), { config: real(0, 10).schema.nullable(), default: 0, cli: { flag: 'l2', value: 'X', help: 'L2 penalty on the weights (linear: chosen from the data when not given)' }, commands: MODEL }),
   tokens: field(tokenChoice, {
@@ -180,6 +230,29 @@ export const TRAIN_FIELDS = {
   }),
   /** Let the training doctor repair what it finds (default true). */
   repair: field(yes(false), { config: z.boolean(), default: true, cli: { flag: 'no-repair', help: "report the training doctor's findings but do not act on them" }, commands: LOOP }),
+  /** Linear model: TF-IDF feature sets; 'auto' lets cross-validation choose between words and words+chars. */
+  features: field(featuresChoice, {
+    config: featuresChoice.schema,
+    default: 'auto',
+    cli: { flag: 'features', help: 'linear: TF-IDF word 1-2 grams, or words + character 2-5 grams (auto: cross-validation chooses)' },
+    commands: LINEAR,
+  }),
+  /** Linear model: L2-loss SVM or logistic regression; 'auto' lets cross-validation choose. */
+  linearLoss: field(linearLossChoice, {
+    config: linearLossChoice.schema,
+    default: 'auto',
+    cli: { flag: 'linear-loss', value: 'auto|svm|lr', help: 'linear: SVM (squared hinge) or logistic regression (auto: cross-validation chooses)' },
+    commands: LINEAR,
+  }),
+  /** Linear model: the inverse regularisation strength; null = cross-validation over a log grid. */
+  C: field(
+    { ...real(0, 1e6, true), schema: real(0, 1e6, true).schema.nullable() },
+    { config: real(0, 1e6, true).schema.nullable(), default: null, cli: { flag: 'C', value: 'X', help: 'linear: inverse regularisation strength (default: cross-validation over 0.1 to 100)' }, commands: LINEAR },
+  ),
+  /** Linear model: folds of the cross-validation that chooses the settings and calibrates probabilities. */
+  cvFolds: field(int(2, 20), { config: int(2, 20).schema, default: 5, cli: { flag: 'cv-folds', value: 'N', help: 'linear: stratified cross-validation folds on the train split' }, commands: LINEAR }),
+  /** Linear model: an n-gram enters the vocabulary when at least this many train texts contain it. */
+  minDf: field(int(1, 1_000_000), { config: int(1, 1_000_000).schema, default: 1, cli: { flag: 'min-df', value: 'N', help: 'linear: keep n-grams found in at least N train texts' }, commands: LINEAR }),
   /** Share of train held out for validation when the project has no validation split. */
   validationFraction: field(real(0.01, 0.5), {
     config: real(0.01, 0.5).schema,

@@ -20,6 +20,7 @@ export {
   type BackendRequest,
 } from './train-options.ts';
 import type { TrainingConfig, TrainOptions } from './train-options.ts';
+import type { LinearSearchReport } from './linear.ts';
 
 /** A choice the Train view offers: a model with its defaults, or a recipe. */
 export interface TrainPreset {
@@ -29,6 +30,8 @@ export interface TrainPreset {
   kind: 'model' | 'recipe';
   description: string;
   defaults: Partial<Omit<TrainOptions, 'project'>>;
+  /** Every setting this preset trains with when the form leaves it blank (the Train form's placeholders). */
+  config?: TrainingConfig;
 }
 
 export interface RunSummary {
@@ -48,6 +51,8 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Marked by the user as a run that matters. */
+  starred: boolean;
 }
 
 export interface RunDetail extends RunSummary {
@@ -55,13 +60,16 @@ export interface RunDetail extends RunSummary {
   labels: string[];
   /** Tokenizer summary: kind, vocabulary size (or hash buckets) and sequence length. */
   pipeline: { tokens: string; inputDim: number; sequenceLength: number } | null;
-  /** Where validation came from: the project's validation split, or a seeded hold-out of train. */
-  validationSource: 'split' | 'train-holdout' | null;
+  /** Where validation came from: the project's validation split, a seeded hold-out of train, or (linear, no
+   * validation split) the cross-validation on the whole train split. */
+  validationSource: 'split' | 'train-holdout' | 'cross-validation' | null;
   curve: TrainingEpoch[];
   findings: Finding[];
   actions: DoctorAction[];
   evaluation: Evaluation | null;
   hasCheckpoint: boolean;
+  /** Linear runs: the cross-validation table, the chosen settings and what the search cost; null otherwise. */
+  linear: LinearSearchReport | null;
 }
 
 /** What `train --json` prints and TrainingService.train resolves to. */

@@ -53,12 +53,16 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
 
     'data.preview': ({ file, ...opts }) => wb.data.previewImport(file, opts),
     'data.import': ({ file, ...opts }) => wb.data.importFile(file, opts),
+    'data.importSample': () => wb.data.importSample(),
     'data.datasets': ({ project }) => wb.data.datasets(project),
     'data.labels': ({ project }) => wb.data.labels(project),
-    'data.review': ({ project }) => wb.data.review(project),
+    'data.review': ({ project }) => wb.data.reviewInBackground(project),
     'data.examples': ({ project, ...query }) => wb.data.examples(project, query),
-    'data.relabel': ({ project, ids, label }) => wb.data.relabel(project, ids, label),
+    'data.relabel': ({ project, ids, match, label }) => (ids ? wb.data.relabel(project, ids, label) : wb.data.relabelMatching(project, match!, label)),
     'data.undo': ({ project, batchId }) => wb.data.undo(project, batchId),
+    'data.removeDuplicates': ({ project }) => wb.data.removeDuplicates(project),
+    'data.resplit': ({ project }) => wb.data.resplit(project),
+    'data.changes': ({ project }) => wb.data.changes(project),
     'data.history': ({ project }) => wb.data.history(project),
 
     'training.presets': () => wb.training.presets(),
@@ -67,12 +71,16 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'training.resume': ({ run, backend }) => ({ run: wb.training.resume(run, { backend }).run.id }),
     'training.list': ({ project }) => wb.training.list(project),
     'training.get': ({ run }) => wb.training.get(run),
+    'training.rename': ({ run, name }) => wb.training.rename(run, name),
+    'training.star': ({ run, starred }) => wb.training.star(run, starred),
+    'training.delete': ({ run }) => wb.training.delete(run),
     'training.evaluate': ({ run, split }) => wb.training.evaluate(run, split),
     'training.reliability': ({ run, split }) => wb.training.reliability(run, split),
 
     'training.lrFind': (options) => wb.training.lrFind(options),
     'training.autoStart': ({ project, budgetMinutes, trials }) => wb.training.autoStart(project, budgetMinutes, trials),
     'training.autoStatus': ({ search }) => wb.training.autoStatus(search),
+    'training.autoStop': ({ search }) => wb.training.autoStop(search),
     'training.autoList': ({ project }) => wb.training.autoList(project),
 
     'models.export': ({ run, out, force }) => wb.models.exportRun(run, out, { force }),
@@ -81,6 +89,9 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
     'models.list': ({ project }) => wb.models.list(project),
     'models.importBundle': ({ dir, project, name }) => wb.models.importBundle(dir, project, { name }),
     'models.suggestPath': ({ run, model, kind, file }) => ({ path: wb.models.suggestPath(modelRefOf(run, model), kind, file) }),
+
+    'tasks.list': ({ project }) => wb.tasks.list(project === undefined ? undefined : wb.projects.get(project).id),
+    'tasks.cancel': ({ task }) => wb.tasks.cancel(task),
 
     'app.pickFile': async ({ title }) => ({ path: await needDesktop(opts).pickFile(title) }),
     'app.pickFolder': async ({ title, defaultPath }) => ({ path: await needDesktop(opts).pickFolder(title, defaultPath) }),

@@ -36,7 +36,7 @@ export const COMMON_OPTIONS: OptionSpec = {
 };
 
 export const COMMON_USAGE = `
-Common options:
+Common options (also accepted before the command: textbench --workspace DIR --json COMMAND …):
   --workspace DIR   workspace folder (default: $TEXTBENCH_WORKSPACE or the per-user app data folder)
   --json            print machine-readable JSON on stdout (messages go to stderr)
   -h, --help        show this help`;

@@ -5,12 +5,12 @@ import type { LeaderboardEntry } from '../../shared/doctor.ts';
 export const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
 
 /** One line per event for a person watching the run on stderr. */
-export function progressLine(e: WorkbenchEvent, epochs: number): string | null {
+export function progressLine(e: WorkbenchEvent, epochs: number | null): string | null {
   switch (e.type) {
     case 'training.epoch': {
       const m = e.metrics;
       const eta = e.etaSeconds ? `, ~${Math.round(e.etaSeconds)}s left at most` : '';
-      return `epoch ${m.epoch}/${epochs}: loss ${f3(m.trainLoss)} acc ${f3(m.trainAccuracy)} | validation loss ${f3(m.validationLoss)} acc ${f3(m.validationAccuracy)} macro-F1 ${f3(m.validationMacroF1)} | lr ${m.learningRate} | ${m.seconds.toFixed(1)}s, ${Math.round(m.samplesPerSecond)} samples/s${eta}`;
+      return `epoch ${m.epoch}${epochs ? `/${epochs}` : ''}: loss ${f3(m.trainLoss)} acc ${f3(m.trainAccuracy)} | validation loss ${f3(m.validationLoss)} acc ${f3(m.validationAccuracy)} macro-F1 ${f3(m.validationMacroF1)} | lr ${m.learningRate} | ${m.seconds.toFixed(1)}s, ${Math.round(m.samplesPerSecond)} samples/s${eta}`;
     }
     case 'training.finding':
       return `finding (${e.finding.severity}, ${e.finding.kind}): ${e.finding.message}${e.finding.fix ? ` Fix: ${e.finding.fix}` : ''}`;

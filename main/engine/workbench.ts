@@ -6,6 +6,7 @@ import { ProjectService } from './projects.ts';
 import { DataService } from './data/service.ts';
 import { TrainingService } from './train/service.ts';
 import { ModelService } from './bundle/service.ts';
+import { TaskService } from './tasks/tasks.ts';
 import { probeBackendsOnce } from './compute/probe.ts';
 import type { ProbeReport } from '../../shared/compute.ts';
 
@@ -25,13 +26,17 @@ export class Workbench {
   readonly data: DataService;
   readonly training: TrainingService;
   readonly models: ModelService;
+  /** Long work in progress (and recently ended): list it, stop any of it. */
+  readonly tasks: TaskService;
   private readonly emitter = new EventEmitter();
 
   private constructor(dir: string) {
     this.dir = dir;
     this.db = openWorkspaceDb(dir);
     this.emitter.setMaxListeners(100);
-    const ctx: EngineContext = { db: this.db, dir, emit: (e) => this.emitter.emit('event', e) };
+    const emit = (e: WorkbenchEvent) => this.emitter.emit('event', e);
+    this.tasks = new TaskService(emit);
+    const ctx: EngineContext = { db: this.db, dir, emit, tasks: this.tasks };
     this.projects = new ProjectService(ctx);
     this.data = new DataService(ctx);
     this.training = new TrainingService(ctx);
@@ -54,6 +59,7 @@ export class Workbench {
   }
 
   async close(): Promise<void> {
+    await this.tasks.cancelAll();
     await this.training.shutdown();
     this.models.dispose();
     this.db.close();

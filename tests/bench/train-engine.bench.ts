@@ -32,7 +32,7 @@ export async function run(): Promise<void> {
       );
       const ds = (rs: typeof train) => ({ inputs: pipeline.encode(rs.map((r) => r.text)).inputs, labels: Int32Array.from(rs, (r) => LABELS.indexOf(r.label)) });
       const model = modelBuilder(name, { ...cfg, l2: cfg.l2 ?? autoL2(train.length) })({ inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: 2 }, 1);
-      const res = await trainLoop(model, ds(train), ds(val), LABELS, { ...cfg, epochs: 2, earlyStop: 'none' });
+      const res = await trainLoop(model, ds(train), ds(val), LABELS, { ...cfg, epochs: 2, patience: 1, earlyStop: 'none' });
       const sps = res.state.history.map((h) => h.samplesPerSecond);
       lines.push(
         `${backend.padEnd(5)} ${name.padEnd(9)} batch ${cfg.batchSize}, sequence ${pipeline.sequenceLength}, ${pipeline.inputDim} ids: ` +

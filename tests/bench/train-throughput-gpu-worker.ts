@@ -1,7 +1,7 @@
 // One measurement for train-throughput-gpu.bench.ts, in its own process (each backend starts clean):
 //   node --import tsx train-throughput-gpu-worker.ts BACKEND SHAPES lstm|gru STEPS
 // SHAPES: 'bench' = the models of train-throughput.bench.ts (Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30),
-// sequence 100, batch 64); '1024' = the chars-lstm-full recipe (one-hot characters -> LSTM/GRU(1024) -> Dense(30),
+// sequence 100, batch 64; 'baseline' there = Embedding(5000,64) -> global max pool -> Dense(30)); '1024' = the chars-lstm-full recipe (one-hot characters -> LSTM/GRU(1024) -> Dense(30),
 // 400 characters, batch 64). Models come from the product's own builders, so each backend trains with the
 // recurrent layers it gets in a real run (the fused kernels where it has them). The loss is read back
 // asynchronously every step, as the training loop does (webgpu cannot read synchronously in Node).
@@ -17,7 +17,7 @@ export const SHAPE_SETS = {
   '1024': { vocab: 100, units: CHARS_LSTM_FULL_UNITS, sequence: 400, batch: 64, classes: 30 },
 } as const;
 
-const [backend = 'wasm', shapes = 'bench', cell = 'lstm', stepsArg = '3'] = process.argv.slice(2) as [string, keyof typeof SHAPE_SETS, 'lstm' | 'gru', string];
+const [backend = 'wasm', shapes = 'bench', cell = 'lstm', stepsArg = '3'] = process.argv.slice(2) as [string, keyof typeof SHAPE_SETS, 'lstm' | 'gru' | 'baseline', string];
 const info = await initBackend(backend);
 const { vocab, units, sequence, batch, classes } = SHAPE_SETS[shapes];
 const dims = { inputDim: vocab, sequenceLength: sequence, classes, trainExamples: 10_000 };
@@ -25,6 +25,8 @@ const dims = { inputDim: vocab, sequenceLength: sequence, classes, trainExamples
 let model: tf.LayersModel;
 if (shapes === 'bench') {
   model = MODEL_BUILDERS[cell]({ embeddingDim: 64, units, dropout: 0 })(dims, 1);
+} else if (cell === 'baseline') {
+  throw new Error('The baseline is measured at the bench shapes only.');
 } else if (cell === 'lstm') {
   model = RECIPES['chars-lstm-full']!.build(dims, 1);
 } else {

@@ -3,28 +3,34 @@
 // evaluate and open a confusion-matrix cell, classify a sentence, export a bundle. Every view is screenshotted
 // into $TEXTBENCH_SCREENSHOTS (default: <tmp>/textbench-e2e-screenshots).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildXlsx } from '../fixtures/data.ts';
-import { describeViolations, ensureRendererBuilt, haveChromium, launchChromium, repoRoot, shot as shotPage, shotAll, startServe, stopServe, CHROMIUM } from './harness.ts';
+import { describeViolations, haveChromium, repoRoot, shot as shotPage, shotAll, startApp, stopApp, CHROMIUM, type RunningApp } from './harness.ts';
 
 const DATASET = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
 if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (CI installs Debian's chromium; apt-get install chromium).`);
 
 let workspace: string;
-let server: ChildProcess;
+let app: RunningApp;
 let url: string;
-let browser: BrowserContext;
 let page: Page;
 let pageErrors: string[] = [];
 /** The folder the export step wrote, added back through the Classify view. */
 let exportedBundle: string | null = null;
+/** The first, properly trained baseline run: the best of the project by validation macro-F1. */
+let firstRun: string | null = null;
 
 async function shot(name: string): Promise<void> {
   await shotPage(page, name);
+}
+
+/** Screenshots the view at 1024×700 and 1600×1000 in light and dark, and asserts axe-core finds nothing serious. */
+async function views(name: string): Promise<void> {
+  const violations = await shotAll(page, name);
+  expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
 }
 
 /** The id of the run the Train view shows once it is not `previous` any more. */
@@ -68,9 +74,8 @@ async function go(view: string): Promise<void> {
 describe.skipIf(!haveChromium)('the app in a real browser', () => {
   beforeAll(async () => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-e2e-'));
-    await ensureRendererBuilt();
-    ({ child: server, url } = await startServe(workspace));
-    ({ browser, page, errors: pageErrors } = await launchChromium());
+    app = await startApp(workspace);
+    ({ url, page, errors: pageErrors } = app);
   });
 
   afterEach(async (ctx) => {
@@ -78,8 +83,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopServe(server);
+    await stopApp(app);
     if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -91,7 +95,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
   it('shows import errors in plain words next to the offending lines', async () => {
     await page.goto(url);
     await page.waitForSelector('[data-testid="dropzone"]');
-    await shot('01-import-empty');
+    await views('01-import-empty');
     await drop('broken.csv', 'text,label\ngood one,pos\nbad row,neg,extra,fields\nfine,neg\nanother bad,pos,x\nok,pos\n');
     await page.waitForSelector('[data-testid="preview"] tbody tr');
     expect(await page.locator('[data-testid="preview"] tr.bad').count()).toBe(2);
@@ -112,11 +116,11 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     expect(await page.inputValue('[data-testid="label-column"]')).toBe('label');
     expect(await page.inputValue('[data-testid="split-column"]')).toBe('split');
     expect(await page.inputValue('[data-testid="project-name"]')).toBe('uci_sentiment');
-    await shot('02-import-preview');
+    await views('02-import-preview');
     await page.click('[data-testid="import-button"]');
     const result = await page.waitForSelector('[data-testid="import-result"]');
     expect(await result.textContent()).toContain('Imported 3,000 examples');
-    await shot('03-import-done');
+    await views('03-import-done');
   });
 
   it('shows the review and the rows behind a check', async () => {
@@ -126,7 +130,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     expect(await page.locator('[data-testid="virtual-list"] .erow').count()).toBeGreaterThan(5);
     // Only the visible rows exist in the DOM.
     expect(await page.locator('[data-testid="virtual-list"] .erow').count()).toBeLessThan(120);
-    await shot('04-data-review');
+    await views('04-data-review');
     // A review check's link lists the rows behind it.
     await page.click('[data-testid="review"] .checks li:first-child button.link');
     await page.waitForFunction(() => !/^3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
@@ -141,8 +145,8 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.locator('[data-testid="virtual-list"] .erow select').selectOption(other);
     await page.waitForSelector('.notice >> text=Relabelled 1 example');
     await page.waitForFunction((want) => document.querySelector('[data-testid="virtual-list"] .erow .labbtn')?.getAttribute('data-label') === want, other);
-    await page.click('button:has-text("Undo")');
-    await page.waitForSelector('.notice >> text=Undid 1 label edit');
+    await page.click('button:has-text("Undo last change")');
+    await page.waitForSelector('.notice >> text=Undid: Relabelled 1 example');
     await page.waitForFunction((want) => document.querySelector('[data-testid="virtual-list"] .erow .labbtn')?.getAttribute('data-label') === want, before);
     await page.fill('input[type="search"]', 'excellent');
     await page.waitForFunction(() => !/3,000 rows/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''));
@@ -167,6 +171,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     });
     await page.click('[data-testid="start"]');
     const run = await startedRun(null);
+    firstRun = run;
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
     await shot('05-train-running');
     await runEnded(run);
@@ -175,16 +180,14 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     const seen = await page.evaluate(() => (window as unknown as { __points: number[] }).__points);
     expect(seen.filter((n) => n > 0)).toEqual([1, 2, 3]);
     expect(await page.textContent('[data-testid="backend"]')).toMatch(/wasm|cpu|tensorflow/);
-    await shot('06-train-finished');
+    await views('06-train-finished');
   });
 
   it('evaluates the run and opens the examples behind a confusion-matrix cell', async () => {
     await go('evaluate');
     await page.waitForSelector('[data-testid="confusion"] button.cell');
     expect(await page.textContent('[data-testid="accuracy"]')).toMatch(/%/);
-    await shot('07-evaluate');
-    const violations = await shotAll(page, 'evaluate');
-    expect(violations, describeViolations(violations)).toEqual([]);
+    await views('07-evaluate');
     // The per-class table sorts by a click on its header.
     await page.click('table.pc th >> text=Support');
     expect(await page.getAttribute('table.pc th[aria-sort="descending"]', 'aria-sort')).toBe('descending');
@@ -203,33 +206,85 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await shot('08-confusion-cell-examples');
   });
 
-  it('shows the doctor findings on the curves of a run with a far too low learning rate', async () => {
+  it('shows the doctor findings on the curves of a run with a far too low learning rate, marks it "did not learn", and its fix button retrains', async () => {
     await go('train');
     await page.click('[data-preset="baseline"]');
-    await page.fill('[data-testid="epochs"]', '4');
-    await page.fill('input[placeholder="default"] >> nth=0', '0.000001');
+    await page.fill('[data-testid="epochs"]', '3');
+    await page.fill('[data-testid="learning-rate"]', '0.000001');
     await page.click('summary:has-text("Advanced")');
-    await page.selectOption('select:has(option[value="rmsprop"])', 'rmsprop');
-    await page.selectOption('select:has(option[value="macro-f1"])', 'none');
+    await page.selectOption('[data-testid="optimizer"]', 'rmsprop');
+    await page.selectOption('[data-testid="early-stop"]', 'none');
+    // Without repairs the doctor only reports, so the run stays where the low rate left it.
+    await page.uncheck('label:has-text("Let the doctor repair problems") input');
     const previous = await page.getAttribute('[data-testid="run-status"]', 'data-run');
     await page.click('[data-testid="start"]');
-    await runEnded(await startedRun(previous));
-    await page.waitForFunction(() => /plateau/.test(document.querySelector('[data-testid="doctor"]')?.textContent ?? ''), null, { timeout: 20_000 });
+    const run = await startedRun(previous);
+    await runEnded(run);
+    await page.waitForFunction(() => /Plateau/.test(document.querySelector('[data-testid="doctor"]')?.textContent ?? ''), null, { timeout: 20_000 });
+    expect(await page.textContent('[data-testid="verdict"]')).toBe('did not learn');
+    expect(await page.textContent('[data-testid="verdict-reason"]')).toMatch(/no better than always answering/);
+    // Plain words, no CLI flags and no JSON in the app.
+    const doctor = (await page.textContent('[data-testid="doctor"]'))!;
+    expect(doctor).not.toMatch(/--|textbench |[{}]/);
+    // The marks on the curves are symbols with a legend.
+    expect(await page.locator('[aria-label="Marks on the Loss chart"] li').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Plateau/)]));
     await page.evaluate(() => document.querySelector('main')!.scrollTo(0, 0));
-    await shot('09-train-doctor-plateau');
+    await views('09-train-doctor-plateau');
+    // The plateau's first fix trains the same settings with the rate ×10: the form shows them, the run starts.
+    const fix = page.locator('[data-testid="doctor"] [data-finding="plateau"] button[data-remedy="retrain"]').first();
+    expect(await fix.textContent()).toMatch(/Retrain with learning rate 0\.00001 \(×10\)/);
+    await fix.click();
+    const retrained = await startedRun(run);
+    expect(Number(await page.inputValue('[data-testid="learning-rate"]'))).toBeCloseTo(0.00001, 12);
+    expect(await page.inputValue('[data-testid="optimizer"]')).toBe('rmsprop');
+    await page.click('button:has-text("Stop")');
+    await runEnded(retrained);
   });
 
   it('compares two runs: settings that differ, overlaid curves', async () => {
     await go('runs');
     await page.waitForSelector('table.runs tbody tr');
-    expect(await page.locator('table.runs tbody tr').count()).toBe(2);
-    await page.locator('table.runs tbody input[type="checkbox"]').nth(0).check();
+    // The baseline, the low-rate run and its retrained fix.
+    expect(await page.locator('table.runs tbody tr').count()).toBe(3);
     await page.locator('table.runs tbody input[type="checkbox"]').nth(1).check();
+    await page.locator('table.runs tbody input[type="checkbox"]').nth(2).check();
     const diff = await page.waitForSelector('[data-testid="config-diff"]');
     expect(await diff.textContent()).toMatch(/learningRate/);
     await page.waitForSelector('[aria-label="Runs compared chart"]');
     expect(await page.textContent('[data-testid="compare-findings"]')).toMatch(/plateau/);
-    await shot('10-runs-compare');
+    await views('10-runs-compare');
+  });
+
+  it('renames, stars and deletes runs (asking first), and shows the settings of a run in the Train form', async () => {
+    const rows = page.locator('table.runs tbody tr');
+    // The newest run is the stopped fix; the second the low-rate run; the last the first baseline.
+    const lowRate = rows.nth(1);
+    await lowRate.locator('button:has-text("Rename")').click();
+    await lowRate.locator('[data-testid="rename-input"]').fill('far too low a rate');
+    await lowRate.locator('button:has-text("Save")').click();
+    await page.waitForSelector('table.runs >> text=far too low a rate');
+    expect(await rows.nth(1).locator('.pill.error').textContent()).toBe('did not learn');
+    await rows.nth(2).locator('[data-testid="star"]').click();
+    await page.waitForSelector('table.runs tbody tr:nth-child(3) [data-testid="star"][aria-pressed="true"]');
+    expect(await rows.nth(2).textContent()).toMatch(/best/);
+    await page.check('label:has-text("only starred") input');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.uncheck('label:has-text("only starred") input');
+    await expect.poll(() => rows.count()).toBe(3);
+    await views('10c-runs-managed');
+    const newest = rows.nth(0);
+    await newest.locator('button:has-text("Delete…")').click();
+    expect(await newest.locator('[role="alert"]').textContent()).toMatch(/with its curve, checkpoints and stored predictions/);
+    await newest.locator('button.danger:has-text("Delete")').click();
+    await expect.poll(() => rows.count()).toBe(2);
+    // The Train form takes the settings of the run it shows; its blanks show the real defaults.
+    await rows.nth(0).locator('button:has-text("Curves")').click();
+    await page.waitForSelector('[data-testid="form-from-run"]');
+    expect(Number(await page.inputValue('[data-testid="learning-rate"]'))).toBeCloseTo(0.000001, 12);
+    await page.click('[data-testid="form-from-run"] button:has-text("start from the defaults")');
+    expect(await page.inputValue('[data-testid="learning-rate"]')).toBe('');
+    expect(await page.getAttribute('[data-testid="learning-rate"]', 'placeholder')).toBe('0.003');
+    expect(await page.getAttribute('[data-testid="epochs"]', 'placeholder')).toBe('30');
   });
 
   it('finds a learning rate with the range test and uses it', async () => {
@@ -241,20 +296,20 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     const used = Number(await page.inputValue('[data-testid="learning-rate"]'));
     expect(used).toBeGreaterThan(0);
     expect(used).toBeLessThan(10);
-    await shot('10b-train-lr-find');
+    await views('10b-train-lr-find');
   });
 
   it('classifies a sentence', async () => {
     await go('classify');
     // The newest run is the low-learning-rate one; classify with the first, properly trained run.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-picker"] option').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-picker"] option').length >= 2);
     const first = await page.locator('[data-testid="run-picker"] option').last().getAttribute('value');
     await page.selectOption('[data-testid="run-picker"]', first!);
     await page.fill('[data-testid="classify-text"]', 'Excellent product, works great and I love it.');
     await page.waitForSelector('[data-testid="prediction"] .probs li');
     expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/positive|negative/);
     expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/^positive/);
-    await shot('11-classify');
+    await views('11-classify');
     // A file of texts, classified in a batch, with a download link for the output.
     await page.setInputFiles('[data-testid="classify-file-input"]', {
       name: 'new.csv',
@@ -273,12 +328,14 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
   it('exports a bundle', async () => {
     await go('export');
     await page.waitForFunction(() => (document.querySelector('[data-testid="export-path"]') as HTMLInputElement | null)?.value.length);
+    // Export starts from the best run by validation macro-F1, not the newest.
+    expect(await page.inputValue('[data-testid="run-picker"]')).toBe(firstRun);
     const out = await page.inputValue('[data-testid="export-path"]');
     await page.click('[data-testid="export-button"]');
     await page.waitForSelector('[data-testid="export-result"]');
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
     exportedBundle = out;
-    await shot('12-export');
+    await views('12-export');
   });
 
   it('adds the exported bundle to the project and classifies with it', async () => {
@@ -344,7 +401,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await row.locator('input[aria-label="New name"]').fill('scratch two');
     await row.locator('button:has-text("Save")').click();
     await page.waitForSelector('table.projects >> text=scratch two');
-    await shot('13-projects');
+    await views('13-projects');
     const renamed = page.locator('table.projects tbody tr[data-project="scratch two"]');
     await renamed.locator('button:has-text("Delete…")').click();
     expect(await renamed.locator('[role="alert"]').textContent()).toMatch(/Delete "scratch two"/);
@@ -368,6 +425,30 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="preview"] thead')?.textContent?.includes('team'));
     expect(await page.inputValue('[data-testid="label-column"]')).toBe('team');
     await shot('13c-import-xlsx-sheet');
+  });
+
+  it('runs the automatic search live, stops it, and uses its best model', async () => {
+    await go('train');
+    await page.click('[data-preset="auto"]');
+    await page.fill('label:has-text("Time budget") input', '2');
+    await page.click('button:has-text("Start the search")');
+    // The trial training now is shown in plain words, with its curves live below.
+    await page.waitForSelector('[data-testid="auto-current"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="auto-current"]')).toMatch(/Baseline with its default settings/);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
+    await page.click('[data-testid="auto-stop"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="auto-status"]')?.textContent === 'stopped', null, { timeout: 120_000 });
+    // One line per trial, named in words.
+    const trials = await page.locator('[data-testid="auto-search"] table.leaderboard tbody tr').allTextContents();
+    expect(trials.length).toBe(1);
+    expect(trials[0]).toMatch(/Baseline with its default settings/);
+    await page.waitForSelector('[data-testid="auto-winner"]');
+    await page.evaluate(() => document.querySelector('main')!.scrollTo(0, 0));
+    await views('10d-train-auto-search');
+    const winner = await page.getAttribute('[data-testid="run-status"]', 'data-run');
+    await page.click('[data-testid="use-export"]');
+    await page.waitForSelector('[data-testid="run-picker"]');
+    await expect.poll(() => page.inputValue('[data-testid="run-picker"]')).toBe(winner);
   });
 
   it('fits a 1024×700 window and has no page errors', async () => {

@@ -5,17 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { ChildProcess } from 'node:child_process';
+import type { Page } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
 import { Workbench } from '../../main/engine/workbench.ts';
 import { ONET, tempDir } from '../fixtures/data.ts';
-import { ensureRendererBuilt, haveChromium, launchChromium, removeDir, shotAll, startServe, stopServe } from './harness.ts';
+import { haveChromium, removeDir, shotAll, startApp, stopApp, type RunningApp } from './harness.ts';
 
 let dir: string;
-let server: ChildProcess;
+let app: RunningApp;
 let url: string;
-let browser: BrowserContext;
 let page: Page;
 let errors: string[];
 
@@ -43,14 +41,12 @@ describe.skipIf(!haveChromium)('Evaluate with 40 classes', () => {
     } finally {
       await wb.close();
     }
-    await ensureRendererBuilt();
-    ({ child: server, url } = await startServe(ws));
-    ({ browser, page, errors } = await launchChromium({ width: 1024, height: 700 }));
+    app = await startApp(ws, { width: 1024, height: 700 });
+    ({ url, page, errors } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopServe(server);
+    await stopApp(app);
     removeDir(dir);
   });
 

@@ -63,6 +63,28 @@ export async function launchChromium(viewport = { width: 1280, height: 800 }): P
   return { browser, page, errors };
 }
 
+/** `textbench serve` on a workspace and Chromium on its page: everything a browser test drives. */
+export interface RunningApp {
+  server: ChildProcess;
+  url: string;
+  browser: BrowserContext;
+  page: Page;
+  /** Page errors and console errors, for the assertion that there were none. */
+  errors: string[];
+}
+
+export async function startApp(workspace: string, viewport = { width: 1280, height: 800 }): Promise<RunningApp> {
+  await ensureRendererBuilt();
+  const { child: server, url } = await startServe(workspace);
+  const { browser, page, errors } = await launchChromium(viewport);
+  return { server, url, browser, page, errors };
+}
+
+export async function stopApp(app: RunningApp | undefined): Promise<void> {
+  await app?.browser.close();
+  await stopServe(app?.server);
+}
+
 export async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });

@@ -69,7 +69,7 @@ afterAll(async () => {
 describe.skipIf(!fs.existsSync(CHROMIUM))('bundle in a browser', () => {
   it('tf.loadLayersModel reads model.json + weights.bin and predicts what loadBundle predicts in Node', async () => {
     const model = await loadBundle(bundle);
-    const enc = model.pipeline.encode(TEXTS, 'truncate');
+    const enc = model.pipeline!.encode(TEXTS, 'truncate');
     const { probabilities } = await model.scores(TEXTS);
     model.dispose();
     const input = enc.inputs[0]!;

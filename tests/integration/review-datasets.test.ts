@@ -75,7 +75,7 @@ describe('review of onet_tasks.csv', () => {
     expect(hist).toHaveLength(res.changed);
     expect(hist[0]).toMatchObject({ batchId: res.batchId, newLabel: target, author: 'reviewer', undoneAt: null });
     const undo = wb.data.undo('onet');
-    expect(undo).toEqual({ batchId: res.batchId, reverted: res.changed, skipped: 0 });
+    expect(undo).toMatchObject({ batchId: res.batchId, reverted: res.changed, skipped: 0, kind: 'relabel' });
     expect(wb.data.review('onet').conflicts).toBe(67);
     expect(wb.data.history('onet').every((e) => e.undoneAt !== null)).toBe(true);
     expect(wb.data.undo('onet')).toEqual({ batchId: null, reverted: 0, skipped: 0 });
@@ -165,7 +165,7 @@ describe('examples list', () => {
     const second = wb.data.relabel('yelp_labelled', [ids[0]!], '1');
     expect(second.changed).toBe(1);
     const undoFirst = wb.data.undo('yelp_labelled', first.batchId);
-    expect(undoFirst).toEqual({ batchId: first.batchId, reverted: 2, skipped: 1 });
+    expect(undoFirst).toMatchObject({ batchId: first.batchId, reverted: 2, skipped: 1 });
     expect(wb.data.examples('yelp_labelled', { ids: [ids[0]!] }).rows[0]!.label).toBe('1');
     expect(() => wb.data.undo('yelp_labelled', first.batchId)).toThrow(/already undone/);
   });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, setBackendExplained, type BackendLoader } from '../../main/engine/compute/backend.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
 import { resolvable } from '../../main/engine/compute/probe.ts';
+import { HARDWARE_GPU } from '../fixtures/software-gpu.ts';
 import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
 
 // The wasm label counts the recurrent layers' threads (every core up to 16 by default).
@@ -29,7 +30,7 @@ async function rejection(p: Promise<unknown>): Promise<TextbenchError> {
 }
 
 describe('initBackend', () => {
-  it.skipIf(nativeInstalled)('on this machine (no native TensorFlow, no hardware GPU) picks wasm and says why the others were skipped', async () => {
+  it.skipIf(nativeInstalled || HARDWARE_GPU)('on this machine (no native TensorFlow, no hardware GPU) picks wasm and says why the others were skipped', async () => {
     const info = await initBackend();
     expect(info.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');

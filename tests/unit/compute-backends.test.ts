@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { command, formatReport } from '../../main/cli/commands/backends.ts';
 import { resolvable, type ProbeReport } from '../../main/engine/compute/probe.ts';
 import { classifyAdapter } from '../../main/engine/compute/webgpu/adapters.ts';
-import { webgpuPackage } from '../fixtures/software-gpu.ts';
+import { HARDWARE_GPU, webgpuPackage } from '../fixtures/software-gpu.ts';
 import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
 
 // The wasm label counts the recurrent layers' threads (every core up to 16 by default).
@@ -30,7 +30,7 @@ async function run(args: string[]): Promise<{ code: number; out: string[]; err: 
 }
 
 describe('textbench backends', () => {
-  it.skipIf(installed('@tensorflow/tfjs-node'))('--json: wasm and cpu load and train a step, native TensorFlow is missing with the reason and the fix', async () => {
+  it.skipIf(installed('@tensorflow/tfjs-node') || HARDWARE_GPU)('--json: wasm and cpu load and train a step, native TensorFlow is missing with the reason and the fix', async () => {
     const { code, out } = await run(['backends', '--json']);
     expect(code).toBe(0);
     expect(out).toHaveLength(1);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
 import { adapterLabel, classifyAdapter, explainNoAdapter, pickAdapter, surveyAdapters, type GpuAdapter } from '../../main/engine/compute/webgpu/adapters.ts';
 import { TextbenchError } from '../../main/engine/errors.ts';
-import { useSoftwareGpu, webgpuPackage } from '../fixtures/software-gpu.ts';
+import { HARDWARE_GPU, HARDWARE_GPU_SKIP, useSoftwareGpu, webgpuPackage } from '../fixtures/software-gpu.ts';
 
 const adapter = (a: Partial<GpuAdapter>): GpuAdapter => ({
   preference: 'high-performance',
@@ -62,7 +62,9 @@ describe('WebGPU adapters', () => {
 
 const pkg = webgpuPackage();
 
-describe.skipIf(!pkg.loads)(`the webgpu backend on the tests' software GPU${pkg.loads ? '' : ` (skipped: ${pkg.reason})`}`, () => {
+const skip = !pkg.loads ? pkg.reason : HARDWARE_GPU ? HARDWARE_GPU_SKIP : null;
+
+describe.skipIf(skip !== null)(`the webgpu backend on the tests' software GPU${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(() => {
     const gpu = useSoftwareGpu();
     if (!gpu.ok) throw new Error(`The webgpu tests need SwiftShader: ${gpu.reason}`);

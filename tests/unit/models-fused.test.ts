@@ -43,7 +43,16 @@ describe('model zoo on the fused recurrent layers', () => {
       expect(fused.getLayer(`${kind}_1`)).toBeInstanceOf(Fused);
       expect(standard.getLayer(`${kind}_1`).getClassName()).toBe(standardClass);
       expect(fused.layers.map((l) => l.name)).toEqual(standard.layers.map((l) => l.name));
-      expect(weightsOf(fused).map((w) => w.name)).toEqual(['embedding/embeddings', `${kind}_1/kernel`, `${kind}_1/recurrent_kernel`, `${kind}_1/bias`, 'output/kernel', 'output/bias']);
+      // padding_bias: the non-trainable padding mask of the masked pooling (train/pooling.ts).
+      expect(weightsOf(fused).map((w) => w.name)).toEqual([
+        'embedding/embeddings',
+        `${kind}_1/kernel`,
+        `${kind}_1/recurrent_kernel`,
+        `${kind}_1/bias`,
+        'output/kernel',
+        'output/bias',
+        'padding_bias/embeddings',
+      ]);
       expect(weightsOf(fused)).toEqual(weightsOf(standard));
       // The seeded initial weights are those the standard layer draws from the same initializers.
       const fresh = tf.layers[kind]({ units: 8, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 * 7919 + 10 * 104729 }) });

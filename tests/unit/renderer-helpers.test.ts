@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorAction, Evaluation, Finding, TrainingEpoch } from '../../shared/domain.ts';
 import type { ApiEvent, TrainPreset } from '../../shared/api.ts';
-import { batchPoint, curveMarkers, epochCurves, etaSeconds, overlay } from '../../renderer/src/lib/curves.ts';
+import { batchPoint, curveMarkers, epochCurves, etaSeconds, markerLegend, overlay } from '../../renderer/src/lib/curves.ts';
+import { describeAction, remediesFor } from '../../renderer/src/lib/doctor.ts';
+import { chanceLevel, chanceMargin, learnedVerdict } from '../../shared/verdict.ts';
 import { configDiff, flatten } from '../../renderer/src/lib/diff.ts';
 import { cellStyle, contrastRatio, relativeLuminance, rowShares } from '../../renderer/src/lib/colors.ts';
 import { cellFilter, mostConfidentMistakes, moveInGrid, startCell } from '../../renderer/src/lib/confusion.ts';
@@ -11,12 +13,15 @@ import { EMPTY_FILTER, filterKey, isFiltered, pagesFor, toQuery } from '../../re
 import { duration, errorLines, errorLocation, pct } from '../../renderer/src/lib/format.ts';
 import { sortClasses, topProbabilities } from '../../renderer/src/lib/table.ts';
 import { applyEvent, emptyLive, MAX_BATCH_POINTS } from '../../renderer/src/lib/live.ts';
-import { settingsFor } from '../../renderer/src/lib/presets.ts';
+import { knobsFromConfig, placeholderOf, presetOf, settingsFor } from '../../renderer/src/lib/presets.ts';
 import { baseName, childPath } from '../../renderer/src/lib/paths.ts';
 import { TrainSettingsSchema } from '../../shared/api.ts';
-import type { RunSummary } from '../../shared/training.ts';
+import type { RunSummary, TrainingConfig } from '../../shared/training.ts';
 import { bestRun, defaultRun, usableRuns } from '../../renderer/src/lib/runs.ts';
 import { reliabilitySummary } from '../../renderer/src/lib/reliability.ts';
+import { editDistance, existingLabel, nearestLabel } from '../../renderer/src/lib/labels.ts';
+import { leaderboard, trialTitle } from '../../renderer/src/lib/search.ts';
+import type { LeaderboardEntry } from '../../shared/doctor.ts';
 
 function epoch(n: number, over: Partial<TrainingEpoch> = {}): TrainingEpoch {
   return {
@@ -59,12 +64,15 @@ describe('curves', () => {
   it('marks findings as ranges and actions as points, in epoch order', () => {
     const f: Finding = { kind: 'plateau', severity: 'warning', epochs: [3, 7], message: 'Loss sits still', evidence: {} };
     const a: DoctorAction = { kind: 'lr-change', epoch: 2, before: 0.001, after: 0.01, reason: 'plateau' };
-    const m = curveMarkers([f], [a]);
-    expect(m.map((x) => [x.epoch, x.to, x.tone])).toEqual([
-      [2, 2, 'action'],
-      [3, 7, 'warning'],
+    const data: Finding = { kind: 'data', severity: 'warning', epochs: [0, 0], message: 'leaks', evidence: { duplicatesAcrossSplits: 3 } };
+    const m = curveMarkers([f, data], [a], 5);
+    expect(m.map((x) => [x.epoch, x.to, x.tone, x.kind])).toEqual([
+      [2, 2, 'action', 'Learning rate changed'],
+      [3, 7, 'warning', 'Plateau'],
+      [5, 5, 'best', 'Weights kept'],
     ]);
-    expect(m[0]!.text).toContain('0.001 → 0.01');
+    expect(m[0]!.text).toBe('Changed the learning rate from 0.001 to 0.01 (plateau)');
+    expect(markerLegend([...m, ...m]).map((l) => `${l.symbol} ${l.kind}`)).toEqual(['◆ Learning rate changed', '▲ Plateau', '★ Weights kept']);
   });
 
   it('estimates the time left from the mean epoch time', () => {
@@ -300,7 +308,7 @@ describe('run choice and reliability words', () => {
   const run = (id: string, f1: number | null, status: RunSummary['status'] = 'finished'): RunSummary => ({
     id, projectId: 'p', name: id, model: 'linear', status, backend: 'wasm', device: null, epochs: 3, bestEpoch: 2,
     validation: f1 === null ? null : { accuracy: f1, macroF1: f1 }, test: null, error: null,
-    createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null,
+    createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, starred: false,
   });
 
   it('offers finished and stopped runs and picks the best by validation macro-F1 (newest among equals)', () => {
@@ -318,5 +326,118 @@ describe('run choice and reliability words', () => {
     expect(reliabilitySummary({ examples: 100, ece: 0.01, overconfidence: 0.005 })).toMatch(/taken at their word/);
     expect(reliabilitySummary({ examples: 100, ece: 0.12, overconfidence: 0.1 })).toMatch(/over-confident.*10 points/);
     expect(reliabilitySummary({ examples: 100, ece: 0.05, overconfidence: -0.04 })).toMatch(/under-confident/);
+  });
+});
+
+describe('the doctor in plain words', () => {
+  const finding = (kind: Finding['kind'], evidence: Record<string, unknown> = {}): Finding => ({ kind, severity: 'warning', epochs: [1, 3], message: kind, evidence });
+  const config = { model: 'gru' as const, learningRate: 1e-6, dropout: 0.2, classWeights: 'none' as const, clipNorm: null, earlyStop: 'none' as const };
+
+  it('says what each action did, without raw JSON', () => {
+    expect(describeAction({ kind: 'rollback', epoch: 1, before: { epoch: 1 }, after: { epoch: 0 } })).toBe('Rolled back to the starting weights');
+    expect(describeAction({ kind: 'rollback', epoch: 5, before: { epoch: 5 }, after: { epoch: 3 }, reason: 'nan at epoch 5' })).toBe("Rolled back to epoch 3's weights (nan at epoch 5)");
+    expect(describeAction({ kind: 'clip', epoch: 2, before: null, after: 1 })).toBe('Turned on gradient clipping at norm 1');
+    expect(describeAction({ kind: 'clip', epoch: 2, before: 5, after: 1 })).toBe('Clipped gradients at norm 1 (was 5)');
+    expect(describeAction({ kind: 'lr-change', epoch: 2, before: 0.000001, after: 0.0001 })).toBe('Changed the learning rate from 0.000001 to 0.0001');
+    expect(describeAction({ kind: 'rebalance', epoch: 2, before: 'none', after: 'balanced' })).toBe('Switched to balanced class weights');
+    expect(describeAction({ kind: 'stop', epoch: 4, before: 'training', after: 'stopped', reason: 'overfitting' })).toBe('Stopped training (overfitting)');
+  });
+
+  it('offers a button per fix: the run\'s settings with the change, or the tool that finds it', () => {
+    const plateau = remediesFor(finding('plateau', { learningRate: 1e-6 }), config);
+    expect(plateau[0]).toEqual({ kind: 'retrain', label: 'Retrain with learning rate 0.00001 (×10)', settings: { learningRate: 0.00001 } });
+    expect(plateau[1]!.kind).toBe('lr-find');
+    expect(remediesFor(finding('nan'), { ...config, learningRate: 0.5 })[0]).toMatchObject({ settings: { learningRate: 0.05, clipNorm: 1 } });
+    expect(remediesFor(finding('imbalance'), config)[0]).toMatchObject({ label: 'Retrain with balanced class weights', settings: { classWeights: 'balanced' } });
+    expect(remediesFor(finding('collapse'), { ...config, classWeights: 'balanced' })[0]).toMatchObject({ settings: { loss: 'topk' } });
+    expect(remediesFor(finding('overfitting'), config).map((r) => r.label)).toEqual(['Retrain with dropout 0.4 and early stopping', 'Train the linear model to compare']);
+    expect(remediesFor(finding('data', { duplicatesAcrossSplits: 3 }), config).map((r) => r.kind)).toEqual(['remove-duplicates', 'resplit']);
+    expect(remediesFor(finding('data', { emptyTexts: 2, nanLikeTexts: 0 }), config)).toEqual([{ kind: 'review', label: 'Show the rows without text', flag: 'empty' }]);
+  });
+
+  it('marks a run that did not learn, with the reason', () => {
+    const chance = chanceLevel([{ label: 'Production', count: 120 }, { label: 'Legal', count: 7 }, ...Array.from({ length: 20 }, (_, i) => ({ label: `c${i}`, count: 40 }))])!;
+    expect(chance.label).toBe('Production');
+    expect(chance.accuracy).toBeCloseTo(120 / 927, 9);
+    expect(chance.macroF1).toBeCloseTo((2 * chance.accuracy) / (1 + chance.accuracy) / 22, 9);
+    expect(learnedVerdict({ accuracy: 0.036, macroF1: 0.01 }, chance)).toMatchObject({ kind: 'did-not-learn', reason: expect.stringContaining('always answering “Production”') });
+    expect(learnedVerdict({ accuracy: 0.6, macroF1: 0.01 }, chance).kind).toBe('did-not-learn');
+    expect(learnedVerdict({ accuracy: 0.6, macroF1: 0.55 }, chance).kind).toBe('learned');
+    const base = { run: 'r1', name: 'linear', validation: { accuracy: 0.7, macroF1: 0.68 } };
+    expect(learnedVerdict({ accuracy: 0.6, macroF1: 0.55 }, chance, base)).toMatchObject({ kind: 'below-baseline', baseline: 'r1' });
+    // A binary model that guesses: 53% on 300 balanced examples is within two standard errors (5.8 points) of 50%.
+    const coin = chanceLevel([{ label: 'neg', count: 150 }, { label: 'pos', count: 150 }])!;
+    expect(chanceMargin(coin)).toBeCloseTo(2 * Math.sqrt(0.25 / 300), 9);
+    expect(learnedVerdict({ accuracy: 0.53, macroF1: 0.52 }, coin).kind).toBe('did-not-learn');
+    expect(learnedVerdict({ accuracy: 0.6, macroF1: 0.6 }, coin).kind).toBe('learned');
+    expect(learnedVerdict(null, chance).kind).toBe('learned');
+    expect(chanceLevel([{ label: 'a', count: 3 }])).toBeNull();
+  });
+});
+
+describe('new label names', () => {
+  const groups = ['Education, Training, and Library', 'Legal', 'Production', 'Healthcare Support', 'Healthcare Practitioners and Technical'];
+
+  it('measures edits, with a swap of neighbours as one', () => {
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('Legal', 'legal')).toBe(0);
+    expect(editDistance('Lgeal', 'Legal')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
+  });
+
+  it('suggests the label a typo most likely means, and none for a genuinely new one', () => {
+    expect(nearestLabel('Educaton', groups)).toBe('Education, Training, and Library');
+    expect(nearestLabel('Legl', groups)).toBe('Legal');
+    expect(nearestLabel('legal ', groups)).toBe('Legal');
+    expect(nearestLabel('Healthcare', groups)).toBe('Healthcare Support');
+    expect(nearestLabel('Astronauts', groups)).toBeNull();
+    expect(existingLabel(' PRODUCTION', groups)).toBe('Production');
+    expect(existingLabel('Productions', groups)).toBeNull();
+  });
+});
+
+describe('automatic search in plain words', () => {
+  const entry = (run: string | null, f1: number | null, settings: Record<string, string | number | boolean | null>): LeaderboardEntry => ({
+    name: 'x', kind: 'trial', run, status: 'finished', settings, validation: f1 === null ? null : { accuracy: f1, macroF1: f1 }, test: null, epochs: 2, seconds: 3, samplesPerSecond: null, backend: 'wasm', findings: [],
+  });
+
+  it('names a trial by what it is, not by abbreviations', () => {
+    expect(trialTitle({ model: 'gru', embeddingDim: 64, units: 64, layers: 2, dropout: 0.3, learningRate: 0.002, batchSize: 32, loss: 'topk' })).toBe(
+      'GRU: 2 layers of 64 units, 64-dim word vectors, dropout 0.3, learning rate 0.002, batches of 32, hardest-examples loss',
+    );
+    expect(trialTitle({ model: 'linear', embeddingDim: 64, units: 0, layers: 1, dropout: 0, learningRate: 0.026, batchSize: 128, loss: 'ce' })).toBe('Linear (TF-IDF): learning rate 0.026, batches of 128, plain loss');
+    expect(trialTitle({ model: 'baseline', defaults: true })).toBe('Baseline with its default settings');
+  });
+
+  it('lists each run once (a continued trial replaces its earlier line), best first', () => {
+    const rows = leaderboard([entry('a', 0.5, { model: 'gru' }), entry('b', 0.7, { model: 'linear' }), entry('a', 0.6, { model: 'gru' }), entry(null, null, { model: 'lstm' })]);
+    expect(rows.map((r) => [r.run, r.validation?.macroF1 ?? null])).toEqual([['b', 0.7], ['a', 0.6], [null, null]]);
+  });
+});
+
+describe('the Train form and a run\'s settings', () => {
+  const config = {
+    model: 'linear', recipe: null, epochs: 40, batchSize: 32, learningRate: 0.02, optimizer: 'adam', loss: 'crossentropy', k: 16, classWeights: 'none',
+    labelSmoothing: 0, clipNorm: null, earlyStop: 'val-loss', patience: 4, units: 64, layers: 1, embeddingDim: 64, dropout: 0, recurrentDropout: 0,
+    l2: null, tokens: 'ngrams', sequenceLength: null, minCount: 2, maxVocab: 30000, lowercase: true, vectors: null, freezeVectors: false, seed: 42,
+    backend: null, repair: true, validationFraction: 0.1,
+  } as unknown as TrainingConfig;
+  const preset = { name: 'linear', title: 'Linear', kind: 'model' as const, description: '', defaults: {}, config };
+
+  it('turns a run\'s resolved settings into knobs training.start accepts again', () => {
+    const knobs = knobsFromConfig(config);
+    expect(knobs).toMatchObject({ epochs: 40, learningRate: 0.02, optimizer: 'adam', earlyStop: 'val-loss', seed: 42 });
+    // What the API cannot take back stays blank: n-gram tokens, an automatic L2, no clipping, no backend.
+    for (const k of ['tokens', 'l2', 'clipNorm', 'sequenceLength', 'backend'] as const) expect(k in knobs).toBe(false);
+    expect(TrainSettingsSchema.safeParse(settingsFor('p', preset, knobs)).success).toBe(true);
+  });
+
+  it('shows the real default of a blank field', () => {
+    expect(placeholderOf(preset, 'learningRate')).toBe('0.02');
+    expect(placeholderOf(preset, 'clipNorm')).toBe('off');
+    expect(placeholderOf(preset, 'l2')).toBe('auto');
+    expect(placeholderOf({ ...preset, config: undefined }, 'epochs')).toBe('default');
+    expect(presetOf([preset], { model: 'linear', recipe: null })).toBe(preset);
+    expect(presetOf([preset], { model: 'gru', recipe: 'jobs-lstm' })).toBeNull();
   });
 });

@@ -86,7 +86,7 @@ describe('training options, stated once', () => {
     expectTypeOf<TrainingConfig['l2']>().toEqualTypeOf<number | null>();
     expectTypeOf<TrainingConfig['tokens']>().toEqualTypeOf<'words' | 'chars' | 'ngrams'>();
     expectTypeOf<TrainingConfig['recipe']>().toEqualTypeOf<string | null>();
-    expectTypeOf<TrainingConfig['epochs']>().toEqualTypeOf<number>();
+    expectTypeOf<TrainingConfig['epochs']>().toEqualTypeOf<number | null>();
     expectTypeOf<TrainOptions['clipNorm']>().toEqualTypeOf<number | null | undefined>();
     expectTypeOf<TrainOptions['model']>().toEqualTypeOf<'linear' | 'baseline' | 'lstm' | 'gru' | 'bilstm' | 'bigru' | undefined>();
     expectTypeOf<keyof TrainingConfig>().toEqualTypeOf<Exclude<keyof TrainOptions, 'project' | 'name'>>();

@@ -36,11 +36,15 @@ ${trainFlagHelp('compare', [
   async run(ctx) {
     const wb = ctx.workbench();
     const common = trainOptionsFromArgs(ctx.values, 'compare');
+    // A run's epoch count is known once it has started (the neural presets choose it from the train size).
     const epochsOf = new Map<string, number>();
     const unsubscribe = wb.onEvent((e) => {
       if (e.type === 'training.epoch' || e.type === 'training.finding' || e.type === 'training.action') {
-        if (!epochsOf.has(e.run)) epochsOf.set(e.run, wb.training.get(e.run).config.epochs);
-        const line = progressLine(e, epochsOf.get(e.run)!);
+        if (!epochsOf.has(e.run)) {
+          const n = wb.training.get(e.run).config.epochs;
+          if (n !== null) epochsOf.set(e.run, n);
+        }
+        const line = progressLine(e, epochsOf.get(e.run) ?? null);
         if (line) ctx.io.err(`  ${line}`);
       }
     });

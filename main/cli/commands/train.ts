@@ -34,20 +34,26 @@ ${AUTO_USAGE}`,
     const resumeRef = str(ctx.values.resume);
     const options = trainOptionsFromArgs(ctx.values, 'train');
     let run: string;
-    let epochs: number;
+    // Known once the run has started: the neural presets choose their epochs from the train size.
+    let epochs: number | null = null;
     const unsubscribeLog = wb.training.onLog((l) => {
       if (l.level === 'info' || process.env.TEXTBENCH_DEBUG) ctx.io.err(l.message);
     });
     let lastBatch = 0;
     const unsubscribe = wb.onEvent((e) => {
       if (!('run' in e) || e.run !== run) return;
-      if (e.type === 'training.batch') {
-        // A heartbeat for long epochs, not a line per batch.
+      if (e.type === 'training.batch' || (e.type === 'training.pretrain' && e.fraction < 1)) {
+        // A heartbeat for long epochs (and the pretraining step), not a line per event.
         if (Date.now() - lastBatch < 10_000) return;
         lastBatch = Date.now();
+        if (e.type === 'training.pretrain') {
+          ctx.io.err(`  pretraining word vectors: ${Math.round(e.fraction * 100)}% (pass ${e.epoch}/${e.epochs}), ${Math.round(e.tokensPerSecond)} words/s, loss ${f3(e.loss)}`);
+          return;
+        }
         ctx.io.err(`  epoch ${e.epoch} batch ${e.batch}/${e.batches}: loss ${f3(e.loss)}, ${Math.round(e.samplesPerSecond)} samples/s`);
         return;
       }
+      if (epochs === null && e.type === 'training.epoch') epochs = wb.training.get(run).config.epochs;
       const line = progressLine(e, epochs);
       if (line) ctx.io.err(line);
     });
@@ -60,7 +66,7 @@ ${AUTO_USAGE}`,
           (options.backend ? ` on the ${options.backend} backend.` : '.'),
       );
     } else {
-      if (!options.model && !options.recipe) ctx.io.err('No --model given: training linear (TF-IDF word and character n-grams + logistic regression). Choose another with --model.');
+      if (!options.model && !options.recipe) ctx.io.err('No --model given: training linear (TF-IDF n-grams; SVM or logistic regression, features and C chosen by cross-validation). Choose another with --model.');
       const started = wb.training.start(options);
       run = started.run.id;
       epochs = wb.training.get(run).config.epochs;

@@ -10,6 +10,7 @@ import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 import { TextbenchError } from '../errors.ts';
+import { cancelledError } from '../tasks/wire.ts';
 import { openTable, type Table } from '../data/table.ts';
 import { NotUtf8Error } from '../data/decode.ts';
 
@@ -30,6 +31,8 @@ export interface ClassifyFileOptions {
   read?: ReadOptions;
   /** Called with each chunk's predictions (in input order) before they are written; the workspace stores them here. */
   onPredictions?: (predictions: Prediction[]) => void;
+  /** Asked before each chunk: true stops the run (nothing is written to `out`; the error has code CANCELLED). */
+  cancelled?: () => boolean;
   /**
    * Write CSV/TSV cells exactly as they are. By default a cell that starts like a formula gets a leading
    * apostrophe so that opening the output in a spreadsheet never runs it; programs reading it may not want that.
@@ -205,6 +208,7 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
   const textColumn = column;
   const flush = async (batch: Row[]): Promise<void> => {
     if (!batch.length) return;
+    if (options.cancelled?.()) throw cancelledError(`Classifying ${path.basename(file)}`);
     const preds = await model.classify(batch.map((r) => r.values[textColumn]!));
     options.onPredictions?.(preds);
     let text = '';

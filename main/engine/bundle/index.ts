@@ -6,20 +6,26 @@
 //   model.dispose();
 //
 // It needs only @tensorflow/tfjs, node builtins and the text pipeline: no workspace, no SQLite, no Electron,
-// no network. Loading verifies the manifest and every checksum first and never executes anything from the folder.
+// no network; a linear bundle needs no TensorFlow.js at all (it is never imported for one). Loading verifies
+// the manifest and every checksum first and never executes anything from the folder.
 // It uses whatever TensorFlow.js backend is current (tfjs's default, or one set with tf.setBackend).
 import { pipelineFromJSON } from '../text/pipeline.ts';
 import { readBundle } from './reader.ts';
-import { modelFromParts, type LoadedModel } from './loader.ts';
+import type { LoadedModel } from './loader.ts';
 import type { ClassifierOptions } from './classifier.ts';
+import { isLinearParts, linearModelFromParts } from './linear.ts';
 
 export type { LoadedModel as LoadedBundle } from './loader.ts';
 export type { BundleManifest } from '../../../shared/bundle.ts';
 export type { Prediction } from '../../../shared/domain.ts';
+export type { TextExplanation } from '../../../shared/linear.ts';
 export { TextbenchError } from '../errors.ts';
 
 /** Reads, verifies and loads the bundle folder `dir`; throws TextbenchError (with `code`) if it is not sound. */
 export async function loadBundle(dir: string, options: ClassifierOptions = {}): Promise<LoadedModel> {
   const b = readBundle(dir);
-  return modelFromParts({ origin: `the bundle ${b.dir}`, ...b }, pipelineFromJSON, options);
+  const parts = { origin: `the bundle ${b.dir}`, ...b };
+  if (isLinearParts(b)) return linearModelFromParts(parts);
+  const { modelFromParts } = await import('./loader.ts');
+  return modelFromParts(parts, pipelineFromJSON, options);
 }

@@ -13,6 +13,9 @@ import { hasFusedKernels } from '../compute/fused-rnn.ts';
 import { fusedTopology } from '../compute/recurrent-twin.ts';
 import { detectOutputKind, type WeightSpec } from './format.ts';
 import { checkSelfTest } from './selftest.ts';
+import { isLinearParts, linearModelFromParts } from './linear.ts';
+import type { LinearModel } from '../train/linear/model.ts';
+import type { TextExplanation } from '../../../shared/linear.ts';
 
 export type PipelineFactory = (json: PipelineJSON) => TextPipeline;
 
@@ -30,14 +33,20 @@ export interface ModelParts {
 export interface LoadedModel {
   readonly labels: readonly string[];
   readonly manifest: BundleManifest;
-  readonly pipeline: TextPipeline;
+  /** A neural model's text pipeline. */
+  readonly pipeline?: TextPipeline;
+  /** A linear model (TF-IDF vocabulary, weights, calibration): decision values, top n-grams, explanations. */
+  readonly linear?: LinearModel;
   classify(texts: readonly string[]): Promise<Prediction[]>;
   /** texts x labels probabilities, row-major, and how each long text was handled. */
   scores(texts: readonly string[]): Promise<{ probabilities: Float64Array; long: Prediction['long'][] }>;
+  /** Linear models: the n-grams behind a text's label (or behind `label`), and per-word shares to highlight. */
+  explain?(text: string, options?: { k?: number; label?: string }): Promise<TextExplanation>;
   dispose(): void;
 }
 
 export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFactory, options: ClassifierOptions = {}): Promise<LoadedModel> {
+  if (isLinearParts(parts)) return linearModelFromParts(parts);
   let pipeline: TextPipeline;
   try {
     pipeline = makePipeline(parts.pipeline);

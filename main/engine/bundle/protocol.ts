@@ -1,5 +1,6 @@
-// The typed message protocol between ModelService (main thread) and the classification worker, which owns
-// TensorFlow.js so that classifying a big file never blocks the Electron main thread or the server.
+// What ModelService (main thread) asks the classification worker, which owns TensorFlow.js so that classifying a
+// big file never blocks the Electron main thread or the server. The transport is the engine's one worker protocol
+// (tasks/wire.ts, tasks/worker-client.ts); this file only says what the requests, results and events are.
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { ModelParts } from './loader.ts';
@@ -13,19 +14,17 @@ export interface ClassifyInit {
   backend?: string;
 }
 
-export type ClassifyRequest =
+export type ClassifyJob =
   /** Builds the model (and drops it); with texts, also answers their probabilities (a bundle's self-test at export). */
-  | { type: 'check'; id: number; source: ModelSource; texts?: string[] }
-  | { type: 'classify'; id: number; source: ModelSource; texts: string[] }
-  | { type: 'scores'; id: number; source: ModelSource; texts: string[] }
-  | { type: 'classifyFile'; id: number; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; keepFormulas?: boolean; stream: boolean }
-  | { type: 'evict'; key: string }
-  | { type: 'shutdown' };
+  | { type: 'check'; source: ModelSource; texts?: string[] }
+  | { type: 'classify'; source: ModelSource; texts: string[] }
+  | { type: 'scores'; source: ModelSource; texts: string[] }
+  | { type: 'classifyFile'; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; keepFormulas?: boolean; stream: boolean };
 
-export interface ClassifyError {
-  message: string;
-  code?: string;
-  details?: Record<string, unknown>;
+/** Not a request: drop a cached model (no answer). */
+export interface EvictMessage {
+  type: 'evict';
+  key: string;
 }
 
 export type ClassifyResult =
@@ -34,11 +33,7 @@ export type ClassifyResult =
   | { kind: 'scores'; labels: string[]; probabilities: Float64Array }
   | { kind: 'classifyFile'; result: ClassifyFileResult };
 
-export type ClassifyMessage =
-  | { type: 'ready'; backend: string }
-  | { type: 'log'; message: string }
-  | { type: 'progress'; id: number; progress: Progress }
+export type ClassifyEvent =
+  | { type: 'progress'; progress: Progress }
   /** A chunk of a file's predictions, in input order, for the main thread to store. */
-  | { type: 'predictions'; id: number; predictions: Prediction[] }
-  | { type: 'result'; id: number; result: ClassifyResult }
-  | { type: 'error'; id: number; error: ClassifyError };
+  | { type: 'predictions'; predictions: Prediction[] };

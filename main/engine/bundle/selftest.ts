@@ -23,7 +23,7 @@ const GENERIC = ['The quick brown fox jumps over the lazy dog.', 'Zażółć gę
  */
 export function selfTestTexts(pipeline: PipelineJSON, labels: readonly string[]): string[] {
   const texts = [labels.join(' ')];
-  const tokens = pipeline.vocabulary.slice(2);
+  const tokens = pipeline.vocabulary.length ? pipeline.vocabulary.slice(2) : tfidfWordTerms(pipeline);
   if (!tokens.length) return [...texts, ...GENERIC];
   const join = pipeline.options.tokens === 'chars' ? '' : ' ';
   for (const [offset, step] of [
@@ -36,6 +36,12 @@ export function selfTestTexts(pipeline: PipelineJSON, labels: readonly string[])
     texts.push(words.join(join));
   }
   return texts;
+}
+
+/** A linear model's pipeline has no sequence vocabulary: its TF-IDF word n-grams (pipeline.extra.tfidf) serve instead. */
+function tfidfWordTerms(pipeline: PipelineJSON): string[] {
+  const terms = (pipeline.extra?.tfidf as { words?: { terms?: unknown } } | undefined)?.words?.terms;
+  return Array.isArray(terms) ? terms.filter((t): t is string => typeof t === 'string') : [];
 }
 
 /** The self-test to write into a manifest: the texts and each one's probability per label name. */

@@ -11,7 +11,7 @@ import type {
   ModelInfo,
   ModelRef,
 } from '../../../shared/bundle.ts';
-import type { Prediction, Progress } from '../../../shared/domain.ts';
+import type { Prediction } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
 import { classificationReport } from '../evaluate/metrics.ts';
 import { getProject } from '../store/projects.ts';
@@ -24,9 +24,10 @@ import { readBundle } from './reader.ts';
 import type { ModelParts } from './loader.ts';
 import { defaultOutPath } from './batch.ts';
 import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
-import { ClassifierHost } from './host.ts';
+import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';
+import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
-import type { ClassifyResult, ModelSource } from './protocol.ts';
+import { isLinearTopology } from '../train/linear/parts.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
 interface Resolved {
@@ -44,29 +45,47 @@ function refCount(ref: { run?: string; model?: string; bundle?: string }): numbe
  * this side reads and writes the workspace (models, predictions) and streams progress as task.progress events.
  */
 export class ModelService {
-  private readonly host = new ClassifierHost();
+  private host: WorkerClient<ClassifyJob, ClassifyResult, ClassifyEvent> = this.newHost(undefined);
+  private backend: string | undefined;
   /** Model keys the worker holds (most recently used last), so their weights are not sent again. */
   private known: string[] = [];
   private knownGeneration = -1;
   /** The models row of each run's current checkpoint, by run id. */
   private readonly runModels = new Map<string, { stamp: string; info: ModelInfo }>();
   private static readonly CACHE_SIZE = 3;
+  /** Lines TensorFlow.js printed in the worker (kept short; shown with TEXTBENCH_DEBUG). */
+  readonly logs: string[] = [];
 
   constructor(protected readonly ctx: EngineContext) {}
 
-  /** The TensorFlow.js backend classification uses (--backend); default: the best one that loads. */
-  useBackend(name: string | undefined): void {
-    this.host.setBackend(name);
+  private newHost(backend: string | undefined): WorkerClient<ClassifyJob, ClassifyResult, ClassifyEvent> {
+    return new WorkerClient({
+      role: 'classify',
+      name: 'the classification worker',
+      data: { backend } satisfies ClassifyInit,
+      unrefWhenIdle: true,
+      onLog: (_level, message) => {
+        this.logs.push(message);
+        if (this.logs.length > 50) this.logs.shift();
+        if (process.env.TEXTBENCH_DEBUG) process.stderr.write(`[classify worker] ${message}\n`);
+      },
+    });
   }
 
-  private async ask<K extends ClassifyResult['kind']>(
-    body: Parameters<ClassifierHost['request']>[0],
-    kind: K,
-    handlers: Parameters<ClassifierHost['request']>[1] = {},
-  ): Promise<Extract<ClassifyResult, { kind: K }>> {
+  /** The TensorFlow.js backend classification uses (--backend); default: the best one that loads. */
+  useBackend(name: string | undefined): void {
+    if (name === this.backend) return;
+    this.backend = name;
+    // Takes effect with the next worker; a busy one finishes its requests first.
+    if (!this.host.busy) this.host.stop();
+    this.host = this.newHost(name);
+    this.known = [];
+  }
+
+  private async ask<K extends ClassifyResult['kind']>(body: ClassifyJob, kind: K, options: RequestOptions<ClassifyEvent> = {}): Promise<Extract<ClassifyResult, { kind: K }>> {
     let r: ClassifyResult;
     try {
-      r = await this.host.request(body, handlers);
+      r = await this.host.request(body, options).done;
     } catch (err) {
       // The worker may not have kept a model it failed on: send its parts again next time.
       if ('source' in body && body.source.kind === 'parts') this.known = this.known.filter((k) => k !== (body.source as { key: string }).key);
@@ -78,7 +97,7 @@ export class ModelService {
 
   /** A source for a workspace model: its parts are sent only if the worker does not hold them yet. */
   private partsSource(key: string, parts: () => ModelParts): ModelSource {
-    const generation = this.host.ensureStarted();
+    const generation = this.host.start();
     if (generation !== this.knownGeneration) {
       this.known = [];
       this.knownGeneration = generation;
@@ -90,7 +109,7 @@ export class ModelService {
       return { kind: 'parts', key, parts: null };
     }
     this.known.push(key);
-    while (this.known.length > ModelService.CACHE_SIZE) this.host.evict(this.known.shift()!);
+    while (this.known.length > ModelService.CACHE_SIZE) this.host.notify({ type: 'evict', key: this.known.shift()! });
     return { kind: 'parts', key, parts: parts() };
   }
 
@@ -105,7 +124,7 @@ export class ModelService {
       pipeline: run.pipeline,
       labels: run.labels,
       inputs: topologyInputs(run.checkpoint.topology),
-      model: { type: run.model, config: run.config },
+      model: { type: run.model, config: linearChoice(run.checkpoint.topology) ? { ...run.config, chosen: linearChoice(run.checkpoint.topology) } : run.config },
       training: {
         run: run.id,
         project: run.projectId,
@@ -211,17 +230,21 @@ export class ModelService {
     const out = path.resolve(request.out ?? defaultOutPath(request.file));
     let stored = 0;
     const source = `file:${path.basename(request.file)}`;
-    const { result } = await this.ask(
-      { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, read: request.read, keepFormulas: request.keepFormulas, stream: r.modelId !== null },
-      'classifyFile',
-      {
-        onProgress: (p: Progress) => this.ctx.emit({ type: 'task.progress', ...p }),
-        onPredictions: (preds) => {
-          stored += insertPredictions(this.ctx.db, r.modelId!, preds, source);
+    const body: ClassifyJob = { type: 'classifyFile', source: r.source, file: path.resolve(request.file), out, column: request.column, force: request.force, read: request.read, keepFormulas: request.keepFormulas, stream: r.modelId !== null };
+    // A task: listed while it runs, with its progress, and stoppable (tasks.cancel); nothing is written then.
+    const { done } = this.ctx.tasks.run({ kind: 'classify-file', title: `Classifying ${path.basename(request.file)}` }, async (task) => {
+      const { result } = await this.ask(body, 'classifyFile', {
+        signal: task.signal,
+        onEvent: (e) => {
+          if (e.type === 'progress') {
+            this.ctx.emit({ type: 'task.progress', ...e.progress });
+            task.progress(e.progress);
+          } else stored += insertPredictions(this.ctx.db, r.modelId!, e.predictions, source);
         },
-      },
-    );
-    return { ...result, stored };
+      });
+      return { ...result, stored };
+    });
+    return done;
   }
 
   /** Adds a bundle folder to the workspace as a model (its files are copied into the models table). */
@@ -318,6 +341,11 @@ export class ModelService {
     this.host.stop();
     this.known = [];
   }
+}
+
+/** What cross-validation chose for a linear model (recorded in its bundle's manifest); null for other models. */
+function linearChoice(topology: Record<string, unknown>): { featureSet: unknown; loss: unknown; C: unknown } | null {
+  return isLinearTopology(topology) ? { featureSet: topology.featureSet, loss: topology.loss, C: topology.C } : null;
 }
 
 /** A path that does not exist yet: base, base-2, base-3, ... */

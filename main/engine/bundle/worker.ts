@@ -1,24 +1,13 @@
-// The classification worker: owns TensorFlow.js and the loaded models, and answers one request at a time.
-import { parentPort, workerData } from 'node:worker_threads';
-import { format } from 'node:util';
+// The classification worker: owns TensorFlow.js and the loaded models, and answers one request at a time
+// (started by ModelService through the engine's worker client, role 'classify').
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../compute/backend.ts';
-import { isTextbenchError } from '../errors.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
 import { readBundle } from './reader.ts';
 import { modelFromParts, type LoadedModel } from './loader.ts';
 import { classifyFile } from './batch.ts';
-import type { ClassifyInit, ClassifyMessage, ClassifyRequest, ClassifyResult, ModelSource } from './protocol.ts';
-
-const port = parentPort;
-if (!port) throw new Error('bundle/worker.ts must run in a worker thread (ModelService starts it).');
-const init = workerData as ClassifyInit;
-const post = (m: ClassifyMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-// TensorFlow.js talks through console (banners, warnings); keep it out of the caller's stdout.
-for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-  console[level] = (...args: unknown[]) => post({ type: 'log', message: format(...args) });
-}
+import { serveRequests, workerInit, type Job } from '../tasks/worker-host.ts';
+import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, EvictMessage, ModelSource } from './protocol.ts';
 
 const cache = new Map<string, LoadedModel>();
 
@@ -38,7 +27,7 @@ async function modelFor(source: ModelSource, keep: boolean): Promise<{ model: Lo
   return { model, transient: false };
 }
 
-async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown' }>): Promise<ClassifyResult> {
+async function handle(req: ClassifyJob, job: Job<ClassifyEvent>): Promise<ClassifyResult> {
   const { model, transient } = await modelFor(req.source, req.type !== 'check');
   try {
     if (req.type === 'check') {
@@ -57,8 +46,9 @@ async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown'
       force: req.force,
       read: req.read,
       keepFormulas: req.keepFormulas,
-      onProgress: (progress) => post({ type: 'progress', id: req.id, progress }),
-      onPredictions: req.stream ? (predictions) => post({ type: 'predictions', id: req.id, predictions }) : undefined,
+      cancelled: job.cancelled,
+      onProgress: (progress) => job.emit({ type: 'progress', progress }),
+      onPredictions: req.stream ? (predictions) => job.emit({ type: 'predictions', predictions }) : undefined,
     });
     return { kind: 'classifyFile', result };
   } finally {
@@ -66,37 +56,26 @@ async function handle(req: Exclude<ClassifyRequest, { type: 'evict' | 'shutdown'
   }
 }
 
-// Requests wait for the backend: a model built before the backend is ready fails inside TensorFlow.js.
-const backendReady = initBackend(init.backend);
-let queue: Promise<unknown> = backendReady.catch(() => undefined);
-
-port.on('message', (req: ClassifyRequest) => {
-  if (req.type === 'shutdown') {
-    for (const m of cache.values()) m.dispose();
-    cache.clear();
-    port.close();
-    return;
-  }
-  if (req.type === 'evict') {
-    cache.get(req.key)?.dispose();
-    cache.delete(req.key);
-    return;
-  }
-  // One request at a time, in arrival order: predictions of a file stream back in order.
-  queue = queue.then(async () => {
-    try {
-      await backendReady;
-      const result = await handle(req);
-      post({ type: 'result', id: req.id, result }, result.kind === 'scores' ? [result.probabilities.buffer as ArrayBuffer] : []);
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      post({ type: 'error', id: req.id, error: { message: e.message, code: isTextbenchError(e) ? e.code : undefined, details: isTextbenchError(e) ? e.details : undefined } });
-    }
-  });
-});
-
-backendReady.then(
-  (info) => post({ type: 'ready', backend: info.name }),
-  // Each waiting request also fails with this error (above); id 0 tells the host the worker is unusable.
-  (err: unknown) => post({ type: 'error', id: 0, error: { message: (err as Error).message, code: isTextbenchError(err) ? err.code : undefined } }),
-);
+export function startClassifyWorker(): void {
+  const init = workerInit<ClassifyInit>().data;
+  serveRequests<ClassifyJob, ClassifyResult, ClassifyEvent>(
+    async (req, job) => {
+      const result = await handle(req, job);
+      return { result, transfer: result.kind === 'scores' ? [result.probabilities.buffer as ArrayBuffer] : [] };
+    },
+    {
+      // Requests wait for the backend: a model built before the backend is ready fails inside TensorFlow.js.
+      ready: initBackend(init.backend),
+      onShutdown() {
+        for (const m of cache.values()) m.dispose();
+        cache.clear();
+      },
+      onOther(message) {
+        const m = message as EvictMessage;
+        if (m.type !== 'evict') return;
+        cache.get(m.key)?.dispose();
+        cache.delete(m.key);
+      },
+    },
+  );
+}

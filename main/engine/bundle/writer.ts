@@ -1,5 +1,6 @@
 // Writes a bundle folder atomically: everything goes into a temporary folder beside the target,
 // which is renamed into place only when complete. A failure at any point leaves no half folder.
+import { isLinearTopology } from '../train/linear/parts.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -76,7 +77,8 @@ export interface WrittenBundle {
 
 /** Builds every file's bytes in memory; the caller decides where they go. */
 export function renderBundle(c: BundleContents): { manifest: BundleManifest; files: Map<string, Buffer> } {
-  const topology = portableTopology(c.artifacts.topology as Record<string, unknown>);
+  const linear = isLinearTopology(c.artifacts.topology as Record<string, unknown>);
+  const topology = linear ? (c.artifacts.topology as Record<string, unknown>) : portableTopology(c.artifacts.topology as Record<string, unknown>);
   const specs = c.artifacts.weightSpecs as WeightSpec[];
   const expected = expectedWeightBytes(specs);
   if (expected !== null && expected !== c.artifacts.weights.byteLength) {
@@ -86,10 +88,11 @@ export function renderBundle(c: BundleContents): { manifest: BundleManifest; fil
       'BUNDLE_WEIGHTS_MISMATCH',
     );
   }
-  const output = detectOutputKind(topology);
+  // A linear model turns its decision values into calibrated probabilities itself.
+  const output = linear ? 'softmax' : detectOutputKind(topology);
   const modelJson: LayersModelJson = {
     format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    generatedBy: linear ? 'Textbench linear model' : `TensorFlow.js tfjs-layers v${tf.version_layers}`,
     convertedBy: null,
     modelTopology: topology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
@@ -108,7 +111,7 @@ export function renderBundle(c: BundleContents): { manifest: BundleManifest; fil
     labels: [...c.labels],
     tokenizer: { tokens: o.tokens, lowercase: o.lowercase, minCount: o.minCount, maxVocab: o.maxVocab, long: o.long },
     vocabularyFile: VOCAB_FILE,
-    vocabularySize: c.pipeline.vocabulary.length,
+    vocabularySize: linear ? linearVocabularySize(c.pipeline) : c.pipeline.vocabulary.length,
     sequenceLength: c.pipeline.sequenceLength,
     model: { type: c.model.type, config: c.model.config, output, inputs: [...c.inputs] },
     training: c.training,
@@ -120,6 +123,12 @@ export function renderBundle(c: BundleContents): { manifest: BundleManifest; fil
   for (const [name, bytes] of files) manifest.files[name] = { sha256: sha256Hex(bytes), bytes: bytes.byteLength };
   files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
   return { manifest, files };
+}
+
+/** Word and character n-grams of a linear model's TF-IDF vocabulary. */
+function linearVocabularySize(pipeline: BundleContents['pipeline']): number {
+  const v = pipeline.extra?.tfidf as { words?: { terms?: unknown[] }; chars?: { terms?: unknown[] } | null } | undefined;
+  return (v?.words?.terms?.length ?? 0) + (v?.chars?.terms?.length ?? 0);
 }
 
 function writeFileDurable(file: string, data: Buffer): void {

@@ -5,12 +5,15 @@ import { idsWithLabels, iterateTexts, labelCounts, rareLabels, repeatedTextRows 
 import { hasNoContent, wordCount } from '../text/cells.ts';
 
 const GROUP_LIMIT = 200;
+/** Rows between two progress reports of the text scan (about 50 ms of work each on 238,000 rows). */
+const PROGRESS_EVERY = 10_000;
 
 interface Group {
   text: string;
   ids: number[];
   labels: Set<string>;
   splits: Set<Split>;
+  copies: Map<string, number>;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -18,7 +21,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 function toGroups(groups: Group[]): ReviewGroup[] {
-  return groups.slice(0, GROUP_LIMIT).map((g) => ({ text: g.text, ids: g.ids, labels: [...g.labels].sort() }));
+  return groups.slice(0, GROUP_LIMIT).map((g) => ({ text: g.text, ids: g.ids, labels: [...g.labels].sort(), copies: Object.fromEntries(g.copies) }));
 }
 
 function capIds(groups: Group[]): number[] {
@@ -32,18 +35,20 @@ function capIds(groups: Group[]): number[] {
  * the same text in several splits, texts without content, very short and very long texts, rare classes.
  * Each check says what it found and why it matters, and points at example ids (see `examples --flag`).
  */
-export function reviewProject(db: Db, project: { id: string; name: string }): ReviewReport {
+export function reviewProject(db: Db, project: { id: string; name: string }, onProgress?: (done: number, total: number) => void): ReviewReport {
   const classes = labelCounts(db, project.id);
   const total = classes.reduce((s, c) => s + c.count, 0);
+  onProgress?.(0, total);
 
   // Only rows whose normalised text occurs more than once are read back for grouping.
   const dupRows = repeatedTextRows(db, project.id);
   const byHash = new Map<string, Group>();
   for (const r of dupRows) {
     let g = byHash.get(r.hash);
-    if (!g) byHash.set(r.hash, (g = { text: r.text, ids: [], labels: new Set(), splits: new Set() }));
+    if (!g) byHash.set(r.hash, (g = { text: r.text, ids: [], labels: new Set(), splits: new Set(), copies: new Map() }));
     g.ids.push(r.id);
     g.labels.add(r.label);
+    g.copies.set(r.label, (g.copies.get(r.label) ?? 0) + 1);
     g.splits.add(r.split);
   }
   const dupGroups = [...byHash.values()].sort((a, b) => b.ids.length - a.ids.length || a.ids[0]! - b.ids[0]!);
@@ -58,7 +63,9 @@ export function reviewProject(db: Db, project: { id: string; name: string }): Re
   let emptyN = 0;
   let shortN = 0;
   let longN = 0;
+  let scanned = 0;
   for (const r of iterateTexts(db, project.id)) {
+    if (++scanned % PROGRESS_EVERY === 0) onProgress?.(scanned, total);
     if (hasNoContent(r.text)) {
       emptyN++;
       if (empty.length < REVIEW_ID_LIMIT) empty.push(r.id);
@@ -166,6 +173,7 @@ export function reviewProject(db: Db, project: { id: string; name: string }): Re
     },
   ];
 
+  onProgress?.(total, total);
   return {
     project: project.name,
     total,

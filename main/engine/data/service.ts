@@ -1,14 +1,20 @@
 import os from 'node:os';
+import path from 'node:path';
+import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { EngineContext } from '../context.ts';
-import type { Dataset, LabelEdit } from '../../../shared/domain.ts';
-import type { ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
-import { resolveProject } from '../store/projects.ts';
+import type { Dataset, LabelEdit, Project } from '../../../shared/domain.ts';
+import type { DataRepairResult, EditBatch, ExamplePage, ExampleQuery, ImportOptions, ImportPreview, ImportResult, LabelCount, ReadOptions, RelabelResult, ReviewReport, UndoResult } from '../../../shared/data.ts';
+import { getProject, resolveProject } from '../store/projects.ts';
 import { deleteDataset, listDatasets } from '../store/datasets.ts';
-import { idsWithLabel, labelCounts, queryExamples, registerTextFunctions } from '../store/examples.ts';
+import { countExamples, idsWithLabel, labelCounts, matchingIds, queryExamples, registerTextFunctions } from '../store/examples.ts';
 import { TextbenchError } from '../errors.ts';
-import { listEdits, relabelExamples, undoBatch } from '../store/labelEdits.ts';
+import { listEdits, relabelExamples } from '../store/labelEdits.ts';
+import { listBatches } from '../store/editBatches.ts';
+import { removeDuplicates, resplitLeaks, undoChanges } from './repairs.ts';
 import { importFile, previewImport, type ImportControl } from './importer.ts';
 import { reviewProject } from './review.ts';
+import { reviewInBackground } from './review-background.ts';
+import { existingSample, SAMPLE_FILE, SAMPLE_IMPORT } from './sample.ts';
 
 /** Import, review, examples and label edits: the engine's public data API (CLI, app and server call these). */
 export class DataService {
@@ -26,9 +32,34 @@ export class DataService {
     return previewImport(file, opts);
   }
 
-  /** Streams the file into a project in one transaction; emits import.progress events (bytes). */
+  /**
+   * Streams the file into a project in one transaction, as a task (listed with its progress in bytes, and
+   * stoppable: a stopped import leaves the workspace as it was); emits import.progress events.
+   */
   importFile(file: string, opts: ImportOptions = {}, control: ImportControl = {}): Promise<ImportResult> {
-    return importFile(this.ctx, file, opts, control);
+    const { done } = this.ctx.tasks.run({ kind: 'import', title: `Importing ${path.basename(file)}` }, (task) => {
+      const ctx = {
+        ...this.ctx,
+        emit: (e: WorkbenchEvent) => {
+          this.ctx.emit(e);
+          if (e.type === 'import.progress') task.progress(e);
+        },
+      };
+      const signal = control.signal ? AbortSignal.any([control.signal, task.signal]) : task.signal;
+      return importFile(ctx, file, opts, { ...control, signal });
+    });
+    return done;
+  }
+
+  /**
+   * Imports the sample dataset (898 job duties, 22 occupation groups) into its own project, or returns that
+   * project when it is already there.
+   */
+  async importSample(): Promise<{ project: Project; imported: ImportResult | null }> {
+    const existing = existingSample(this.ctx.db);
+    if (existing) return { project: existing, imported: null };
+    const imported = await importFile(this.ctx, SAMPLE_FILE, SAMPLE_IMPORT);
+    return { project: getProject(this.ctx.db, imported.projectId), imported };
   }
 
   datasets(project?: string): Dataset[] {
@@ -50,6 +81,12 @@ export class DataService {
     return reviewProject(this.ctx.db, p);
   }
 
+  /** The review off the calling thread for large projects, with task.progress events (task `review:<project id>`). */
+  async reviewInBackground(project?: string): Promise<ReviewReport> {
+    const p = this.project(project);
+    return reviewInBackground(this.ctx, p, countExamples(this.ctx.db, p.id));
+  }
+
   examples(project: string | undefined, query: ExampleQuery = {}): ExamplePage {
     return queryExamples(this.ctx.db, this.project(project).id, query);
   }
@@ -69,9 +106,32 @@ export class DataService {
     return relabelExamples(this.ctx.db, p.id, ids, to, author);
   }
 
-  /** Reverts a batch of label edits (default: the latest one not yet undone). */
+  /** Reverts a batch of changes, a relabel, removed duplicates or a re-split (default: the latest one not yet undone). */
   undo(project?: string, batchId?: string): UndoResult {
-    return undoBatch(this.ctx.db, this.project(project).id, batchId);
+    return undoChanges(this.ctx.db, this.project(project).id, batchId);
+  }
+
+  /** Relabels every example matching a filter (the Data view's "select all N matching"), as one undoable batch. */
+  relabelMatching(project: string | undefined, query: Omit<ExampleQuery, 'offset' | 'limit'>, newLabel: string, author: string = defaultAuthor()): RelabelResult {
+    const p = this.project(project);
+    const ids = matchingIds(this.ctx.db, p.id, query);
+    if (!ids.length) throw new TextbenchError('No example matches these filters; nothing was relabelled.', 'NO_IDS');
+    return relabelExamples(this.ctx.db, p.id, ids, newLabel, author);
+  }
+
+  /** Removes exact duplicates (one copy of each text and label stays, the train copy where there is one); undoable. */
+  removeDuplicates(project?: string, author: string = defaultAuthor()): DataRepairResult {
+    return removeDuplicates(this.ctx.db, this.project(project).id, author);
+  }
+
+  /** Moves every copy of a text shared by several splits into one split; undoable. */
+  resplit(project?: string, author: string = defaultAuthor()): DataRepairResult {
+    return resplitLeaks(this.ctx.db, this.project(project).id, author);
+  }
+
+  /** The audit trail: every batch of changes, newest first. */
+  changes(project?: string): EditBatch[] {
+    return listBatches(this.ctx.db, this.project(project).id);
   }
 
   /** Every label edit of the project, newest first. */

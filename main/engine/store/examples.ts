@@ -5,6 +5,7 @@ import { EXAMPLE_FLAGS, REVIEW_THRESHOLDS } from '../../../shared/data.ts';
 import { hasNoContent, wordCount } from '../text/cells.ts';
 import { TextbenchError } from '../errors.ts';
 import { predictionCondition, predictionsOf } from './runPredictions.ts';
+import { exactText, ftsQuery } from './search.ts';
 
 /** The columns of one examples row, as SQLite returns them. */
 export interface ExampleRow {
@@ -135,13 +136,23 @@ export function toFlag(flag: string): ExampleFlag {
 
 export const MAX_PAGE = 10_000;
 
-/** One page of a project's examples matching the filters, in import order, with the total that match. */
-export function queryExamples(db: Db, projectId: string, q: ExampleQuery): ExamplePage {
+/** The WHERE clause (examples aliased as e) and parameters of a filter. */
+function filterClause(db: Db, projectId: string, q: ExampleQuery): { clause: string; params: Record<string, unknown> } {
   const where: string[] = ['e.project_id = @project'];
   const params: Record<string, unknown> = { project: projectId };
   if (q.search) {
-    where.push(`e.text LIKE @search ESCAPE '\\'`);
-    params.search = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const match = ftsQuery(q.search);
+    if (match) {
+      where.push('e.id IN (SELECT rowid FROM examples_fts WHERE examples_fts MATCH @search)');
+      params.search = match;
+    }
+    // Punctuation or symbols in the search ("n°3,", "C++", "?!") are looked for as written, among the rows the
+    // index found (or among all rows when the search has no word at all).
+    const exact = exactText(q.search);
+    if (exact) {
+      where.push(`e.text LIKE @exact ESCAPE '\\'`);
+      params.exact = `%${exact.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
   }
   if (q.label !== undefined) {
     where.push('e.label = @label');
@@ -192,17 +203,61 @@ export function queryExamples(db: Db, projectId: string, q: ExampleQuery): Examp
         break;
     }
   }
+  return { clause: where.join(' AND '), params };
+}
+
+/** Every id matching a filter (no paging), in import order: what "select all N matching" acts on. */
+export function matchingIds(db: Db, projectId: string, q: ExampleQuery): number[] {
+  const { clause, params } = filterClause(db, projectId, q);
+  return (db.prepare(`SELECT e.id FROM examples e WHERE ${clause} ORDER BY e.id`).all(params) as { id: number }[]).map((r) => r.id);
+}
+
+/** Whether every example of the workspace belongs to this project (two index probes: the lowest and highest project id). */
+function onlyProject(db: Db, projectId: string): boolean {
+  const r = db
+    .prepare('SELECT (SELECT project_id FROM examples ORDER BY project_id LIMIT 1) AS lo, (SELECT project_id FROM examples ORDER BY project_id DESC LIMIT 1) AS hi')
+    .get() as { lo: string | null; hi: string | null };
+  return r.lo === projectId && r.hi === projectId;
+}
+
+/**
+ * A search alone, in a workspace that holds one project: the full-text index answers the count and the page by
+ * itself, without looking up each match's project (2 µs a match: 72 ms for "the" on 240,000 rows, against 13).
+ */
+function searchOnly(db: Db, projectId: string, q: ExampleQuery, offset: number, limit: number): ExamplePage | null {
+  const match = q.search ? ftsQuery(q.search) : null;
+  if (!match || exactText(q.search!) || q.label !== undefined || q.split || q.ids || q.flag || q.prediction || !onlyProject(db, projectId)) return null;
+  const total = (db.prepare('SELECT COUNT(*) AS n FROM examples_fts WHERE examples_fts MATCH ?').get(match) as { n: number }).n;
+  const rows = db
+    .prepare('SELECT e.* FROM (SELECT rowid AS id FROM examples_fts WHERE examples_fts MATCH ? ORDER BY rowid LIMIT ? OFFSET ?) f JOIN examples e ON e.id = f.id ORDER BY f.id')
+    .all(match, limit, offset) as ExampleRow[];
+  return { total, offset, rows: rows.map(toExample) };
+}
+
+/** One page of a project's examples matching the filters, in import order, with the total that match. */
+export function queryExamples(db: Db, projectId: string, q: ExampleQuery): ExamplePage {
   const offset = Math.max(0, Math.floor(q.offset ?? 0));
   const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? 100)));
-  const clause = where.join(' AND ');
+  const fast = searchOnly(db, projectId, q, offset, limit);
+  if (fast) return fast;
+  const { clause, params } = filterClause(db, projectId, q);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM examples e WHERE ${clause}`).get(params) as { n: number }).n;
   // Page the ids first (an index holds them, sorted cheaply), then read only those rows: sorting whole rows to
   // skip `offset` of them would drag every text through a temporary b-tree.
-  const rows = db
-    .prepare(
-      `SELECT * FROM examples WHERE id IN (SELECT e.id FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset) ORDER BY id`,
-    )
-    .all({ ...params, limit, offset }) as ExampleRow[];
+  // Flags about repeated texts list the copies of a text one after another (in the order of each text's first
+  // copy), so twins are side by side instead of rows 213 and 2286 apart.
+  const grouped = q.flag !== undefined && ['duplicate', 'conflict', 'leak'].includes(toFlag(q.flag));
+  const rows = grouped
+    ? (db
+        .prepare(
+          `SELECT x.* FROM (SELECT e.id, (SELECT MIN(f.id) FROM examples f WHERE f.project_id = e.project_id AND f.content_hash = e.content_hash) AS first
+             FROM examples e WHERE ${clause} ORDER BY first, e.id LIMIT @limit OFFSET @offset) p
+           JOIN examples x ON x.id = p.id ORDER BY p.first, p.id`,
+        )
+        .all({ ...params, limit, offset }) as ExampleRow[])
+    : (db
+        .prepare(`SELECT * FROM examples WHERE id IN (SELECT e.id FROM examples e WHERE ${clause} ORDER BY e.id LIMIT @limit OFFSET @offset) ORDER BY id`)
+        .all({ ...params, limit, offset }) as ExampleRow[]);
   const page: ExamplePage = { total, offset, rows: rows.map(toExample) };
   if (q.prediction) page.predictions = predictionsOf(db, q.prediction.run, q.prediction.split, rows.map((r) => r.id));
   return page;

@@ -4,6 +4,7 @@ import type { RelabelResult, UndoResult } from '../../../shared/data.ts';
 import { newId, nowIso } from './ids.ts';
 import { TextbenchError } from '../errors.ts';
 import { cleanCell } from '../text/cells.ts';
+import { recordBatch } from './editBatches.ts';
 
 interface EditRow {
   id: number;
@@ -62,7 +63,10 @@ export function relabelExamples(db: Db, projectId: string, ids: number[], newLab
       update.run(label, f.id);
       changed++;
     }
-    if (changed) db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, projectId);
+    if (changed) {
+      db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, projectId);
+      recordBatch(db, { id: batchId, projectId, kind: 'relabel', summary: `Relabelled ${changed} example${changed === 1 ? '' : 's'} as “${label}”`, count: changed, author });
+    }
     return { batchId, changed, unchanged: found.length - changed, newLabel: isNew };
   })();
 }

@@ -1,5 +1,7 @@
 import type { Db } from './db.ts';
 import type { BundleManifest, ModelInfo } from '../../../shared/bundle.ts';
+import { loadLinearModel } from './linearModels.ts';
+import { linearParts } from '../train/linear/parts.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import { newId, nowIso } from './ids.ts';
 import { TextbenchError } from '../errors.ts';
@@ -188,6 +190,17 @@ export function readRunForExport(db: Db, runId: string, kind?: 'best' | 'last'):
   const r = db
     .prepare('SELECT id, project_id, name, model, status, config, backend, data_hash, pipeline, labels, metrics FROM runs WHERE id = ?')
     .get(id) as RunRow;
+  const linear = loadLinearModel(db, r.id);
+  if (linear) {
+    // A linear run keeps one exact model, in the same parts shape as a checkpoint (train/linear/parts.ts).
+    const parts = linearParts(linear.model, linear.weights);
+    return {
+      ...runFields(r),
+      pipeline: parts.pipeline,
+      labels: linear.model.labels,
+      checkpoint: { kind: 'best', epoch: 0, topology: parts.topology, weightSpecs: parts.weightSpecs, weights: parts.weights },
+    };
+  }
   const cps = db.prepare('SELECT kind, epoch, topology, weight_specs, weights FROM run_checkpoints WHERE run_id = ?').all(r.id) as CheckpointRow[];
   const cp = kind ? cps.find((c) => c.kind === kind) : (cps.find((c) => c.kind === 'best') ?? cps.find((c) => c.kind === 'last'));
   if (!cp || !r.pipeline || !r.labels) {
@@ -199,17 +212,9 @@ export function readRunForExport(db: Db, runId: string, kind?: 'best' | 'last'):
     );
   }
   return {
-    id: r.id,
-    projectId: r.project_id,
-    name: r.name,
-    model: r.model,
-    status: r.status,
-    config: JSON.parse(r.config) as Record<string, unknown>,
-    backend: r.backend,
-    dataHash: r.data_hash,
+    ...runFields(r),
     pipeline: JSON.parse(r.pipeline) as PipelineJSON,
     labels: JSON.parse(r.labels) as string[],
-    metrics: r.metrics === null ? null : (JSON.parse(r.metrics) as Record<string, unknown>),
     checkpoint: {
       kind: cp.kind,
       epoch: cp.epoch,
@@ -220,12 +225,28 @@ export function readRunForExport(db: Db, runId: string, kind?: 'best' | 'last'):
   };
 }
 
+function runFields(r: RunRow): Omit<RunForExport, 'pipeline' | 'labels' | 'checkpoint'> {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    model: r.model,
+    status: r.status,
+    config: JSON.parse(r.config) as Record<string, unknown>,
+    backend: r.backend,
+    dataHash: r.data_hash,
+    metrics: r.metrics === null ? null : (JSON.parse(r.metrics) as Record<string, unknown>),
+  };
+}
+
 /**
  * Identifies the checkpoint readRunForExport would pick (best, else last) without reading its weights, so a
  * caller can tell cheaply whether the weights it holds for a run are still current.
  */
 export function runCheckpointStamp(db: Db, runRef: string): { runId: string; stamp: string | null } {
   const runId = resolveRunId(db, runRef);
+  const linear = db.prepare('SELECT created_at FROM run_linear_models WHERE run_id = ?').get(runId) as { created_at: string } | undefined;
+  if (linear) return { runId, stamp: `linear:${linear.created_at}` };
   const rows = db.prepare('SELECT kind, epoch, created_at FROM run_checkpoints WHERE run_id = ?').all(runId) as Array<{ kind: string; epoch: number; created_at: string }>;
   const cp = rows.find((r) => r.kind === 'best') ?? rows.find((r) => r.kind === 'last');
   return { runId, stamp: cp ? `${cp.kind}:${cp.epoch}:${cp.created_at}` : null };

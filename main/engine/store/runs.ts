@@ -7,6 +7,7 @@ import type { RunDetail, RunSummary, TrainingConfig } from '../../../shared/trai
 import type { DeviceInfo } from '../../../shared/compute.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import type * as tf from '@tensorflow/tfjs';
+import { loadLinearSearch } from './linearModels.ts';
 
 /**
  * A model as plain data: TensorFlow.js layers-format topology, weight specs and one weight buffer.
@@ -41,6 +42,7 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  starred: number;
 }
 
 export interface RunMetrics {
@@ -49,15 +51,15 @@ export interface RunMetrics {
 }
 
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
-export type StoredConfig = TrainingConfig & { validationSource?: 'split' | 'train-holdout' };
+export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource'] };
 
-const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at';
+const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
 
 function parse<T>(json: string | null, fallback: T): T {
   return json ? (JSON.parse(json) as T) : fallback;
 }
 
-function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at'>): RunSummary {
+function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at' | 'starred'>): RunSummary {
   const m = parse<RunMetrics>(r.metrics, { validation: null, test: null });
   return {
     id: r.id,
@@ -75,6 +77,7 @@ function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'sta
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    starred: r.starred === 1,
   };
 }
 
@@ -136,6 +139,11 @@ export function getRunPipeline(db: Db, id: string): { pipeline: PipelineJSON; la
   return { pipeline: JSON.parse(r.pipeline) as PipelineJSON, labels: JSON.parse(r.labels) as string[] };
 }
 
+/** Fingerprint of the data a run trained and was evaluated on (null before it started). */
+export function getRunDataHash(db: Db, id: string): string | null {
+  return row(db, id).data_hash;
+}
+
 export function listEpochs(db: Db, id: string): TrainingEpoch[] {
   return (db.prepare('SELECT metrics FROM run_epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{ metrics: string }>).map(
     (r) => JSON.parse(r.metrics) as TrainingEpoch,
@@ -147,17 +155,21 @@ export function getRunDetail(db: Db, id: string): RunDetail {
   const config = JSON.parse(r.config) as StoredConfig;
   const pipeline = parse<PipelineJSON | null>(r.pipeline, null);
   const hasCheckpoint = !!db.prepare('SELECT 1 FROM run_checkpoints WHERE run_id = ? LIMIT 1').get(id);
+  const linear = loadLinearSearch(db, id);
   return {
     ...toSummary(r),
     config,
     labels: parse<string[]>(r.labels, []),
-    pipeline: pipeline
-      ? {
-          tokens: pipeline.options.tokens,
-          inputDim: pipeline.options.tokens === 'ngrams' ? ((pipeline.extra?.buckets as unknown[] | undefined)?.length ?? 0) + 2 : pipeline.vocabulary.length,
-          sequenceLength: pipeline.sequenceLength,
-        }
-      : null,
+    pipeline: linear
+      ? { tokens: `tf-idf ${linear.chosen.featureSet}`, inputDim: linear.size.features, sequenceLength: 0 }
+      : pipeline
+        ? {
+            tokens: pipeline.options.tokens,
+            inputDim: pipeline.options.tokens === 'ngrams' ? ((pipeline.extra?.buckets as unknown[] | undefined)?.length ?? 0) + 2 : pipeline.vocabulary.length,
+            sequenceLength: pipeline.sequenceLength,
+          }
+        : null,
+    linear,
     validationSource: config.validationSource ?? null,
     curve: listEpochs(db, id),
     findings: parse<Finding[]>(r.findings, []),
@@ -174,12 +186,12 @@ export function getStoredEvaluation(db: Db, id: string): Evaluation | null {
 export function markRunStarted(
   db: Db,
   id: string,
-  info: { backend: string; device: DeviceInfo; pipeline: PipelineJSON; labels: string[]; dataHash: string; config: StoredConfig; findings: Finding[] },
+  info: { backend: string; device: DeviceInfo; pipeline: PipelineJSON | null; labels: string[]; dataHash: string; config: StoredConfig; findings: Finding[] },
 ): void {
   db.prepare(
     `UPDATE runs SET status = 'running', backend = ?, device = ?, pipeline = ?, labels = ?, data_hash = ?, config = ?, findings = ?,
        error = NULL, finished_at = NULL, started_at = COALESCE(started_at, ?) WHERE id = ?`,
-  ).run(info.backend, JSON.stringify(info.device), JSON.stringify(info.pipeline), JSON.stringify(info.labels), info.dataHash, JSON.stringify(info.config), JSON.stringify(info.findings), nowIso(), id);
+  ).run(info.backend, JSON.stringify(info.device), info.pipeline ? JSON.stringify(info.pipeline) : null, JSON.stringify(info.labels), info.dataHash, JSON.stringify(info.config), JSON.stringify(info.findings), nowIso(), id);
 }
 
 export function markRunQueued(db: Db, id: string): void {

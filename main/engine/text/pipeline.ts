@@ -1,5 +1,5 @@
 // The text pipeline: fitted on the train split, stored with the run as JSON, rebuilt by bundles and classify.
-import type { EncodedInput, EncodedTexts, LongTextMode, PipelineJSON, PipelineOptions, TextPipeline, TokenKind } from './types.ts';
+import type { CutMode, EncodedInput, EncodedTexts, LongTextMode, PipelineJSON, PipelineOptions, TextPipeline, TokenKind } from './types.ts';
 import { fnv1a, fnv1aFeed, tokenizeChars, tokenizeWords } from './tokenize.ts';
 import { TextbenchError } from '../errors.ts';
 import { BAG_CHARS, clipForSequence, clipText } from './clip.ts';
@@ -33,7 +33,14 @@ export const DEFAULT_NGRAMS: NgramSettings = {
 
 export type FitOptions = Partial<PipelineOptions> & { ngrams?: Partial<NgramSettings> };
 
-const SEQUENCE_CAP: Record<TokenKind, number> = { words: 200, chars: 400, ngrams: 1024 };
+/**
+ * Upper bound on the chosen sequence length, a compute bound: a recurrent step per token. Length buckets in the
+ * loop make short texts pay only for their own length, so the cap matters only for long-text data sets; there
+ * 400 words keeps head and tail of nearly every job ad (O*NET jobs: median 290 words) at twice the cost of 200.
+ */
+export const SEQUENCE_CAP: Record<Exclude<TokenKind, 'tfidf'>, number> = { words: 400, chars: 400, ngrams: 1024 };
+/** The chosen length covers this share of the train texts whole; the rest are cut (head and tail kept). */
+export const LENGTH_PERCENTILE = 0.95;
 
 export function defaultPipelineOptions(tokens: TokenKind = 'words'): PipelineOptions {
   return {
@@ -43,8 +50,44 @@ export function defaultPipelineOptions(tokens: TokenKind = 'words'): PipelineOpt
     maxVocab: tokens === 'chars' ? 1000 : 30000,
     sequenceLength: null,
     long: 'truncate',
+    cut: 'head-tail',
   };
 }
+
+/**
+ * The ids kept of a text longer than `len`: its first `len` ids, or (head-tail) its first ⌈len/2⌉ and last ⌊len/2⌋.
+ * The end of a text carries signal too (a job ad's requirements, a review's verdict); Sun et al. 2019 ("How to
+ * fine-tune BERT for text classification") found head+tail better than head-only or tail-only on long texts.
+ */
+export function cutTokens<T>(ids: readonly T[], len: number, mode: CutMode): T[] {
+  if (ids.length <= len) return [...ids];
+  if (mode === 'head') return ids.slice(0, len);
+  const head = Math.ceil(len / 2);
+  return [...ids.slice(0, head), ...ids.slice(ids.length - (len - head))];
+}
+
+/** What fitting a sequence pipeline decided about lengths, for the run's log and details. */
+export interface LengthChoice {
+  sequenceLength: number;
+  /** 'data': the LENGTH_PERCENTILE of train lengths, capped; 'fixed': the caller's --seq-len. */
+  source: 'data' | 'fixed';
+  cap: number;
+  /** Train texts longer than the sequence length (cut by `cut`). */
+  longer: number;
+  texts: number;
+  cut: CutMode;
+}
+
+/** A person's sentence about the sequence length of a fitted pipeline. */
+export function describeLength(c: LengthChoice, unit: string): string {
+  const how =
+    c.source === 'fixed'
+      ? 'as asked'
+      : `the ${Math.round(LENGTH_PERCENTILE * 100)}th percentile of train lengths${c.sequenceLength === c.cap ? `, capped at ${c.cap}` : ''}`;
+  const kept = c.cut === 'head-tail' ? `their first ${Math.ceil(c.sequenceLength / 2)} and last ${Math.floor(c.sequenceLength / 2)} ${unit} kept` : `their first ${c.sequenceLength} ${unit} kept`;
+  return `sequence length ${c.sequenceLength} ${unit} (${how}); ${c.longer} of ${c.texts} train texts are longer: ${c.longer ? kept : 'none cut'}`;
+}
+
 
 /** Fits a pipeline on the train texts: vocabulary (or IDF for n-grams) and sequence length. */
 export function fitPipeline(texts: readonly string[], options: FitOptions = {}): TextPipeline {
@@ -93,11 +136,17 @@ function windowStarts(n: number, len: number, maxWindows = 32): number[] {
   return starts;
 }
 
-/** Words or characters mapped to vocabulary ids, padded on the left (so a recurrent net ends on real tokens). */
+/**
+ * Words or characters mapped to vocabulary ids, padded on the left (so a recurrent net ends on real tokens).
+ * A text with no tokens at all is encoded as one unknown token: every row has a real step, which masked pooling
+ * over the real steps needs.
+ */
 class SequencePipeline implements TextPipeline {
   readonly options: PipelineOptions;
   readonly sequenceLength: number;
   readonly inputDim: number;
+  /** Set by fit(): how the length was chosen (not stored; the log and run details state it). */
+  lengthChoice?: LengthChoice;
   private readonly vocabulary: string[];
   private readonly index: Map<string, number>;
 
@@ -126,8 +175,18 @@ class SequencePipeline implements TextPipeline {
       .slice(0, opts.maxVocab)
       .map(([t]) => t);
     const vocabulary = ['<pad>', '<oov>', ...kept];
-    const len = opts.sequenceLength ?? Math.max(1, Math.min(SEQUENCE_CAP[kind], percentile(lengths, 0.95)));
-    return new SequencePipeline(opts, vocabulary, len);
+    const cap = SEQUENCE_CAP[kind];
+    const len = opts.sequenceLength ?? Math.max(1, Math.min(cap, percentile(lengths, LENGTH_PERCENTILE)));
+    const pipeline = new SequencePipeline(opts, vocabulary, len);
+    pipeline.lengthChoice = {
+      sequenceLength: len,
+      source: opts.sequenceLength === null ? 'data' : 'fixed',
+      cap,
+      longer: lengths.filter((l) => l > len).length,
+      texts: lengths.length,
+      cut: opts.cut ?? 'head',
+    };
+    return pipeline;
   }
 
   encode(texts: readonly string[], mode: LongTextMode = 'truncate'): EncodedTexts {
@@ -135,9 +194,11 @@ class SequencePipeline implements TextPipeline {
     const rows: number[][] = [];
     const textIndex: number[] = [];
     const long: EncodedTexts['long'] = [];
+    const cutMode = this.options.cut ?? 'head';
     texts.forEach((text, ti) => {
       const cut = clipForSequence(text, L, mode === 'windows');
       const ids = tokenize(this.options.tokens as 'words' | 'chars', cut.text, this.options.lowercase).map((t) => this.index.get(t) ?? OOV_ID);
+      if (!ids.length) ids.push(OOV_ID);
       if (ids.length <= L && !cut.clipped) {
         long.push('fits');
         rows.push(ids);
@@ -150,7 +211,7 @@ class SequencePipeline implements TextPipeline {
         }
       } else {
         long.push('truncated');
-        rows.push(ids.slice(0, L));
+        rows.push(cutTokens(ids, L, cutMode));
         textIndex.push(ti);
       }
     });

@@ -1,8 +1,11 @@
 // The text pipeline's contract. Training, export bundles, classification and recipes all go through it:
 // a model is useless without the exact pipeline it was trained with, so a pipeline round-trips through JSON.
 
-export type TokenKind = 'words' | 'chars' | 'ngrams';
+/** 'tfidf': the linear model's vectorizer (text/tfidf.ts), carried in PipelineJSON.extra.tfidf. */
+export type TokenKind = 'words' | 'chars' | 'ngrams' | 'tfidf';
 export type LongTextMode = 'truncate' | 'windows';
+/** Which tokens of a text longer than the sequence length are kept: the first ones, or the first and last halves. */
+export type CutMode = 'head' | 'head-tail';
 
 export interface PipelineOptions {
   tokens: TokenKind;
@@ -15,6 +18,8 @@ export interface PipelineOptions {
   sequenceLength: number | null;
   /** What to do with a text longer than the sequence length at classification time. */
   long: LongTextMode;
+  /** How a long text is cut ('truncate'; and always in training). Absent in pipelines from before it existed: 'head'. */
+  cut?: CutMode;
 }
 
 /** One model input, row-major, ready for tf.tensor(data, shape, dtype). */

@@ -6,12 +6,24 @@ import { MODEL_NAMES, type ModelName, type RunDetail, type TrainOptions, type Tr
 import type { LeaderboardEntry } from '../../../shared/doctor.ts';
 import { getRecipe, RECIPES } from './recipes.ts';
 
-/** What compare and search need of the training service: start runs, wait for them, read them back. */
+/** What compare and search need of the training service: start and stop runs, wait for them, read them back. */
 export interface TrainingHost {
-  train(options: TrainOptions): Promise<TrainResult>;
+  start(options: TrainOptions): { run: { id: string } };
+  stop(run: string): Promise<unknown>;
   get(run: string): RunDetail;
   resume(run: string, overrides?: { epochs?: number }): { run: { id: string } };
   wait(run: string): Promise<TrainResult>;
+}
+
+/** Waits for a run; aborting `signal` stops it (it ends 'stopped', its best epoch kept). */
+export async function waitStoppable(host: TrainingHost, run: string, signal: AbortSignal | undefined, log: (m: string) => void): Promise<TrainResult> {
+  const onAbort = () => void host.stop(run).catch((err: unknown) => log(`could not stop ${run}: ${(err as Error).message}`));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await host.wait(run);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 export interface CompareOptions extends Omit<TrainOptions, 'model' | 'recipe' | 'name'> {
@@ -20,6 +32,8 @@ export interface CompareOptions extends Omit<TrainOptions, 'model' | 'recipe' | 
   log?: (message: string) => void;
   /** Called with each row as soon as its run ends. */
   onRow?: (row: LeaderboardEntry) => void;
+  /** Aborting stops the run in training and skips the rest; the rows so far are the result. */
+  signal?: AbortSignal;
 }
 
 /** A leaderboard row from a finished (or failed) run. */
@@ -67,16 +81,20 @@ export function checkCompareOptions(options: CompareOptions): void {
 /** Trains every entry on the project and returns the leaderboard rows, best test macro-F1 first. */
 export async function runCompare(host: TrainingHost, project: { id: string }, options: CompareOptions): Promise<LeaderboardEntry[]> {
   checkCompareOptions(options);
-  const { recipes = [], models = [], log = () => {}, onRow, ...common } = options;
+  const { recipes = [], models = [], log = () => {}, onRow, signal, ...common } = options;
   const entries: Array<{ name: string; kind: 'recipe' | 'model'; options: TrainOptions }> = [
     ...recipes.map((r) => ({ name: r, kind: 'recipe' as const, options: { ...common, project: project.id, recipe: r, name: `compare: ${r}` } })),
     ...models.map((m) => ({ name: m, kind: 'model' as const, options: { ...common, project: project.id, model: m, name: `compare: ${m}` } })),
   ];
   const rows: LeaderboardEntry[] = [];
   for (const [i, e] of entries.entries()) {
+    if (signal?.aborted) {
+      log(`compare: stopped before ${e.name}`);
+      break;
+    }
     log(`compare ${i + 1}/${entries.length}: training ${e.kind} ${e.name}…`);
     const started = performance.now();
-    const result = await host.train(e.options);
+    const result = await waitStoppable(host, host.start(e.options).run.id, signal, log);
     const wall = (performance.now() - started) / 1000;
     let detail: RunDetail | null = null;
     try {

@@ -6,13 +6,16 @@ import { sha256 } from '../store/ids.ts';
 import { TextbenchError } from '../errors.ts';
 import { shuffled } from './rng.ts';
 import type { DataSummary } from './doctor/types.ts';
+import type { RunDetail } from '../../../shared/training.ts';
+
+export type ValidationSource = NonNullable<RunDetail['validationSource']>;
 
 export interface RunData {
   labels: string[];
   train: SplitExample[];
   validation: SplitExample[];
   test: SplitExample[];
-  validationSource: 'split' | 'train-holdout';
+  validationSource: ValidationSource;
   /** Fingerprint of exactly what was trained and evaluated on (ids, texts, labels, splits). */
   dataHash: string;
 }
@@ -39,7 +42,11 @@ function hashLabel(s: string): number {
   return parseInt(sha256(s).slice(0, 8), 16);
 }
 
-export function loadRunData(db: Db, projectId: string, options: { validationFraction: number; seed: number; labels?: string[] }): RunData {
+/**
+ * The run's splits. Without a validation split, a seeded share of train is held out for validation, unless
+ * `holdOut` is false: the linear model trains on all of train and reports cross-validation instead.
+ */
+export function loadRunData(db: Db, projectId: string, options: { validationFraction: number; seed: number; labels?: string[]; holdOut?: boolean }): RunData {
   let train = listSplitExamples(db, projectId, 'train');
   let validation = listSplitExamples(db, projectId, 'validation');
   const test = listSplitExamples(db, projectId, 'test');
@@ -50,10 +57,10 @@ export function loadRunData(db: Db, projectId: string, options: { validationFrac
     );
   }
   let validationSource: RunData['validationSource'] = 'split';
-  if (!validation.length) {
+  if (!validation.length && options.holdOut !== false) {
     ({ train, validation } = holdOut(train, options.validationFraction, options.seed));
     validationSource = 'train-holdout';
-  }
+  } else if (!validation.length) validationSource = 'cross-validation';
   const seen = [...new Set([...train, ...validation, ...test].map((e) => e.label))].sort();
   const labels = options.labels ?? seen;
   const known = new Set(labels);

@@ -4,20 +4,22 @@ import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/db.ts';
 import * as runs from '../store/runs.ts';
 import { initBackend, type BackendName } from '../compute/backend.ts';
+import { placeModel, type Trial } from '../compute/webgpu/placement.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import { runSamplesPerSecond, type RunDetail, type TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
-import { buildNeuralModel, MODEL_FAMILY, prepareRun } from './prepare.ts';
-import { trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
+import { buildNeuralModel, loopSettings, MODEL_FAMILY, prepareRun, type PreparedRun } from './prepare.ts';
+import { batchTensors, trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
-import { classificationReport, listMistakes } from '../evaluate/metrics.ts';
+import { buildEvaluation } from '../evaluate/report.ts';
 import type { SplitExample } from '../store/examples.ts';
 import { isTextbenchError, TextbenchError } from '../errors.ts';
 import { saveRunPredictions } from '../store/runPredictions.ts';
+import { runLinearEvaluation, runLinearJob } from './linear/job.ts';
 
 export interface JobHooks {
   emit(event: WorkbenchEvent): void;
@@ -33,6 +35,16 @@ function encodeFor(pipeline: TextPipeline, examples: readonly SplitExample[], la
   return { inputs: pipeline.encode(examples.map((e) => e.text), 'truncate').inputs, labels: labelIds(examples, labels) };
 }
 
+/** The run's network on its first batch, for placeModel's race (pretrained or pretraining vectors left out: not loaded or learned twice). */
+function trialOf(prep: PreparedRun, train: LoopDataset): Trial {
+  const idx = Int32Array.from({ length: Math.min(prep.config.batchSize, train.labels.length) }, (_, i) => i);
+  return {
+    build: () => buildNeuralModel({ ...prep, config: { ...prep.config, vectors: null, pretrain: 'none' } }),
+    batch: () => ({ xs: batchTensors(train.inputs, idx), labels: tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32') }),
+    classes: prep.data.labels.length,
+  };
+}
+
 function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
   return { accuracy: e.accuracy, macroF1: e.macroF1 };
 }
@@ -40,21 +52,15 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 /** Accuracy, F1s, per-class metrics, confusion matrix and the most confident mistakes of a model on examples. */
 export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
-  const probs = await predictProbabilities(model, data.inputs);
+  return evaluateProbabilities(await predictProbabilities(model, data.inputs), examples, labels, run, split, db);
+}
+
+/** evaluateModel for probabilities already computed (row-major, examples × labels): an ensemble's, say. */
+export function evaluateProbabilities(probs: ArrayLike<number>, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
+  const truth = labelIds(examples, labels);
   // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
-  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth: data.labels, probabilities: probs, classes: labels.length });
-  const rep = classificationReport(labels, data.labels, probs);
-  return {
-    run,
-    split,
-    accuracy: rep.accuracy,
-    macroF1: rep.macroF1,
-    weightedF1: rep.weightedF1,
-    loss: rep.loss,
-    perClass: rep.perClass,
-    confusion: rep.confusion,
-    mistakes: listMistakes(labels, examples, data.labels, probs),
-  };
+  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth, probabilities: probs, classes: labels.length });
+  return buildEvaluation({ run, split, labels, examples, truth, probabilities: probs });
 }
 
 /** Trains (or resumes) a run to its stored evaluation, by the training path of its model family (prepare.ts). */
@@ -63,6 +69,8 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
   switch (MODEL_FAMILY[config.model]) {
     case 'neural':
       return runNeuralJob(db, runId, hooks, options);
+    case 'linear':
+      return runLinearJob(db, runId, hooks, options);
   }
 }
 
@@ -74,7 +82,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
   let bestWeights: tf.Tensor[] | undefined;
   try {
     const settings = runs.getRunConfig(db, runId);
-    const backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined, { kernels: { threads: settings.threads ?? undefined } });
+    let backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined, { kernels: { threads: settings.threads ?? undefined } });
     backendName = backend.name;
     // The wasm device label counts the recurrent kernels' threads already; on cpu they are said here.
     const threads = backend.threads && backend.name !== 'wasm' ? `, recurrent layers on ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : '';
@@ -84,6 +92,11 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
     const { config, data, pipeline } = prep;
     const train = encodeFor(pipeline, data.train, data.labels);
     const validation = encodeFor(pipeline, data.validation, data.labels);
+    // An automatic GPU choice is kept for a model without a recurrence only where it measures faster.
+    if (!settings.backend) {
+      backend = await placeModel(backend, trialOf(prep, train), log);
+      backendName = backend.name;
+    }
 
     let resumeState: LoopState | undefined;
     if (options.resume) {
@@ -99,7 +112,11 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       }
       log(`resuming after epoch ${resumeState.epoch}`);
     } else {
-      model = await buildNeuralModel(prep, log);
+      model = await buildNeuralModel(prep, {
+        log,
+        onPretrain: (p) => hooks.emit({ type: 'training.pretrain', run: runId, ...p }),
+        shouldStop: hooks.shouldStop,
+      });
     }
 
     const doctor = createDoctor({ repair: config.repair });
@@ -122,21 +139,7 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       train,
       validation,
       data.labels,
-      {
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        optimizer: config.optimizer,
-        learningRate: config.learningRate,
-        loss: config.loss,
-        k: config.k,
-        classWeights: config.classWeights,
-        labelSmoothing: config.labelSmoothing,
-        clipNorm: config.clipNorm,
-        earlyStop: config.earlyStop,
-        patience: config.patience,
-        seed: config.seed,
-        repair: config.repair,
-      },
+      loopSettings(config),
       {
         doctor,
         resume: resumeState ? { state: resumeState, bestWeights } : undefined,
@@ -240,6 +243,7 @@ function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Fin
 
 /** Evaluates a run's kept weights on one split (the test evaluation is also stored with the run). */
 export async function runEvaluationJob(db: Db, runId: string, split: Split, backend?: string): Promise<Evaluation> {
+  if (MODEL_FAMILY[runs.getRunConfig(db, runId).model] === 'linear') return runLinearEvaluation(db, runId, split);
   await initBackend(backend as BackendName | undefined);
   const { artifacts, pipeline: pj, labels, summary, config } = runs.loadRunModel(db, runId);
   const pipeline = pipelineFromJSON(pj);

@@ -10,24 +10,22 @@ import type { DoctorDecision, DoctorVerdict, TrainingDoctor } from './doctor/typ
 import { balancedClassWeights, perExampleCrossEntropy, trainingLoss } from './losses.ts';
 import { classificationReport, predictionEntropy } from '../evaluate/metrics.ts';
 import { deriveSeed, mulberry32, seedMathRandom, shuffled } from './rng.ts';
+import { acceptsAnyLength, batchWidth, bucketedBatches, ladderWidth, rowLengths } from './buckets.ts';
+import { lrFactor } from './schedule.ts';
 
 /** The part of a run's config the loop itself acts on (`repair`: carry out the doctor's decisions). */
 export type LoopSettings = Pick<
   TrainingConfig,
-  | 'epochs'
-  | 'batchSize'
-  | 'optimizer'
-  | 'learningRate'
-  | 'loss'
-  | 'k'
-  | 'classWeights'
-  | 'labelSmoothing'
-  | 'clipNorm'
-  | 'earlyStop'
-  | 'patience'
-  | 'seed'
-  | 'repair'
->;
+  'batchSize' | 'optimizer' | 'learningRate' | 'loss' | 'k' | 'classWeights' | 'labelSmoothing' | 'clipNorm' | 'earlyStop' | 'seed' | 'repair'
+> & {
+  /** Epochs at most, and the patience of early stopping: numbers here (prepare.ts resolves the data-dependent ones). */
+  epochs: number;
+  patience: number;
+  /** Shape of each step's learning rate around the run's rate (default constant). */
+  schedule?: TrainingConfig['schedule'];
+  /** Decoupled weight decay (AdamW, Loshchilov & Hutter 2019) on every kernel and embedding; 0 = off (default). */
+  weightDecay?: number;
+};
 
 export interface LoopDataset {
   /** Encoded inputs in the model's input order; row i belongs to labels[i]. */
@@ -105,13 +103,18 @@ function setLearningRate(opt: Optimizer, lr: number): void {
   else opt.learningRate = lr;
 }
 
-/** Rows `idx` of each input as tensors (the caller disposes them). */
-export function batchTensors(inputs: readonly EncodedInput[], idx: ArrayLike<number>): tf.Tensor[] {
+/**
+ * Rows `idx` of each input as tensors (the caller disposes them). `columns` keeps only the last that many columns
+ * of a [rows, L] input: a length bucket's batch trimmed to its longest (left-padded) row.
+ */
+export function batchTensors(inputs: readonly EncodedInput[], idx: ArrayLike<number>, columns?: number): tf.Tensor[] {
   return inputs.map((inp) => {
     const width = inp.shape.slice(1).reduce((a, b) => a * b, 1);
-    const out = inp.dtype === 'int32' ? new Int32Array(idx.length * width) : new Float32Array(idx.length * width);
-    for (let i = 0; i < idx.length; i++) out.set(inp.data.subarray(idx[i]! * width, (idx[i]! + 1) * width), i * width);
-    return tf.tensor(out, [idx.length, ...inp.shape.slice(1)], inp.dtype);
+    const keep = columns !== undefined && inp.shape.length === 2 ? Math.min(columns, width) : width;
+    const skip = width - keep;
+    const out = inp.dtype === 'int32' ? new Int32Array(idx.length * keep) : new Float32Array(idx.length * keep);
+    for (let i = 0; i < idx.length; i++) out.set(inp.data.subarray(idx[i]! * width + skip, (idx[i]! + 1) * width), i * keep);
+    return tf.tensor(out, keep === width ? [idx.length, ...inp.shape.slice(1)] : [idx.length, keep], inp.dtype);
   });
 }
 
@@ -120,22 +123,33 @@ function rows(inputs: readonly EncodedInput[]): number {
 }
 
 /**
- * Class probabilities for every row, in chunks, as one flat [n × classes] array. Numbers come back from the
- * backend asynchronously throughout the loop: the webgpu backend cannot read GPU memory synchronously in Node.
+
+ * Class probabilities for every row, in chunks, as one flat [n × classes] array. A model that takes any length
+ * gets its rows in order of length, each chunk trimmed to its longest row (same outputs, less padding). Numbers
+ * come back from the backend asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
  */
 export async function predictProbabilities(model: tf.LayersModel, inputs: readonly EncodedInput[], chunk = 256): Promise<Float32Array> {
   const n = rows(inputs);
   const classes = (model.outputs[0]!.shape[1] as number) ?? 0;
   const out = new Float32Array(n * classes);
+  const lengths = acceptsAnyLength(model, inputs) ? rowLengths(inputs[0]!) : null;
+  const order = lengths ? Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!) : null;
   for (let s = 0; s < n; s += chunk) {
-    const idx = Int32Array.from({ length: Math.min(chunk, n - s) }, (_, i) => s + i);
-    const xs = batchTensors(inputs, idx);
+    const idx = order ? order.subarray(s, Math.min(n, s + chunk)) : Int32Array.from({ length: Math.min(chunk, n - s) }, (_, i) => s + i);
+    const xs = batchTensors(inputs, idx, lengths ? ladderWidth(batchWidth(lengths, idx)) : undefined);
     const p = tf.tidy(() => model.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor);
-    out.set((await p.data()) as Float32Array, s * classes);
+    const values = (await p.data()) as Float32Array;
+    if (order) for (let i = 0; i < idx.length; i++) out.set(values.subarray(i * classes, (i + 1) * classes), idx[i]! * classes);
+    else out.set(values, s * classes);
     p.dispose();
     tf.dispose(xs);
   }
   return out;
+}
+
+/** Weights decoupled weight decay shrinks: kernels and embeddings (rank ≥ 2), not biases or norm gains. */
+function decayedVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.filter((w) => w.shape.length >= 2).map((w) => w.read() as tf.Variable);
 }
 
 function snapshot(model: tf.LayersModel): tf.Tensor[] {
@@ -170,6 +184,10 @@ export async function trainLoop(
   if (!n) throw new Error('The train split is empty: nothing to train on.');
   const batchSize = Math.max(1, Math.min(Math.floor(settings.batchSize), n));
   const batches = Math.ceil(n / batchSize);
+  // Length buckets only where a trimmed batch is the same computation (any-length models with masked padding).
+  const lengths = acceptsAnyLength(model, train.inputs) ? rowLengths(train.inputs[0]!) : null;
+  const schedule = settings.schedule ?? 'constant';
+  const weightDecay = settings.weightDecay ?? 0;
 
   const state: LoopState = options.resume?.state
     ? structuredClone(options.resume.state)
@@ -241,10 +259,12 @@ export async function trainLoop(
 
   try {
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const decayed = weightDecay > 0 ? decayedVariables(model) : [];
     epochs: for (let epoch = state.epoch + 1; epoch <= settings.epochs; epoch++) {
       const started = performance.now();
       Math.random = mulberry32(deriveSeed(settings.seed, epoch, 1));
-      const order = shuffled(n, deriveSeed(settings.seed, epoch));
+      const order = lengths ? null : shuffled(n, deriveSeed(settings.seed, epoch));
+      const buckets = lengths ? bucketedBatches(lengths, batchSize, deriveSeed(settings.seed, epoch)) : null;
       let lossSum = 0;
       let lossCount = 0;
       let correct = 0;
@@ -259,8 +279,10 @@ export async function trainLoop(
           stoppedBy = 'user';
           break epochs;
         }
-        const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
-        const xs = batchTensors(train.inputs, idx);
+        const idx = buckets ? buckets[b]! : order!.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
+        const xs = batchTensors(train.inputs, idx, lengths ? ladderWidth(batchWidth(lengths, idx)) : undefined);
+        const stepRate = state.learningRate * lrFactor(schedule, (epoch - 1) * batches + b, batches, settings.epochs * batches);
+        if (schedule !== 'constant') setLearningRate(optimizer, stepRate);
         const yIds = Int32Array.from(idx, (i) => train.labels[i]!);
         const y = tf.tensor1d(yIds, 'int32');
         const weights = state.classWeights === 'balanced' ? Float32Array.from(yIds, (c) => balanced[c]!) : null;
@@ -294,6 +316,12 @@ export async function trainLoop(
             tf.dispose(Object.values(clipped));
           } else {
             optimizer.applyGradients(grads);
+          }
+          if (decayed.length) {
+            const keep = 1 - stepRate * weightDecay;
+            tf.tidy(() => {
+              for (const v of decayed) v.assign(tf.mul(v, keep));
+            });
           }
           lossSum += lossValue * idx.length;
           lossCount += idx.length;

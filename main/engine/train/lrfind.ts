@@ -6,6 +6,7 @@ import type { Db } from '../store/db.ts';
 import { resolveProject } from '../store/projects.ts';
 import { initBackend, type BackendName } from '../compute/backend.ts';
 import { TextbenchError } from '../errors.ts';
+import { cancelledError } from '../tasks/wire.ts';
 import type { TrainOptions } from '../../../shared/training.ts';
 import type { LrFindResult } from '../../../shared/doctor.ts';
 import { resolveConfig } from './config.ts';
@@ -25,6 +26,10 @@ export interface LrFindOptions extends TrainOptions {
   /** Use at most this many train examples (the sweep needs steps × batch size of them at most). */
   maxExamples?: number;
   log?: (message: string) => void;
+  /** Called after each step of the sweep. */
+  onStep?: (done: number, steps: number) => void;
+  /** Asked before each step: true stops the sweep (its error has code CANCELLED). */
+  cancelled?: () => boolean;
 }
 
 /** Exponentially weighted moving average with bias correction (as fastai's finder smooths). */
@@ -84,11 +89,15 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
   if (!(lo > 0 && hi > lo && Number.isFinite(hi))) {
     throw new TextbenchError(`lr-find: the sweep needs 0 < --min-lr < --max-lr; got ${lo} and ${hi}.`, 'BAD_OPTION', { field: 'minLearningRate' });
   }
-  const { steps: _s, minLearningRate: _a, maxLearningRate: _b, explodeFactor: _e, maxExamples, log: _l, ...train } = options;
+  const { steps: _s, minLearningRate: _a, maxLearningRate: _b, explodeFactor: _e, maxExamples, log: _l, onStep, cancelled, ...train } = options;
   const model = train.model ?? (train.recipe ? undefined : 'baseline');
   const config = resolveConfig({ ...train, model });
   if (MODEL_FAMILY[config.model] !== 'neural') {
-    throw new TextbenchError(`lr-find sweeps the learning rate of a neural model; ${config.model} does not train with one.`, 'BAD_OPTION', { field: 'model' });
+    throw new TextbenchError(
+      `The ${config.model} model needs no learning rate: it is solved exactly, and its regularisation (C) is chosen by cross-validation on the train split. lr-find is for the neural models (baseline, lstm, gru, bilstm, bigru).`,
+      'NO_LEARNING_RATE',
+      { field: 'model' },
+    );
   }
   const project = resolveProject(db, train.project);
   const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined, { kernels: { threads: config.threads ?? undefined } });
@@ -107,7 +116,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
   const restoreRandom = seedMathRandom(deriveSeed(config.seed, 0x1f, 1));
   let net: tf.LayersModel;
   try {
-    net = await buildNeuralModel(prep, log);
+    net = await buildNeuralModel(prep, { log });
   } catch (err) {
     restoreRandom();
     throw err;
@@ -127,6 +136,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
     let minSmoothed = Infinity;
     let avg = 0;
     for (let i = 0; i < steps; i++) {
+      if (cancelled?.()) throw cancelledError('The learning-rate sweep');
       const lr = lo * (hi / lo) ** (i / (steps - 1));
       const opt = optimizer as tf.Optimizer & { learningRate?: number; setLearningRate?: (lr: number) => void };
       if (typeof opt.setLearningRate === 'function') opt.setLearningRate(lr);
@@ -165,6 +175,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
         stoppedBy = 'exploded';
         break;
       }
+      onStep?.(i + 1, steps);
       await new Promise<void>((r) => setImmediate(r));
     }
   } finally {

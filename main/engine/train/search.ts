@@ -7,14 +7,11 @@ import { TextbenchError } from '../errors.ts';
 import type { BackendRequest, ModelName, TrainOptions, TrainResult } from '../../../shared/training.ts';
 import type { LeaderboardEntry, SearchResult } from '../../../shared/doctor.ts';
 import type { TrainingHost } from './compare.ts';
-import { entryFromRun } from './compare.ts';
+import { entryFromRun, waitStoppable } from './compare.ts';
 import { mulberry32 } from './rng.ts';
 import type { RunDetail } from '../../../shared/training.ts';
 
-export interface SearchHost extends TrainingHost {
-  start(options: TrainOptions): { run: { id: string } };
-  stop(run: string): Promise<unknown>;
-}
+export type SearchHost = TrainingHost;
 
 export type SearchFamily = Exclude<ModelName, 'linear'> | 'linear';
 export const RECURRENT: readonly ModelName[] = ['lstm', 'gru', 'bilstm', 'bigru'];
@@ -40,6 +37,10 @@ export interface SearchOptions {
   fixed?: Partial<TrainOptions>;
   log?: (message: string) => void;
   onEntry?: (entry: LeaderboardEntry) => void;
+  /** A trial's run started (or was continued): the app shows its curves live. */
+  onTrialStart?: (trial: { name: string; run: string; settings: LeaderboardEntry['settings'] }) => void;
+  /** Aborting ends the search as if its budget ran out: the trial in training stops, the leaderboard so far is the result. */
+  signal?: AbortSignal;
 }
 
 /** "15m", "90s", "1h", "1h30m", "900" (seconds) → seconds. */
@@ -156,6 +157,7 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
   const rand = mulberry32(seed ^ 0x5ea4c);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
+  const stopped = () => options.signal?.aborted === true;
   const left = () => (budget === null ? Infinity : budget - elapsed());
   const trials: Trial[] = [];
   const common: TrainOptions = { ...options.fixed, project: project.id, seed, ...(options.backend ? { backend: options.backend } : {}) };
@@ -168,6 +170,7 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
     else runId = host.resume(t.run!, { epochs }).run.id;
     t.run = runId;
     t.epochsAsked = epochs;
+    options.onTrialStart?.({ name: t.name, run: runId, settings: t.config ? { ...t.config } : { model: 'baseline', defaults: true } });
     let timer: NodeJS.Timeout | undefined;
     if (budget !== null) {
       timer = setTimeout(() => {
@@ -176,7 +179,7 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
       }, Math.max(0, left() * 1000));
     }
     try {
-      t.result = await host.wait(runId);
+      t.result = await waitStoppable(host, runId, options.signal, log);
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -215,12 +218,12 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
   const perTrial: number[] = [];
   let tried = 0;
   let bracket = 0;
-  while (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials) {
+  while (!stopped() && (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials)) {
     bracket++;
     if (bracket > 1) log(`auto: ${Math.round(left())}s left: another bracket of random trials`);
     const rung0End = budget === null ? Infinity : elapsed() + 0.45 * left();
     const rung0: Trial[] = [];
-    while (maxTrials === null || tried < maxTrials) {
+    while (!stopped() && (maxTrials === null || tried < maxTrials)) {
       const estimate = perTrial.length ? perTrial.reduce((a, b) => a + b, 0) / perTrial.length : 0;
       if (budget !== null && (elapsed() + estimate > rung0End || left() < 5) && rung0.length > 0) break;
       if (budget !== null && left() < 5) break;
@@ -245,6 +248,7 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
       const stageEnd = budget === null ? Infinity : elapsed() + share * left();
       for (const t of next) {
         if (t.done) continue;
+        if (stopped()) break;
         if (budget !== null && (elapsed() >= stageEnd || left() < 10)) break;
         log(`auto: continuing ${t.name} to ${epochs} epochs`);
         await train(t, null, epochs);

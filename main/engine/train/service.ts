@@ -1,20 +1,27 @@
-// Runs: training in a worker thread, stop, resume, listing, details and evaluation. This module never imports
-// TensorFlow.js: the main thread (Electron main, CLI, server) stays light and responsive; every job gets a worker.
-import { Worker } from 'node:worker_threads';
+// Runs: training in a worker thread, stop, resume, listing, details and evaluation; lr-find, compare and the
+// automatic search on top. Every long job is a task (tasks/tasks.ts) and runs in its own training worker through
+// the engine's one worker client. This module never imports TensorFlow.js: the main thread (Electron main, CLI,
+// server) stays light and responsive.
+import path from 'node:path';
 import type { EngineContext } from '../context.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
+import type { WorkbenchEvent } from '../../../shared/events.ts';
 import { runSamplesPerSecond, type BackendRequest, type RunDetail, type RunSummary, type TrainOptions, type TrainPreset, type TrainResult } from '../../../shared/training.ts';
 import { BACKEND_REQUESTS } from '../../../shared/train-options.ts';
 import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
+import { loadLinearSearch } from '../store/linearModels.ts';
 import { getProject, resolveProject } from '../store/projects.ts';
 import { splitCounts } from '../store/examples.ts';
 import { countRunPredictions, reliability } from '../store/runPredictions.ts';
+import { deleteRun, renameRun, starRun, type RunArtefacts } from '../store/runEdits.ts';
 import type { Reliability } from '../../../shared/evaluation.ts';
 import { TextbenchError } from '../errors.ts';
+import { WorkerClient } from '../tasks/worker-client.ts';
+import type { TaskProgress } from '../tasks/tasks.ts';
 import { checkOptions, resolveConfig } from './config.ts';
-import type { WorkerError, WorkerInit, WorkerMessage, WorkerRequest, WorkerResult } from './protocol.ts';
+import type { TrainInit, TrainJob, TrainJobEvent, TrainJobResult } from './protocol.ts';
 import type { LrFindOptions } from './lrfind.ts';
 import type { CompareOptions } from './compare.ts';
 import type { SearchOptions } from './search.ts';
@@ -23,23 +30,25 @@ import { trainPresets } from './presets.ts';
 
 export type TrainingLogListener = (line: { run: string | null; level: 'info' | 'debug'; message: string }) => void;
 
-interface Job {
-  run: string | null;
-  worker: Worker;
-  stop: Int32Array;
-  done: Promise<WorkerResult>;
+interface JobOptions {
+  onLog?: (message: string) => void;
+  onEvent?: (event: WorkbenchEvent) => void;
+  onProgress?: (progress: TaskProgress) => void;
+  signal?: AbortSignal;
 }
 
-function toError(e: WorkerError): Error {
-  return e.code ? new TextbenchError(e.message, e.code, e.details ?? {}) : new Error(e.message);
+/** A training run in this process: its task (stop = cancel it) and its outcome. */
+interface Training {
+  task: string;
+  done: Promise<TrainResult>;
 }
 
 export class TrainingService {
-  private readonly jobs = new Set<Job>();
-  private readonly training = new Map<string, Job>();
+  /** Every worker in use, so that shutdown() can end them. */
+  private readonly clients = new Set<WorkerClient<TrainJob, TrainJobResult, TrainJobEvent>>();
+  private readonly training = new Map<string, Training>();
   private readonly logListeners = new Set<TrainingLogListener>();
-  private nextId = 1;
-  private readonly searches = new AutoSearches((projectId, options) => this.autoSearch({ ...options, project: projectId }));
+  private readonly searches = new AutoSearches((task) => this.ctx.tasks.cancel(task));
 
   constructor(protected readonly ctx: EngineContext) {}
 
@@ -72,8 +81,7 @@ export class TrainingService {
     const job = this.training.get(id);
     if (job) {
       try {
-        const r = await job.done;
-        if (r.kind === 'train') return r.result;
+        return await job.done;
       } catch {
         // The failure is already stored with the run (status 'failed', error); report it from there below.
       }
@@ -114,7 +122,7 @@ export class TrainingService {
       }
       return s;
     }
-    Atomics.store(job.stop, 0, 1);
+    this.ctx.tasks.cancel(job.task);
     await this.wait(id);
     return runs.getRunSummary(this.ctx.db, id);
   }
@@ -165,11 +173,34 @@ export class TrainingService {
       // Runs from before predictions were stored are evaluated again once, which stores them.
       if (stored && countRunPredictions(this.ctx.db, id, split)) return stored;
     }
-    runs.loadRunModel(this.ctx.db, id); // clear error now if the run has no weights
+    // A clear error now if the run has no weights (a linear run keeps its model in run_linear_models).
+    if (!loadLinearSearch(this.ctx.db, id)) runs.loadRunModel(this.ctx.db, id);
     const backend = runs.getRunSummary(this.ctx.db, id).backend ?? undefined;
-    const r = await this.spawn(null, { type: 'evaluate', id: this.nextId++, run: id, split, backend }).done;
-    if (r.kind !== 'evaluate') throw new Error('The training worker answered an evaluation with a training result.');
+    const r = await this.runJob(null, { type: 'evaluate', run: id, split, backend });
+    if (r.kind !== 'evaluate') throw new Error(`The training worker answered an evaluation with a ${r.kind} result.`);
     return r.result;
+  }
+
+  rename(runRef: string, name: string): RunSummary {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    renameRun(this.ctx.db, id, name);
+    return runs.getRunSummary(this.ctx.db, id);
+  }
+
+  star(runRef: string, starred: boolean): RunSummary {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    starRun(this.ctx.db, id, starred);
+    return runs.getRunSummary(this.ctx.db, id);
+  }
+
+  /** Deletes a run with its curve, checkpoints, predictions and workspace models; refuses one that is training. */
+  delete(runRef: string): { run: string } & RunArtefacts {
+    const id = runs.resolveRunId(this.ctx.db, runRef);
+    const s = runs.getRunSummary(this.ctx.db, id);
+    if (this.training.has(id) || s.status === 'running' || s.status === 'queued') {
+      throw new TextbenchError(`Run ${s.name} is ${s.status === 'queued' ? 'about to train' : 'training'}; stop it before deleting it.`, 'RUN_ACTIVE', { run: id });
+    }
+    return { run: id, ...deleteRun(this.ctx.db, id) };
   }
 
   /** The model presets and recipes the Train view offers. */
@@ -177,43 +208,93 @@ export class TrainingService {
     return trainPresets();
   }
 
-  /** The learning-rate range test (lrfind.ts) in a training worker; its progress lines go to `options.log`. */
+  /** The learning-rate range test (lrfind.ts) as a task in a training worker; its progress lines go to `options.log`. */
   async lrFind(options: LrFindOptions = {}): Promise<LrFindResult> {
-    const { log, ...rest } = options;
-    const r = await this.spawn(null, { type: 'lrFind', id: this.nextId++, options: rest }, log).done;
-    if (r.kind !== 'lrFind') throw new Error(`The training worker answered lr-find with a ${r.kind} result.`);
-    return r.result;
+    const { log, onStep: _s, cancelled: _c, ...rest } = options;
+    const project = resolveProject(this.ctx.db, rest.project);
+    const what = rest.recipe ?? rest.model ?? 'baseline';
+    const { done } = this.ctx.tasks.run({ kind: 'lr-find', title: `Finding a learning rate for ${what} on ${project.name}`, project: project.id }, async (task) => {
+      const r = await this.runJob(null, { type: 'lrFind', options: rest }, { onLog: log, onProgress: task.progress, signal: task.signal });
+      if (r.kind !== 'lrFind') throw new Error(`The training worker answered lr-find with a ${r.kind} result.`);
+      return r.result;
+    });
+    return done;
   }
 
-  /** Trains recipes and models one after the other on the project's split; one leaderboard (compare.ts). */
+  /** Trains recipes and models one after the other on the project's split, as one task; one leaderboard (compare.ts). */
   async compare(options: CompareOptions): Promise<CompareResult> {
     // Loaded on first use: compare checks recipe names, and the recipes pull in TensorFlow.js.
     const { checkCompareOptions, runCompare } = await import('./compare.ts');
     checkCompareOptions(options);
     const project = resolveProject(this.ctx.db, options.project);
-    const rows = await runCompare(this, project, options);
-    return { project: project.name, split: splitCounts(this.ctx.db, project.id), rows };
+    const total = (options.recipes?.length ?? 0) + (options.models?.length ?? 0);
+    const { done } = this.ctx.tasks.run({ kind: 'compare', title: `Comparing ${total} models on ${project.name}`, project: project.id }, async (task) => {
+      let finished = 0;
+      task.progress({ done: 0, total, unit: 'runs' });
+      const rows = await runCompare(this, project, {
+        ...options,
+        signal: task.signal,
+        onRow: (row) => {
+          task.progress({ done: ++finished, total, unit: 'runs' });
+          options.onRow?.(row);
+        },
+      });
+      return { project: project.name, split: splitCounts(this.ctx.db, project.id), rows };
+    });
+    return done;
   }
 
-  /** The automatic search (search.ts): baseline, then random trials with successive halving, within a budget. */
+  /** The automatic search (search.ts) as a task: baseline, then random trials with successive halving, within a budget. */
   async autoSearch(options: SearchOptions): Promise<SearchResult> {
-    const { checkSearchBudget, runAutoSearch } = await import('./search.ts');
-    checkSearchBudget(options);
-    return runAutoSearch(this, resolveProject(this.ctx.db, options.project), options);
+    return (await this.startSearch(options)).done;
   }
 
-  /** Starts an automatic search in the background; poll it with autoStatus. */
-  autoStart(project: string, budgetMinutes: number | undefined, trials: number | undefined): { search: string } {
-    return this.searches.start(getProject(this.ctx.db, project).id, budgetMinutes, trials);
+  /** Starts an automatic search in the background; poll it with autoStatus (its id is its task's). */
+  async autoStart(project: string, budgetMinutes: number | undefined, trials: number | undefined): Promise<{ search: string }> {
+    const p = getProject(this.ctx.db, project);
+    const { status, follow } = this.searches.create(p.id, budgetMinutes, trials);
+    const { task, done } = await this.startSearch({
+      project: p.id,
+      budgetSeconds: budgetMinutes === undefined ? null : budgetMinutes * 60,
+      trials: trials ?? null,
+      ...follow,
+    });
+    this.searches.track(task, status, done);
+    return { search: task };
   }
 
   autoStatus(search: string): AutoSearchStatus {
     return this.searches.get(search);
   }
 
+  /** Ends an automatic search: no new trial starts, the running one stops keeping its best epoch. */
+  autoStop(search: string): AutoSearchStatus {
+    return this.searches.stop(search);
+  }
+
   /** This session's automatic searches of a project. */
   autoList(project: string): AutoSearchStatus[] {
     return this.searches.list(getProject(this.ctx.db, project).id);
+  }
+
+  private async startSearch(options: SearchOptions): Promise<{ task: string; done: Promise<SearchResult> }> {
+    const { checkSearchBudget, runAutoSearch } = await import('./search.ts');
+    checkSearchBudget(options);
+    const project = resolveProject(this.ctx.db, options.project);
+    const budget = options.budgetSeconds ? `${Math.round(options.budgetSeconds / 60)} min` : `${options.trials} trials`;
+    const { task, done } = this.ctx.tasks.run({ kind: 'auto-search', title: `Automatic search on ${project.name} (${budget})`, project: project.id }, (task) => {
+      let trained = 0;
+      const total = options.trials === null || options.trials === undefined ? null : options.trials + (options.baseline === false ? 0 : 1);
+      return runAutoSearch(this, project, {
+        ...options,
+        signal: task.signal,
+        onEntry: (entry) => {
+          task.progress({ done: ++trained, total, unit: 'trials' });
+          options.onEntry?.(entry);
+        },
+      });
+    });
+    return { task: task.id, done };
   }
 
   /** How far the run's probabilities on a split can be trusted (evaluates the split first when its predictions are not stored). */
@@ -225,72 +306,65 @@ export class TrainingService {
 
   /** Stops running jobs (they end as 'stopped', resumable) and their workers, so the process can exit. */
   async shutdown(): Promise<void> {
-    const jobs = [...this.jobs];
-    for (const j of jobs) Atomics.store(j.stop, 0, 1);
-    await Promise.allSettled(jobs.map((j) => j.done));
-    await Promise.allSettled(jobs.map((j) => j.worker.terminate()));
+    const running = [...this.training.values()];
+    for (const t of running) this.ctx.tasks.cancel(t.task);
+    await Promise.allSettled(running.map((t) => t.done));
+    for (const c of this.clients) c.stop();
   }
 
   private launchTraining(id: string, resume: boolean): void {
-    const job = this.spawn(id, { type: 'train', id: this.nextId++, run: id, resume });
-    this.training.set(id, job);
-    job.done.then(
+    const summary = runs.getRunSummary(this.ctx.db, id);
+    const epochs = runs.getRunConfig(this.ctx.db, id).epochs;
+    const project = getProject(this.ctx.db, summary.projectId).name;
+    const { task, done } = this.ctx.tasks.run({ kind: 'training', title: `${resume ? 'Resuming' : 'Training'} ${summary.model} on ${project} (${summary.name})`, project: summary.projectId, run: id }, async (t) => {
+      const r = await this.runJob(id, { type: 'train', run: id, resume }, {
+        signal: t.signal,
+        onEvent: (e) => {
+          if (e.type === 'training.epoch') t.progress({ done: e.metrics.epoch, total: epochs, unit: 'epochs' });
+        },
+      });
+      if (r.kind !== 'train') throw new Error(`The training worker answered a run with a ${r.kind} result.`);
+      return r.result;
+    });
+    // An unobserved rejection is reported through wait()/run.failed; keep Node from flagging it as unhandled.
+    done.catch(() => {});
+    this.training.set(id, { task: task.id, done });
+    done.then(
       () => this.training.delete(id),
       () => this.training.delete(id),
     );
   }
 
-  private spawn(run: string | null, request: Exclude<WorkerRequest, { type: 'shutdown' }>, onLog?: (message: string) => void): Job {
-    const stopFlag = new SharedArrayBuffer(4);
-    const init: WorkerInit = { workspace: this.ctx.dir, stopFlag };
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
-    let settled = false;
-    const done = new Promise<WorkerResult>((resolve, reject) => {
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        fn();
-        worker.postMessage({ type: 'shutdown' } satisfies WorkerRequest);
-      };
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') worker.postMessage(request);
-        else if (m.type === 'event') this.ctx.emit(m.event);
-        else if (m.type === 'log') {
-          if (onLog && m.level === 'info') onLog(m.message);
-          for (const l of this.logListeners) l({ run, level: m.level, message: m.message });
-        }
-        else if (m.type === 'result' && m.id === request.id) finish(() => resolve(m.result));
-        else if (m.type === 'error' && m.id === request.id) finish(() => reject(toError(m.error)));
-      });
-      worker.on('error', (err) => {
-        finish(() => {
-          if (run) {
-            const s = runs.getRunSummary(this.ctx.db, run);
-            if (s.status === 'running' || s.status === 'queued') runs.failRun(this.ctx.db, run, `The training worker crashed: ${err.message}`);
-            this.ctx.emit({ type: 'run.failed', run, error: err.message });
-          }
-          reject(err);
-        });
-      });
-      worker.on('exit', (code) => {
-        finish(() => {
-          const message = `The training worker exited (code ${code}) before it finished.`;
-          if (run) {
-            runs.failRun(this.ctx.db, run, message);
-            this.ctx.emit({ type: 'run.failed', run, error: message });
-          }
-          reject(new Error(message));
-        });
-      });
+  /** One job in a training worker of its own (which opens its own connection to the workspace). */
+  private async runJob(run: string | null, job: TrainJob, options: JobOptions = {}): Promise<TrainJobResult> {
+    const client = new WorkerClient<TrainJob, TrainJobResult, TrainJobEvent>({
+      role: 'train',
+      name: 'the training worker',
+      data: { workspace: this.ctx.dir } satisfies TrainInit,
+      onLog: (level, message) => {
+        if (options.onLog && level === 'info') options.onLog(message);
+        for (const l of this.logListeners) l({ run, level, message });
+      },
+      onCrash: (err, how) => {
+        if (!run) return;
+        const s = runs.getRunSummary(this.ctx.db, run);
+        if (s.status === 'running' || s.status === 'queued') runs.failRun(this.ctx.db, run, how === 'error' ? `The training worker crashed: ${err.message}` : err.message);
+        this.ctx.emit({ type: 'run.failed', run, error: err.message });
+      },
     });
-    const job: Job = { run, worker, stop: new Int32Array(stopFlag), done };
-    this.jobs.add(job);
-    done.then(
-      () => this.jobs.delete(job),
-      () => this.jobs.delete(job),
-    );
-    // An unobserved rejection is reported through wait()/run.failed; keep Node from flagging it as unhandled.
-    done.catch(() => {});
-    return job;
+    this.clients.add(client);
+    try {
+      return await client.request(job, {
+        signal: options.signal,
+        onEvent: (e) => {
+          if (e.type === 'progress') return options.onProgress?.(e.progress);
+          this.ctx.emit(e.event);
+          options.onEvent?.(e.event);
+        },
+      }).done;
+    } finally {
+      this.clients.delete(client);
+      client.shutdown();
+    }
   }
 }

@@ -1,5 +1,6 @@
 // Shapes run histories into the column arrays uPlot draws (x first, then one array per series).
 import type { DoctorAction, Finding, TrainingEpoch } from '../../../shared/domain.ts';
+import { ACTION_TITLES, FINDING_TITLES, describeAction, markerSymbol } from './doctor.ts';
 
 export type Series = (number | null)[];
 export type AlignedData = [number[], ...Series[]];
@@ -44,24 +45,29 @@ export interface CurveMarker {
   epoch: number;
   /** Epoch range end (findings span a range; actions are a point). */
   to: number;
+  /** What the legend calls it: "Plateau", "Learning rate changed", "Best epoch kept". */
   kind: string;
-  tone: 'info' | 'warning' | 'error' | 'action';
+  tone: 'info' | 'warning' | 'error' | 'action' | 'best';
+  /** The tooltip: the finding's message or the action in plain words. */
   text: string;
 }
 
-/** Findings and doctor actions as marks on the epoch axis. */
-export function curveMarkers(findings: readonly Finding[], actions: readonly DoctorAction[]): CurveMarker[] {
+/** Findings, the doctor's actions and the epoch whose weights were kept, as marks on the epoch axis. */
+export function curveMarkers(findings: readonly Finding[], actions: readonly DoctorAction[], kept: number | null = null): CurveMarker[] {
   const marks: CurveMarker[] = [
-    ...findings.map((f) => ({ epoch: f.epochs[0], to: f.epochs[1], kind: f.kind, tone: f.severity, text: f.message })),
-    ...actions.map((a) => ({
-      epoch: a.epoch,
-      to: a.epoch,
-      kind: a.kind,
-      tone: 'action' as const,
-      text: `${a.kind}: ${JSON.stringify(a.before)} → ${JSON.stringify(a.after)}${a.reason ? ` (${a.reason})` : ''}`,
-    })),
+    // Data findings are about the data, before epoch 1: they are listed, not drawn.
+    ...findings.filter((f) => f.epochs[1] > 0).map((f) => ({ epoch: f.epochs[0], to: f.epochs[1], kind: FINDING_TITLES[f.kind] ?? f.kind, tone: f.severity, text: f.message })),
+    ...actions.map((a) => ({ epoch: a.epoch, to: a.epoch, kind: ACTION_TITLES[a.kind] ?? a.kind, tone: 'action' as const, text: describeAction(a) })),
+    ...(kept ? [{ epoch: kept, to: kept, kind: 'Weights kept', tone: 'best' as const, text: `The run keeps the weights of epoch ${kept}` }] : []),
   ];
   return marks.sort((a, b) => a.epoch - b.epoch);
+}
+
+/** The legend under a chart: each kind of mark once, with its symbol. */
+export function markerLegend(marks: readonly CurveMarker[]): Array<{ symbol: string; tone: CurveMarker['tone']; kind: string }> {
+  const seen = new Map<string, { symbol: string; tone: CurveMarker['tone']; kind: string }>();
+  for (const m of marks) if (!seen.has(`${m.tone}:${m.kind}`)) seen.set(`${m.tone}:${m.kind}`, { symbol: markerSymbol(m.tone), tone: m.tone, kind: m.kind });
+  return [...seen.values()];
 }
 
 /** Seconds left, from the mean time of the epochs done so far. */

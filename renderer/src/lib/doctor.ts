@@ -32,7 +32,7 @@ export function remediesFor(f: Finding, config: Pick<TrainingConfig, 'model' | '
     case 'plateau': {
       const out: Remedy[] = [];
       if (lr) out.push({ kind: 'retrain', label: `Retrain with learning rate ${rate(lr * 10)} (×10)`, settings: { learningRate: Number(rate(lr * 10)) } });
-      out.push({ kind: 'lr-find', label: 'Find a learning rate' });
+      out.push({ kind: 'lr-find', label: 'Find a learning rate for this run' });
       return out;
     }
     case 'divergence':
@@ -42,7 +42,7 @@ export function remediesFor(f: Finding, config: Pick<TrainingConfig, 'model' | '
         settings.settings.learningRate = Number(rate(lr / 10));
         settings.label = `Retrain with learning rate ${rate(lr / 10)} (÷10) and gradient clipping at 1`;
       }
-      return [settings, { kind: 'lr-find', label: 'Find a learning rate' }];
+      return [settings, { kind: 'lr-find', label: 'Find a learning rate for this run' }];
     }
     case 'collapse':
     case 'imbalance':

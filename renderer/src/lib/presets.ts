@@ -1,12 +1,13 @@
 // Train view presets used when the engine does not list its own (and to order and describe those it does).
 import type { TrainPreset, TrainSettings } from '../../../shared/api.ts';
+import type { TrainingConfig } from '../../../shared/training.ts';
 
 export const FALLBACK_PRESETS: TrainPreset[] = [
-  { name: 'baseline', title: 'Baseline', kind: 'model', description: 'Embedding → global max pooling → dense. Fast, smooth, a strong first line.', defaults: { epochs: 10 } },
-  { name: 'linear', title: 'Linear (TF-IDF)', kind: 'model', description: 'Hashed word and character n-grams with logistic regression: the honest yardstick.', defaults: { epochs: 10 } },
-  { name: 'lstm', title: 'LSTM', kind: 'model', description: 'A recurrent network with long short-term memory cells.', defaults: { epochs: 10 } },
-  { name: 'gru', title: 'GRU', kind: 'model', description: 'A gated recurrent network: fewer weights than an LSTM, often as good.', defaults: { epochs: 10 } },
-  { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU reading the text in both directions.', defaults: { epochs: 10 } },
+  { name: 'baseline', title: 'Baseline', kind: 'model', description: 'Embedding → global max pooling → dense. Fast, smooth, a strong first line.', defaults: {} },
+  { name: 'linear', title: 'Linear (TF-IDF)', kind: 'model', description: 'Hashed word and character n-grams with logistic regression: the honest yardstick.', defaults: {} },
+  { name: 'lstm', title: 'LSTM', kind: 'model', description: 'A recurrent network with long short-term memory cells.', defaults: {} },
+  { name: 'gru', title: 'GRU', kind: 'model', description: 'A gated recurrent network: fewer weights than an LSTM, often as good.', defaults: {} },
+  { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU reading the text in both directions.', defaults: {} },
 ];
 
 /** The knobs shown without opening "Advanced". */
@@ -23,4 +24,38 @@ export function settingsFor(project: string, preset: TrainPreset, knobs: Knobs):
   }
   if (preset.kind === 'recipe') return { ...clean, project, recipe: preset.name };
   return { ...clean, project, model: preset.name as TrainSettings['model'] };
+}
+
+/** The Train form's fields, as the resolved settings name them. */
+const KNOB_KEYS = [
+  'epochs', 'batchSize', 'learningRate', 'optimizer', 'loss', 'k', 'classWeights', 'labelSmoothing', 'clipNorm', 'earlyStop', 'patience',
+  'units', 'layers', 'embeddingDim', 'dropout', 'recurrentDropout', 'l2', 'tokens', 'sequenceLength', 'minCount', 'maxVocab', 'lowercase', 'seed', 'backend', 'repair',
+] as const satisfies ReadonlyArray<keyof Knobs & keyof TrainingConfig>;
+
+/**
+ * A run's resolved settings as the form's knobs, i.e. what training.start takes to train the same again. Values
+ * the API cannot take back are left blank (the linear model's n-gram tokens, an automatic L2 or sequence length).
+ */
+export function knobsFromConfig(c: TrainingConfig): Knobs {
+  const k: Record<string, unknown> = {};
+  for (const key of KNOB_KEYS) {
+    const v = c[key];
+    if (v === null || v === undefined) continue;
+    if (key === 'tokens' && v === 'ngrams') continue;
+    k[key] = v;
+  }
+  return k as Knobs;
+}
+
+/** The preset a run was trained with: its recipe, else its model. */
+export function presetOf(presets: readonly TrainPreset[], c: Pick<TrainingConfig, 'model' | 'recipe'>): TrainPreset | null {
+  return (c.recipe ? presets.find((p) => p.kind === 'recipe' && p.name === c.recipe) : presets.find((p) => p.kind === 'model' && p.name === c.model)) ?? null;
+}
+
+/** A blank field's placeholder: the value the preset trains with when the field is left blank. */
+export function placeholderOf(preset: TrainPreset, key: keyof TrainingConfig): string {
+  const v = preset.config?.[key];
+  if (v === undefined) return 'default';
+  if (v === null) return key === 'clipNorm' ? 'off' : 'auto';
+  return String(v);
 }

@@ -11,6 +11,8 @@ export interface Notice {
   tone: 'info' | 'success' | 'error';
   text: string;
   where?: string | null;
+  /** One button on the notice, e.g. "Undo". */
+  action?: { label: string; run: () => void };
 }
 
 export class AppState {
@@ -20,6 +22,8 @@ export class AppState {
   projects = $state<Project[]>([]);
   projectId = $state<string | null>(null);
   runId = $state<string | null>(null);
+  /** A run the user chose to export or classify with ("Use this model"); else those views start from the best run. */
+  chosenRun = $state<string | null>(null);
   notices = $state<Notice[]>([]);
   /** Set by other views (review links, confusion cells) before switching to the Data view. */
   dataFilter = $state<DataFilter>({ ...EMPTY_FILTER });
@@ -49,6 +53,7 @@ export class AppState {
     await this.client.call('projects.open', { project: id });
     this.projectId = id;
     this.runId = null;
+    this.chosenRun = null;
     this.dataFilter = { ...EMPTY_FILTER };
     this.view = view;
   }
@@ -57,16 +62,24 @@ export class AppState {
     this.view = view;
   }
 
+  /** Opens Export or Classify with this run picked. */
+  useRun(run: string, view: 'export' | 'classify'): void {
+    this.chosenRun = run;
+    this.runId = run;
+    this.view = view;
+  }
+
   showData(filter: Partial<DataFilter>): void {
     this.dataFilter = { ...EMPTY_FILTER, ...filter };
     this.view = 'data';
   }
 
-  notify(tone: Notice['tone'], text: string, where?: string | null): void {
+  notify(tone: Notice['tone'], text: string, where?: string | null, action?: Notice['action']): void {
     const id = this.nextNotice++;
     // At most three at once: older ones make room (errors stay until dismissed unless crowded out).
-    this.notices = [...this.notices, { id, tone, text, where }].slice(-3);
-    if (tone !== 'error') setTimeout(() => this.dismiss(id), 5000);
+    this.notices = [...this.notices, { id, tone, text, where, action }].slice(-3);
+    // A notice with a button (Undo) stays longer: 5 s is too short to read it and decide.
+    if (tone !== 'error') setTimeout(() => this.dismiss(id), action ? 12_000 : 5000);
   }
 
   fail(err: unknown): void {

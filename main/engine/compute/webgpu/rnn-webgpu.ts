@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TextbenchError } from '../../errors.ts';
 import { rnnDims, type Cell, type RnnAttrs, type RnnBackwardInputs, type RnnDims, type RnnForwardInputs } from '../rnn-op.ts';
-import { GRU_BACKWARD_GATES, GRU_BACKWARD_RESET, GRU_FORWARD_GATES, GRU_FORWARD_STATE, LSTM_BACKWARD, LSTM_FORWARD, ROWS, WORKGROUP, type KernelSpec } from './rnn-wgsl.ts';
+import { GRU_BACKWARD_GATES, GRU_BACKWARD_RESET, GRU_FORWARD_GATES, GRU_FORWARD_STATE, LSTM_BACKWARD, LSTM_FORWARD, ROWS, TRANSPOSE, WORKGROUP, type KernelSpec } from './rnn-wgsl.ts';
 
 /** The members of tfjs-backend-webgpu's WebGPUBackend used here (some are private in its typings). */
 interface WebGpuBackendLike {
@@ -155,21 +155,21 @@ interface Encoded {
   spec: KernelSpec;
   /** Storage tensors from binding 2 on (null = the dummy buffer: an absent mask). */
   storage: Array<tf.TensorInfo | null>;
-  /** Workgroups along x: units / WORKGROUP. */
-  groupsX: number;
+  /** Workgroups along x and y. */
+  groups: [number, number];
 }
 
 /**
  * Records `steps` time steps, each running the kernels of `perStep` in order, into one compute pass, and submits it
- * with whatever TensorFlow.js had recorded before (which it depends on). `order` maps the i-th recorded step to
- * the forward step index the kernels get (S.s).
+ * with whatever TensorFlow.js had recorded before (which it depends on). `params` is the Params uniform
+ * (B, T, U, flags); `order` maps the i-th recorded step to the forward step index the kernels get (S.s).
  */
-function encodeSteps(call: Call, dims: RnnDims, flags: number, perStep: Encoded[], steps: number, order: (i: number) => number): void {
+function encodeSteps(call: Call, params: [number, number, number, number], perStep: Encoded[], steps: number, order: (i: number) => number): void {
   const { backend } = call;
   const device = backend.device;
-  const params = backend.bufferManager.acquireBuffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(params, 0, new Uint32Array([dims.B, dims.T, dims.U, flags]));
-  backend.uniformPendingDisposal.push(params);
+  const paramsBuffer = backend.bufferManager.acquireBuffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(paramsBuffer, 0, new Uint32Array(params));
+  backend.uniformPendingDisposal.push(paramsBuffer);
   const stepsBuffer = stepBuffer(device, steps);
   const dummy = kernelsFor(device).dummy;
   const groups = perStep.map((e) => {
@@ -177,14 +177,13 @@ function encodeSteps(call: Call, dims: RnnDims, flags: number, perStep: Encoded[
     const bindGroup = device.createBindGroup({
       layout,
       entries: [
-        { binding: 0, resource: { buffer: params } },
+        { binding: 0, resource: { buffer: paramsBuffer } },
         { binding: 1, resource: { buffer: stepsBuffer, size: 4 } },
         ...e.storage.map((t, i) => ({ binding: i + 2, resource: { buffer: t ? call.buffer(t) : dummy } })),
       ],
     });
-    return { pipeline, bindGroup, groupsX: e.groupsX };
+    return { pipeline, bindGroup, groups: e.groups };
   });
-  const groupsY = Math.ceil(dims.B / ROWS);
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   const pass = backend.commandEncoder!.beginComputePass();
@@ -193,15 +192,22 @@ function encodeSteps(call: Call, dims: RnnDims, flags: number, perStep: Encoded[
     for (const g of groups) {
       pass.setPipeline(g.pipeline);
       pass.setBindGroup(0, g.bindGroup, offset);
-      pass.dispatchWorkgroups(g.groupsX, groupsY);
+      pass.dispatchWorkgroups(g.groups[0], g.groups[1]);
     }
   }
   pass.end();
   backend.submitQueue();
 }
 
-function flagsOf(attrs: RnnAttrs, mask: tf.TensorInfo | undefined, recurrentMask: tf.TensorInfo | undefined): number {
-  return (attrs.goBackwards ? 1 : 0) | (mask ? 2 : 0) | (recurrentMask ? 4 : 0) | (attrs.gate === 'hardSigmoid' ? 8 : 0);
+/** The step kernels' Params: sizes and flags (1 goBackwards, 2 mask, 4 recurrent dropout mask, 8 hardSigmoid). */
+function stepParams(dims: RnnDims, attrs: RnnAttrs, masks: { mask?: tf.TensorInfo; recurrentMask?: tf.TensorInfo }): [number, number, number, number] {
+  const flags = (attrs.goBackwards ? 1 : 0) | (masks.mask ? 2 : 0) | (masks.recurrentMask ? 4 : 0) | (attrs.gate === 'hardSigmoid' ? 8 : 0);
+  return [dims.B, dims.T, dims.U, flags];
+}
+
+/** A step kernel's grid: WORKGROUP units by ROWS batch rows per workgroup. */
+function stepGroups(dims: RnnDims): [number, number] {
+  return [Math.ceil(dims.U / WORKGROUP), Math.ceil(dims.B / ROWS)];
 }
 
 /** Forward: [h [B,T,U], state] (LSTM state [B,T,5U]: i, f, g, o, c; GRU state [B,T,4U]: z, r, h~, r⊙hd). */
@@ -217,10 +223,9 @@ export function rnnForward(cell: Cell, inputs: RnnForwardInputs, attrs: RnnAttrs
     const h = call.alloc([B, T, U]);
     const state = call.alloc([B, T, stateWidth]);
     if (T > 0) {
-      const groupsX = Math.ceil(U / WORKGROUP);
       const storage = [xw, inputs.recurrentKernel, inputs.mask ?? null, inputs.recurrentMask ?? null, h, state];
       const kernels = cell === 'lstm' ? [LSTM_FORWARD] : [GRU_FORWARD_GATES, GRU_FORWARD_STATE];
-      encodeSteps(call, dims, flagsOf(attrs, inputs.mask, inputs.recurrentMask), kernels.map((spec) => ({ spec, storage, groupsX })), T, (i) => i);
+      encodeSteps(call, stepParams(dims, attrs, inputs), kernels.map((spec) => ({ spec, storage, groups: stepGroups(dims) })), T, (i) => i);
     }
     return [h, state];
   } finally {
@@ -237,15 +242,15 @@ export function rnnBackward(cell: Cell, inputs: RnnBackwardInputs, attrs: RnnAtt
   const G = (cell === 'lstm' ? 4 : 3) * U;
   checkFits(backend, 'gate gradients', B * T * G, dims);
   try {
-    const recurrentT = call.temp(call.kernel('Transpose', { x: inputs.recurrentKernel }, { perm: [1, 0] }));
+    const recurrentT = call.temp(call.alloc([G, U]));
+    encodeSteps(call, [U, 1, G, 0], [{ spec: TRANSPOSE, storage: [inputs.recurrentKernel, recurrentT], groups: [Math.ceil(G / WORKGROUP), U] }], 1, () => 0);
     const dz = call.temp(call.alloc([B, T, G]));
     const carry = call.temp(call.alloc([B, cell === 'lstm' ? 2 * U : U]));
     const hdPrev = call.temp(call.alloc([B, T, U]));
     if (T > 0) {
       const storage = [recurrentT, inputs.mask ?? null, inputs.recurrentMask ?? null, inputs.h, inputs.state, inputs.dh, dz, carry, hdPrev];
-      const groupsX = Math.ceil(U / WORKGROUP);
       const kernels = cell === 'lstm' ? [LSTM_BACKWARD] : [GRU_BACKWARD_GATES, GRU_BACKWARD_RESET];
-      encodeSteps(call, dims, flagsOf(attrs, inputs.mask, inputs.recurrentMask), kernels.map((spec) => ({ spec, storage, groupsX })), T, (i) => T - 1 - i);
+      encodeSteps(call, stepParams(dims, attrs, inputs), kernels.map((spec) => ({ spec, storage, groups: stepGroups(dims) })), T, (i) => T - 1 - i);
     }
     const dz2 = as2d(dz, B * T, G);
     const dx = call.matmul(dz2, inputs.kernel, false, true);

@@ -72,6 +72,50 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (s > 0u) { tp = timeAt(s - 1u); }
 `;
 
+// Bindings 2-7 of the forward kernels: the input projection x·W + b [B,T,kU], the recurrent kernel [U,kU], the
+// masks, h [B,T,U] (written by the kernel that produces it) and the saved state.
+const FORWARD_BINDINGS = (hAccess: 'read' | 'read_write') => /* wgsl */ `
+@group(0) @binding(2) var<storage, read> xw: array<f32>;
+@group(0) @binding(3) var<storage, read> W: array<f32>;
+${MASKS(4)}
+@group(0) @binding(6) var<storage, ${hAccess}> h: array<f32>;
+@group(0) @binding(7) var<storage, read_write> st: array<f32>;
+`;
+const forwardStorage = (hWritten: boolean): boolean[] => [false, false, false, false, hWritten, true];
+
+// Bindings 2-10 of the backward kernels: the recurrent kernel transposed [kU,U], the masks, the forward's h and
+// state, the incoming gradient dh [B,T,U]; written: the gates' pre-activation gradients dz [B,T,kU], the carried
+// gradients and hd = h_{t-1} ⊙ recurrentMask per step (for the recurrent kernel's gradient).
+const BACKWARD_BINDINGS = /* wgsl */ `
+@group(0) @binding(2) var<storage, read> WT: array<f32>;
+${MASKS(3)}
+@group(0) @binding(5) var<storage, read> h: array<f32>;
+@group(0) @binding(6) var<storage, read> st: array<f32>;
+@group(0) @binding(7) var<storage, read> dh: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(9) var<storage, read_write> carry: array<f32>;
+@group(0) @binding(10) var<storage, read_write> hdPrev: array<f32>;
+`;
+const BACKWARD_STORAGE = [false, false, false, false, false, false, true, true, true];
+
+/** acc[r] = Σ_{k < width} dz[row r, step tn, k] · Uᵀ[k, j]: the gradient reaching h from the next step's gates. */
+const FROM_NEXT_STEP = (width: string) => /* wgsl */ `
+  let last = s == T - 1u;
+  var tn = 0u;
+  if (!last) { tn = timeAt(s + 1u); }
+  var acc: array<f32, ${ROWS}>;
+  for (var r = 0u; r < ROWS; r++) { acc[r] = 0.0; }
+  if (!last) {
+    for (var k = 0u; k < ${width}; k++) {
+      let w = WT[k * U + j];
+      for (var r = 0u; r < ROWS; r++) {
+        let b = min(b0 + r, P.B - 1u);
+        acc[r] += dz[(b * T + tn) * G + k] * w;
+      }
+    }
+  }
+`;
+
 /** What a kernel binds after the two uniforms: its storage buffers, in binding order. */
 export interface KernelSpec {
   name: string;
@@ -86,14 +130,8 @@ export interface KernelSpec {
  */
 export const LSTM_FORWARD: KernelSpec = {
   name: 'textbench-lstm-forward',
-  storage: [false, false, false, false, true, true],
-  code: /* wgsl */ `${HEADER}
-@group(0) @binding(2) var<storage, read> xw: array<f32>;
-@group(0) @binding(3) var<storage, read> W: array<f32>;
-${MASKS(4)}
-@group(0) @binding(6) var<storage, read_write> h: array<f32>;
-@group(0) @binding(7) var<storage, read_write> st: array<f32>;
-${ENTRY}
+  storage: forwardStorage(true),
+  code: /* wgsl */ `${HEADER}${FORWARD_BINDINGS('read_write')}${ENTRY}
   let G = 4u * U;
   var acc: array<vec4<f32>, ${ROWS}>;
   for (var r = 0u; r < ROWS; r++) { acc[r] = vec4<f32>(0.0); }
@@ -152,33 +190,9 @@ ${ENTRY}
  */
 export const LSTM_BACKWARD: KernelSpec = {
   name: 'textbench-lstm-backward',
-  storage: [false, false, false, false, false, false, true, true, true],
-  code: /* wgsl */ `${HEADER}
-@group(0) @binding(2) var<storage, read> WT: array<f32>;
-${MASKS(3)}
-@group(0) @binding(5) var<storage, read> h: array<f32>;
-@group(0) @binding(6) var<storage, read> st: array<f32>;
-@group(0) @binding(7) var<storage, read> dh: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(9) var<storage, read_write> carry: array<f32>;
-@group(0) @binding(10) var<storage, read_write> hdPrev: array<f32>;
-${ENTRY}
-  let G = 4u * U;
-  let last = s == T - 1u;
-  var tn = 0u;
-  if (!last) { tn = timeAt(s + 1u); }
-  var acc: array<f32, ${ROWS}>;
-  for (var r = 0u; r < ROWS; r++) { acc[r] = 0.0; }
-  if (!last) {
-    for (var k = 0u; k < G; k++) {
-      let w = WT[k * U + j];
-      for (var r = 0u; r < ROWS; r++) {
-        let b = min(b0 + r, P.B - 1u);
-        acc[r] += dz[(b * T + tn) * G + k] * w;
-      }
-    }
-  }
-  for (var r = 0u; r < ROWS; r++) {
+  storage: BACKWARD_STORAGE,
+  code: /* wgsl */ `${HEADER}${BACKWARD_BINDINGS}${ENTRY}
+  let G = 4u * U;${FROM_NEXT_STEP('G')}  for (var r = 0u; r < ROWS; r++) {
     let b = b0 + r;
     if (b >= P.B) { break; }
     var fromNext = 0.0;
@@ -229,14 +243,8 @@ ${ENTRY}
  */
 export const GRU_FORWARD_GATES: KernelSpec = {
   name: 'textbench-gru-forward-gates',
-  storage: [false, false, false, false, false, true],
-  code: /* wgsl */ `${HEADER}
-@group(0) @binding(2) var<storage, read> xw: array<f32>;
-@group(0) @binding(3) var<storage, read> W: array<f32>;
-${MASKS(4)}
-@group(0) @binding(6) var<storage, read> h: array<f32>;
-@group(0) @binding(7) var<storage, read_write> st: array<f32>;
-${ENTRY}
+  storage: forwardStorage(false),
+  code: /* wgsl */ `${HEADER}${FORWARD_BINDINGS('read')}${ENTRY}
   let G = 3u * U;
   var acc: array<vec2<f32>, ${ROWS}>;
   for (var r = 0u; r < ROWS; r++) { acc[r] = vec2<f32>(0.0); }
@@ -269,14 +277,8 @@ ${ENTRY}
 /** GRU forward, second half: the candidate h~ = tanh(xw_h + rh·U_h) and h. bindings as GRU_FORWARD_GATES, h written. */
 export const GRU_FORWARD_STATE: KernelSpec = {
   name: 'textbench-gru-forward-state',
-  storage: [false, false, false, false, true, true],
-  code: /* wgsl */ `${HEADER}
-@group(0) @binding(2) var<storage, read> xw: array<f32>;
-@group(0) @binding(3) var<storage, read> W: array<f32>;
-${MASKS(4)}
-@group(0) @binding(6) var<storage, read_write> h: array<f32>;
-@group(0) @binding(7) var<storage, read_write> st: array<f32>;
-${ENTRY}
+  storage: forwardStorage(true),
+  code: /* wgsl */ `${HEADER}${FORWARD_BINDINGS('read_write')}${ENTRY}
   let G = 3u * U;
   var acc: array<f32, ${ROWS}>;
   for (var r = 0u; r < ROWS; r++) { acc[r] = 0.0; }
@@ -316,33 +318,9 @@ ${ENTRY}
  */
 export const GRU_BACKWARD_GATES: KernelSpec = {
   name: 'textbench-gru-backward-gates',
-  storage: [false, false, false, false, false, false, true, true, true],
-  code: /* wgsl */ `${HEADER}
-@group(0) @binding(2) var<storage, read> WT: array<f32>;
-${MASKS(3)}
-@group(0) @binding(5) var<storage, read> h: array<f32>;
-@group(0) @binding(6) var<storage, read> st: array<f32>;
-@group(0) @binding(7) var<storage, read> dh: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(9) var<storage, read_write> carry: array<f32>;
-@group(0) @binding(10) var<storage, read_write> hdPrev: array<f32>;
-${ENTRY}
-  let G = 3u * U;
-  let last = s == T - 1u;
-  var tn = 0u;
-  if (!last) { tn = timeAt(s + 1u); }
-  var acc: array<f32, ${ROWS}>;
-  for (var r = 0u; r < ROWS; r++) { acc[r] = 0.0; }
-  if (!last) {
-    for (var k = 0u; k < 2u * U; k++) {
-      let w = WT[k * U + j];
-      for (var r = 0u; r < ROWS; r++) {
-        let b = min(b0 + r, P.B - 1u);
-        acc[r] += dz[(b * T + tn) * G + k] * w;
-      }
-    }
-  }
-  for (var r = 0u; r < ROWS; r++) {
+  storage: BACKWARD_STORAGE,
+  code: /* wgsl */ `${HEADER}${BACKWARD_BINDINGS}${ENTRY}
+  let G = 3u * U;${FROM_NEXT_STEP('2u * U')}  for (var r = 0u; r < ROWS; r++) {
     let b = b0 + r;
     if (b >= P.B) { break; }
     var fromNext = 0.0;
@@ -378,17 +356,8 @@ ${ENTRY}
  */
 export const GRU_BACKWARD_RESET: KernelSpec = {
   name: 'textbench-gru-backward-reset',
-  storage: [false, false, false, false, false, false, true, true, true],
-  code: /* wgsl */ `${HEADER}
-@group(0) @binding(2) var<storage, read> WT: array<f32>;
-${MASKS(3)}
-@group(0) @binding(5) var<storage, read> h: array<f32>;
-@group(0) @binding(6) var<storage, read> st: array<f32>;
-@group(0) @binding(7) var<storage, read> dh: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(9) var<storage, read_write> carry: array<f32>;
-@group(0) @binding(10) var<storage, read_write> hdPrev: array<f32>;
-${ENTRY}
+  storage: BACKWARD_STORAGE,
+  code: /* wgsl */ `${HEADER}${BACKWARD_BINDINGS}${ENTRY}
   let G = 3u * U;
   var acc: array<f32, ${ROWS}>;
   for (var r = 0u; r < ROWS; r++) { acc[r] = 0.0; }
@@ -411,6 +380,32 @@ ${ENTRY}
       dz[zo + U + j] = 0.0;
     }
   }
+}
+`,
+};
+
+/**
+ * A plain transpose of the recurrent kernel [U, kU] -> [kU, U], one thread per element, once per backward call.
+ * TensorFlow.js's own Transpose tiles through workgroup memory with barriers, which SwiftShader (the tests' GPU)
+ * runs 100x slower (31 s for 1024 x 4096 on a busy 2-core machine); on a GPU either takes well under a millisecond
+ * against the tens of milliseconds of the steps. bindings: 2 source [R,C], 3 destination [C,R]; P.B = R, P.U = C.
+ */
+export const TRANSPOSE: KernelSpec = {
+  name: 'textbench-transpose',
+  storage: [false, true],
+  code: /* wgsl */ `
+struct Params { B: u32, T: u32, U: u32, flags: u32 }
+struct Step { s: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<uniform> S: Step;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  let r = gid.y;
+  if (c >= P.U || r >= P.B) { return; }
+  dst[c * P.B + r] = src[r * P.U + c];
 }
 `,
 };

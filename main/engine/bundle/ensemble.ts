@@ -1,0 +1,309 @@
+// Ensemble bundles: one folder that classifies like any other bundle, holding each member as a complete bundle
+// in its own sub-folder plus a manifest that says how to combine them (train/ensemble/combine.ts: a temperature
+// per member, then weights on the simplex).
+//
+//   manifest.json     kind textbench-bundle, model.type "ensemble", ensemble.members [{folder, weight, temperature}],
+//                     files: README.md and every member's manifest.json with its sha256
+//   README.md
+//   member-1/ …       a bundle (manifest.json, model files, vocab.json, README.md), verified on its own when loaded
+//   member-2/ …
+//
+// A member's manifest lists and checksums its own files, and the ensemble's manifest checksums each member's
+// manifest, so one edited byte anywhere is caught. Nothing here is executed: JSON.parse and binary reads only.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest } from '../../../shared/bundle.ts';
+import type { Prediction } from '../../../shared/domain.ts';
+import { TextbenchError } from '../errors.ts';
+import { MANIFEST_FILE, README_FILE, isPlainFileName, sha256Hex } from './format.ts';
+import { ensembleProbabilities } from '../train/ensemble/combine.ts';
+
+export const ENSEMBLE_TYPE = 'ensemble';
+
+export interface EnsembleMemberSpec {
+  /** Sub-folder name (a plain name). */
+  folder: string;
+  weight: number;
+  temperature: number;
+  /** The member's model type ("linear", "gru", …), for people reading the manifest. */
+  type: string;
+}
+
+/** The manifest of an ensemble bundle: a bundle manifest without tokenizer or network of its own. */
+export interface EnsembleManifest {
+  kind: typeof BUNDLE_KIND;
+  formatVersion: number;
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  labels: string[];
+  model: { type: typeof ENSEMBLE_TYPE; config: Record<string, unknown>; output: 'softmax'; inputs: [] };
+  ensemble: { members: EnsembleMemberSpec[] };
+  training: BundleManifest['training'];
+  metrics: Record<string, unknown> | null;
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+/** One member ready to be written: the files of a complete bundle (renderBundle's output, or a linear bundle's). */
+export interface EnsembleMemberFiles {
+  type: string;
+  weight: number;
+  temperature: number;
+  files: Map<string, Buffer>;
+}
+
+export interface EnsembleContents {
+  name: string;
+  labels: string[];
+  members: EnsembleMemberFiles[];
+  config: Record<string, unknown>;
+  training: BundleManifest['training'];
+  metrics: Record<string, unknown> | null;
+}
+
+/** True when a parsed manifest describes an ensemble bundle. */
+export function isEnsembleManifest(value: unknown): value is EnsembleManifest {
+  return typeof value === 'object' && value !== null && (value as { model?: { type?: unknown } }).model?.type === ENSEMBLE_TYPE;
+}
+
+function memberFolder(i: number): string {
+  return `member-${i + 1}`;
+}
+
+function readme(m: Omit<EnsembleManifest, 'files'>): string {
+  const rows = m.ensemble.members.map((s) => `| ${s.folder} | ${s.type} | ${s.weight.toFixed(3)} | ${s.temperature.toFixed(3)} |`);
+  return `# ${m.name}
+
+An ensemble text classifier exported by Textbench on ${m.createdAt}. It predicts one of ${m.labels.length} labels
+(${m.labels.join(', ')}) by averaging the calibrated probabilities of ${m.ensemble.members.length} models, each a complete
+bundle in its own folder:
+
+| folder | model | weight | temperature |
+|---|---|---|---|
+${rows.join('\n')}
+
+Each member's probabilities are recalibrated as softmax(log(p) / temperature), then averaged with the weights.
+Weights and temperatures were fitted on the validation split of the project.
+
+## Use it
+
+    npx textbench classify --bundle ./this-folder "a text to classify"
+
+or, from Node: \`const model = await loadBundle('./this-folder')\` (package \`textbench\`). Keep the folder whole:
+every file is checksummed, and an edited or missing file is refused.
+`;
+}
+
+/** Every file of the ensemble bundle, by relative path ("member-1/model.json"), and its manifest. */
+export function renderEnsembleBundle(c: EnsembleContents): { manifest: EnsembleManifest; files: Map<string, Buffer> } {
+  if (c.members.length < 2) throw new TextbenchError('An ensemble needs at least two members.', 'ENSEMBLE_TOO_SMALL');
+  const files = new Map<string, Buffer>();
+  const members: EnsembleMemberSpec[] = c.members.map((m, i) => {
+    const folder = memberFolder(i);
+    if (!m.files.has(MANIFEST_FILE)) throw new Error(`Ensemble member ${i + 1} has no ${MANIFEST_FILE}: it is not a rendered bundle.`);
+    for (const [name, bytes] of m.files) files.set(`${folder}/${name}`, bytes);
+    return { folder, weight: m.weight, temperature: m.temperature, type: m.type };
+  });
+  const base: Omit<EnsembleManifest, 'files'> = {
+    kind: BUNDLE_KIND,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    name: c.name,
+    createdAt: new Date().toISOString(),
+    createdBy: 'Textbench',
+    labels: [...c.labels],
+    model: { type: ENSEMBLE_TYPE, config: c.config, output: 'softmax', inputs: [] },
+    ensemble: { members },
+    training: c.training,
+    metrics: c.metrics,
+  };
+  files.set(README_FILE, Buffer.from(readme(base)));
+  const manifest: EnsembleManifest = { ...base, files: {} };
+  manifest.files[README_FILE] = { sha256: sha256Hex(files.get(README_FILE)!), bytes: files.get(README_FILE)!.byteLength };
+  for (const m of members) {
+    const key = `${m.folder}/${MANIFEST_FILE}`;
+    manifest.files[key] = { sha256: sha256Hex(files.get(key)!), bytes: files.get(key)!.byteLength };
+  }
+  files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+  return { manifest, files };
+}
+
+/**
+ * Writes the ensemble bundle atomically: into a temporary folder beside `target`, the top manifest last, then
+ * renamed into place (an existing target only with `force`, swapped in whole).
+ */
+export function writeEnsembleBundle(target: string, c: EnsembleContents, options: { force?: boolean } = {}): { dir: string; manifest: EnsembleManifest; files: string[]; sha256: Record<string, string> } {
+  const dir = path.resolve(target);
+  const exists = fs.existsSync(dir);
+  if (exists && !options.force) {
+    throw new TextbenchError(`${dir} already exists. Choose another --out folder, or add --force to replace it.`, 'BUNDLE_TARGET_EXISTS', { path: dir });
+  }
+  if (exists && !fs.statSync(dir).isDirectory()) {
+    throw new TextbenchError(`${dir} exists and is a file, not a folder. Choose another --out folder.`, 'BUNDLE_TARGET_NOT_DIR', { path: dir });
+  }
+  const { manifest, files } = renderEnsembleBundle(c);
+  const parent = path.dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  const tag = crypto.randomBytes(4).toString('hex');
+  const temp = path.join(parent, `.${path.basename(dir)}.tmp-${tag}`);
+  fs.mkdirSync(temp);
+  let old: string | undefined;
+  try {
+    const order = [...files.keys()].filter((f) => f !== MANIFEST_FILE).concat(MANIFEST_FILE);
+    for (const name of order) {
+      const file = path.join(temp, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const fd = fs.openSync(file, 'wx');
+      try {
+        fs.writeSync(fd, files.get(name)!);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    if (exists) {
+      old = path.join(parent, `.${path.basename(dir)}.old-${tag}`);
+      fs.renameSync(dir, old);
+      try {
+        fs.renameSync(temp, dir);
+      } catch (err) {
+        fs.renameSync(old, dir);
+        old = undefined;
+        throw err;
+      }
+    } else fs.renameSync(temp, dir);
+  } catch (err) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
+  if (old) fs.rmSync(old, { recursive: true, force: true });
+  const sha256: Record<string, string> = {};
+  for (const [name, bytes] of files) sha256[name] = sha256Hex(bytes);
+  return { dir, manifest, files: [...files.keys()].sort(), sha256 };
+}
+
+function bad(dir: string, field: string, problem: string): never {
+  throw new TextbenchError(
+    `${dir}: the ensemble manifest's ${field} ${problem}. Copy the whole folder again, or export the ensemble again with \`textbench export RUN --out DIR\`.`,
+    'BUNDLE_MANIFEST_INVALID',
+    { bundle: dir, file: MANIFEST_FILE, field },
+  );
+}
+
+/** Checks an ensemble manifest field by field and verifies README.md and each member's manifest.json against it. */
+export function verifyEnsembleFolder(dir: string, value: EnsembleManifest): EnsembleManifest {
+  if (value.kind !== BUNDLE_KIND) bad(dir, 'kind', `is not "${BUNDLE_KIND}"`);
+  if (typeof value.formatVersion !== 'number' || value.formatVersion > BUNDLE_FORMAT_VERSION) {
+    throw new TextbenchError(
+      `The bundle ${dir} has format version ${String(value.formatVersion)}, but this version of Textbench reads up to version ${BUNDLE_FORMAT_VERSION}. Update Textbench to load it.`,
+      'BUNDLE_TOO_NEW',
+      { bundle: dir, file: MANIFEST_FILE, field: 'formatVersion' },
+    );
+  }
+  if (!Array.isArray(value.labels) || value.labels.length < 2 || !value.labels.every((l) => typeof l === 'string')) bad(dir, 'labels', 'must list at least two label names');
+  const members = value.ensemble?.members;
+  if (!Array.isArray(members) || members.length < 2) bad(dir, 'ensemble.members', 'must list at least two members');
+  let total = 0;
+  for (const [i, m] of members.entries()) {
+    if (typeof m !== 'object' || m === null || typeof m.folder !== 'string' || !isPlainFileName(m.folder)) bad(dir, `ensemble.members[${i}].folder`, 'must be a plain folder name inside the bundle');
+    if (!(typeof m.weight === 'number' && m.weight >= 0 && m.weight <= 1)) bad(dir, `ensemble.members[${i}].weight`, 'must be a number from 0 to 1');
+    if (!(typeof m.temperature === 'number' && m.temperature > 0 && Number.isFinite(m.temperature))) bad(dir, `ensemble.members[${i}].temperature`, 'must be a positive number');
+    total += m.weight;
+  }
+  if (Math.abs(total - 1) > 1e-6) bad(dir, 'ensemble.members', `weights sum to ${total}, not 1`);
+  const files = value.files;
+  if (typeof files !== 'object' || files === null) bad(dir, 'files', 'must list the sha256 of every file');
+  const required = [README_FILE, ...members.map((m) => `${m.folder}/${MANIFEST_FILE}`)];
+  for (const name of required) {
+    const entry = files[name];
+    if (!entry) bad(dir, 'files', `does not list ${name}`);
+    const file = path.join(dir, ...name.split('/'));
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(file);
+    } catch {
+      throw new TextbenchError(`The bundle ${dir} is missing the file ${name}. Copy the whole folder again.`, 'BUNDLE_FILE_MISSING', { bundle: dir, file: name });
+    }
+    if (!stat.isFile()) throw new TextbenchError(`${name} in ${dir} is not a regular file; Textbench only reads regular files from a bundle.`, 'BUNDLE_FILE_MISSING', { bundle: dir, file: name });
+    if (stat.size !== entry.bytes) {
+      throw new TextbenchError(`The file ${name} in ${dir} has ${stat.size} bytes, the manifest says ${entry.bytes}. Copy the whole folder again.`, 'BUNDLE_FILE_TRUNCATED', { bundle: dir, file: name });
+    }
+    const actual = sha256Hex(fs.readFileSync(file));
+    if (actual !== entry.sha256) {
+      throw new TextbenchError(`The file ${name} in ${dir} was changed after export: its sha256 is ${actual}, the manifest says ${entry.sha256}.`, 'BUNDLE_FILE_MODIFIED', { bundle: dir, file: name });
+    }
+  }
+  return value;
+}
+
+/** What a loaded member offers: probabilities over its labels. */
+export interface ScoringModel {
+  readonly labels: readonly string[];
+  scores(texts: readonly string[]): Promise<{ probabilities: Float64Array; long: Prediction['long'][] }>;
+  dispose(): void;
+}
+
+/**
+ * Combines loaded members into one classifier over `labels` (each member's columns are reordered to that order).
+ * The result's probabilities are the ensemble's; `long` reports the first member's handling of long texts.
+ */
+export function combineMembers(labels: readonly string[], members: readonly ScoringModel[], specs: readonly Pick<EnsembleMemberSpec, 'weight' | 'temperature'>[], origin: string) {
+  const C = labels.length;
+  const orders = members.map((m, i) => {
+    const at = new Map(m.labels.map((l, j) => [l, j]));
+    const order = labels.map((l) => at.get(l));
+    if (m.labels.length !== C || order.some((j) => j === undefined)) {
+      throw new TextbenchError(
+        `${origin}: member ${i + 1} predicts the labels ${m.labels.join(', ')}, but the ensemble predicts ${labels.join(', ')}. The members must share their labels; export the ensemble again.`,
+        'ENSEMBLE_LABELS_MISMATCH',
+        { member: i + 1 },
+      );
+    }
+    return order as number[];
+  });
+  const fitted = { weights: specs.map((s) => s.weight), temperatures: specs.map((s) => s.temperature) };
+  const scores = async (texts: readonly string[]): Promise<{ probabilities: Float64Array; long: Prediction['long'][] }> => {
+    const parts = await Promise.all(members.map((m) => m.scores(texts)));
+    const aligned = parts.map((p, k) => {
+      const out = new Float64Array(texts.length * C);
+      for (let i = 0; i < texts.length; i++) for (let c = 0; c < C; c++) out[i * C + c] = p.probabilities[i * C + orders[k]![c]!]!;
+      return out;
+    });
+    return { probabilities: ensembleProbabilities(aligned, fitted, C), long: parts[0]!.long };
+  };
+  return {
+    labels,
+    scores,
+    async classify(texts: readonly string[]): Promise<Prediction[]> {
+      const { probabilities, long } = await scores(texts);
+      return texts.map((text, i) => {
+        const probs: Record<string, number> = {};
+        let best = 0;
+        for (let c = 0; c < C; c++) {
+          probs[labels[c]!] = probabilities[i * C + c]!;
+          if (probabilities[i * C + c]! > probabilities[i * C + best]!) best = c;
+        }
+        return { text, label: labels[best]!, probability: probabilities[i * C + best]!, probabilities: probs, long: long[i] };
+      });
+    },
+    dispose(): void {
+      for (const m of members) m.dispose();
+    },
+  };
+}
+
+/**
+ * Reads an ensemble bundle folder whose manifest has been parsed: checks it, then loads every member folder with
+ * `loadMember` (the ordinary bundle loader, which verifies each member's own files) and combines them.
+ */
+export async function loadEnsembleFolder<M extends ScoringModel>(dir: string, manifest: EnsembleManifest, loadMember: (memberDir: string) => Promise<M>) {
+  const m = verifyEnsembleFolder(dir, manifest);
+  const loaded: M[] = [];
+  try {
+    for (const spec of m.ensemble.members) loaded.push(await loadMember(path.join(dir, spec.folder)));
+    return { manifest: m, ...combineMembers(m.labels, loaded, m.ensemble.members, `the bundle ${dir}`) };
+  } catch (err) {
+    for (const l of loaded) l.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,107 @@
+// One-vs-rest over the dual solvers, as liblinear (and scikit-learn's LinearSVC / LogisticRegression with
+// solver='liblinear') do it: two classes give one problem (class 1 positive), K > 2 classes give K problems.
+// Class weights multiply C of the positive examples; in a K-class problem the negatives keep plain C, exactly
+// as liblinear's train() does, so the same data and weights give scikit-learn's model.
+import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
+import { SOLVER_DEFAULTS, type MatrixSolver, type SolverOptions } from './solver.ts';
+
+export type LinearLoss = 'svm' | 'lr';
+
+export interface OvrParams {
+  loss: LinearLoss;
+  C: number;
+  /** Per-class multiplier of C (balanced: n / (K · n_c)); null = all 1. */
+  classWeights: Float64Array | null;
+  /** Constant feature value for the intercept (liblinear -B); 0 = none. */
+  bias: number;
+  solver?: SolverOptions;
+}
+
+/** Number of binary problems (weight vectors) for K classes: one for two classes, K otherwise. */
+export function problemCount(classes: number): number {
+  return classes === 2 ? 1 : classes;
+}
+
+/** n / (K · n_c) per class (scikit-learn's class_weight='balanced'), counted over the given rows. */
+export function balancedWeights(labels: Int32Array, rows: Int32Array, classes: number): Float64Array {
+  const counts = new Float64Array(classes);
+  for (let i = 0; i < rows.length; i++) counts[labels[rows[i]!]!]!++;
+  const out = new Float64Array(classes);
+  for (let c = 0; c < classes; c++) out[c] = counts[c]! > 0 ? rows.length / (classes * counts[c]!) : 1;
+  return out;
+}
+
+export interface OvrSolution {
+  /** Feature-major weights W[j · m + c] of the m problems; row x.cols holds the bias weights. */
+  W: Float64Array;
+  /** Dual variables of each problem, for warm starts. */
+  alpha: Float64Array[];
+  /** Passes each problem made. */
+  iterations: number[];
+  /** Problems stopped by the iteration limit before reaching the tolerance. */
+  unconverged: number;
+}
+
+/**
+ * Trains the one-vs-rest problems on `rows` of the solver's matrix, where labels[r] is the class of row r.
+ * `warm` holds each problem's dual variables for the same rows (e.g. at a neighbouring C, rescaled).
+ */
+export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int32Array, classes: number, params: OvrParams, warm?: Float64Array[]): OvrSolution {
+  const m = problemCount(classes);
+  const cols = solver.x.cols;
+  const cw = params.classWeights;
+  const W = new Float64Array((cols + 1) * m);
+  const out: OvrSolution = { W, alpha: [], iterations: [], unconverged: 0 };
+  const y = new Int8Array(rows.length);
+  for (let c = 0; c < m; c++) {
+    const positive = classes === 2 ? 1 : c;
+    for (let i = 0; i < rows.length; i++) y[i] = labels[rows[i]!] === positive ? 1 : -1;
+    const sol = solver.solve(
+      params.loss,
+      { rows, y, cp: params.C * (cw ? cw[positive]! : 1), cn: params.C * (classes === 2 && cw ? cw[0]! : 1), bias: params.bias },
+      params.solver ?? SOLVER_DEFAULTS,
+      warm?.[c],
+    );
+    for (let j = 0; j <= cols; j++) W[j * m + c] = sol.w[j]!;
+    out.alpha.push(sol.alpha);
+    out.iterations.push(sol.iterations);
+    if (!sol.converged) out.unconverged++;
+  }
+  return out;
+}
+
+/**
+ * Dual variables solved at C_old as a start at C_new: for both losses α_i = C_i · (a loss derivative that moves
+ * slowly with C), so α·C_new/C_old lies close to the new optimum; each logistic pair (α, C − α) keeps its sum C_i.
+ */
+export function rescaleDuals(alpha: readonly Float64Array[], ratio: number): Float64Array[] {
+  return alpha.map((a) => a.map((v) => v * ratio));
+}
+
+/**
+ * Decision values of `rows` of x, row-major (rows × classes), from feature-major weights W (m problems).
+ * With two classes the one problem's value f becomes (−f, f): the larger value is always the predicted class,
+ * and a softmax over the values treats two classes and many alike.
+ */
+export function decisionValues(x: CsrMatrix, rows: ArrayLike<number>, W: Float64Array | Float32Array, classes: number, bias: number): Float64Array {
+  const m = problemCount(classes);
+  const out = new Float64Array(rows.length * classes);
+  const ind = x.indices;
+  const dat = x.data;
+  const s = new Float64Array(m);
+  const b = x.cols * m;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    for (let c = 0; c < m; c++) s[c] = W[b + c]! * bias;
+    for (let k = x.indptr[r]!, end = x.indptr[r + 1]!; k < end; k++) {
+      const base = ind[k]! * m;
+      const v = dat[k]!;
+      for (let c = 0; c < m; c++) s[c]! += W[base + c]! * v;
+    }
+    if (classes === 2) {
+      out[i * 2] = -s[0]!;
+      out[i * 2 + 1] = s[0]!;
+    } else out.set(s, i * classes);
+  }
+  return out;
+}

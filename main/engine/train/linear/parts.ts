@@ -1,0 +1,59 @@
+// A linear model in the shape every model has in the workspace and in bundles (bundle/loader.ts ModelParts):
+// a topology (here the model's settings, labels and calibration), weight specs describing one float32 array,
+// the weights, and a text pipeline JSON (here the TF-IDF vocabulary in `extra.tfidf`). So the models table,
+// the classification worker, export and import carry linear models without a second storage format, and a
+// bundle's model.json still has TensorFlow.js's outer layout (one weights file, described by its specs).
+// Pure data, no runtime imports: the store and the bundle code both use it.
+import type { PipelineJSON } from '../../text/types.ts';
+import type { TfidfJSON } from '../../text/tfidf.ts';
+import type { LinearModelJSON } from './model.ts';
+
+export const LINEAR_FORMAT = 'textbench-linear';
+export const LINEAR_WEIGHTS_NAME = 'linear/W';
+
+export interface LinearParts {
+  topology: Record<string, unknown>;
+  weightSpecs: Array<{ name: string; shape: number[]; dtype: 'float32' }>;
+  weights: Buffer;
+  pipeline: PipelineJSON;
+}
+
+/** The model's settings without its vocabulary: what the topology carries. */
+export type LinearTopology = Omit<LinearModelJSON, 'vectorizer'> & { format: typeof LINEAR_FORMAT };
+
+export function isLinearTopology(topology: Record<string, unknown>): boolean {
+  return topology.format === LINEAR_FORMAT;
+}
+
+export function linearParts(json: LinearModelJSON, weights: Float32Array): LinearParts {
+  const { vectorizer, ...rest } = json;
+  const m = json.labels.length === 2 ? 1 : json.labels.length;
+  const topology: LinearTopology = { format: LINEAR_FORMAT, ...rest };
+  const s = vectorizer.settings;
+  return {
+    topology: topology as unknown as Record<string, unknown>,
+    weightSpecs: [{ name: LINEAR_WEIGHTS_NAME, shape: [json.weights / m, m], dtype: 'float32' }],
+    weights: Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+    pipeline: {
+      version: 1,
+      // Only `tokens`, `lowercase` and `long` mean something here; the rest keeps PipelineOptions' shape.
+      options: { tokens: 'tfidf', lowercase: s.lowercase, minCount: s.minDf, maxVocab: s.maxFeatures, sequenceLength: 1, long: 'truncate' },
+      sequenceLength: 1,
+      vocabulary: [],
+      extra: { tfidf: vectorizer as unknown as Record<string, unknown> },
+    },
+  };
+}
+
+/** The model back from its parts; throws a plain Error saying what does not fit (callers add where it came from). */
+export function linearFromParts(parts: { topology: Record<string, unknown>; weights: Buffer | Uint8Array; pipeline: PipelineJSON }): { json: LinearModelJSON; weights: Float32Array } {
+  if (!isLinearTopology(parts.topology)) throw new Error(`the model is not a ${LINEAR_FORMAT} model`);
+  const tfidf = parts.pipeline.extra?.tfidf as TfidfJSON | undefined;
+  if (!tfidf || typeof tfidf !== 'object') throw new Error('the vocabulary file has no TF-IDF vocabulary');
+  if (parts.weights.byteLength % 4 !== 0) throw new Error(`the weights hold ${parts.weights.byteLength} bytes, not a whole number of float32 values`);
+  // A copy: the bytes need not be 4-byte aligned for a Float32Array view.
+  const bytes = new Uint8Array(parts.weights.byteLength);
+  bytes.set(parts.weights);
+  const { format: _f, ...rest } = parts.topology as unknown as LinearTopology;
+  return { json: { ...rest, vectorizer: tfidf }, weights: new Float32Array(bytes.buffer) };
+}
