@@ -88,7 +88,7 @@ describe('training options, stated once', () => {
     expectTypeOf<TrainingConfig['recipe']>().toEqualTypeOf<string | null>();
     expectTypeOf<TrainingConfig['epochs']>().toEqualTypeOf<number | null>();
     expectTypeOf<TrainOptions['clipNorm']>().toEqualTypeOf<number | null | undefined>();
-    expectTypeOf<TrainOptions['model']>().toEqualTypeOf<'linear' | 'baseline' | 'lstm' | 'gru' | 'bilstm' | 'bigru' | undefined>();
+    expectTypeOf<TrainOptions['model']>().toEqualTypeOf<'linear' | 'baseline' | 'lstm' | 'gru' | 'bilstm' | 'bigru' | 'ensemble' | undefined>();
     expectTypeOf<keyof TrainingConfig>().toEqualTypeOf<Exclude<keyof TrainOptions, 'project' | 'name'>>();
   });
 });

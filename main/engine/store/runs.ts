@@ -51,7 +51,16 @@ export interface RunMetrics {
 }
 
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
-export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource'] };
+/** What an ensemble run fitted (train/ensemble/job.ts): its member runs with their weights and temperatures. */
+export interface EnsembleFit {
+  /** Label order of the combined probabilities. */
+  labels: string[];
+  members: Array<{ run: string; name: string; model: string; weight: number; temperature: number; validationLoss: number }>;
+  /** Validation log-loss of the combination. */
+  validationLoss: number;
+}
+
+export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource']; ensemble?: EnsembleFit };
 
 const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
 
@@ -287,6 +296,13 @@ export function loadRunModel(db: Db, id: string): { artifacts: ModelArtifactsDat
   const summary = getRunSummary(db, id);
   const ckpt = loadCheckpoint(db, id, 'best') ?? loadCheckpoint(db, id, 'last');
   const pl = getRunPipeline(db, id);
+  if (summary.model === 'ensemble') {
+    throw new TextbenchError(
+      `Run ${id} is an ensemble: it has no weights of its own but combines its member runs (see \`textbench runs ${id}\`). Classify with the best member, or evaluate the ensemble with \`textbench evaluate ${id}\`.`,
+      'RUN_IS_ENSEMBLE',
+      { run: id },
+    );
+  }
   if (!ckpt || !pl) {
     throw new TextbenchError(
       `Run ${id} has no trained weights yet (status: ${summary.status}). Train it to at least one epoch, or pick another run.`,

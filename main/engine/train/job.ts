@@ -71,6 +71,10 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
       return runNeuralJob(db, runId, hooks, options);
     case 'linear':
       return runLinearJob(db, runId, hooks, options);
+    case 'ensemble': {
+      const { runEnsembleJob } = await import('./ensemble/job.ts');
+      return runEnsembleJob(db, runId, hooks);
+    }
   }
 }
 
@@ -245,6 +249,11 @@ function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Fin
 export async function runEvaluationJob(db: Db, runId: string, split: Split, backend?: string): Promise<Evaluation> {
   if (MODEL_FAMILY[runs.getRunConfig(db, runId).model] === 'linear') return runLinearEvaluation(db, runId, split);
   await initBackend(backend as BackendName | undefined);
+  const fit = runs.getRunConfig(db, runId).ensemble;
+  if (fit) {
+    const { evaluateEnsembleRun } = await import('./ensemble/job.ts');
+    return evaluateEnsembleRun(db, runId, fit, split);
+  }
   const { artifacts, pipeline: pj, labels, summary, config } = runs.loadRunModel(db, runId);
   const pipeline = pipelineFromJSON(pj);
   const data = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels });
