@@ -7,7 +7,7 @@ import type { EngineContext } from '../context.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
-import type { BackendRequest, RunDetail, RunSummary, TrainOptions, TrainPreset, TrainResult } from '../../../shared/training.ts';
+import { runSamplesPerSecond, type BackendRequest, type RunDetail, type RunSummary, type TrainOptions, type TrainPreset, type TrainResult } from '../../../shared/training.ts';
 import { BACKEND_REQUESTS } from '../../../shared/train-options.ts';
 import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
@@ -112,6 +112,8 @@ export class TrainingService {
       test: s.test ?? { accuracy: NaN, macroF1: NaN },
       findings: d.findings,
       actions: d.actions,
+      samplesPerSecond: runSamplesPerSecond(d.curve),
+      threads: d.config.threads ?? null,
       ...(status === 'failed' ? { error: s.error ?? `The run ended with status ${s.status}.` } : {}),
     };
   }
