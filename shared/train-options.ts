@@ -235,6 +235,16 @@ export const TRAIN_FIELDS = {
     cli: { flag: 'backend', value: 'NAME', help: 'webgpu, tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads; a software GPU such as SwiftShader only when named here)' },
     commands: ALL,
   }),
+  /**
+   * Threads for the recurrent layers' WebAssembly kernels (wasm and cpu backends); null = every core, at most 16.
+   * The run records the count it trained with.
+   */
+  threads: field(int(1, 64), {
+    config: int(1, 64).schema.nullable(),
+    default: null,
+    cli: { flag: 'threads', value: 'N', help: 'threads for the recurrent layers (default: every core, at most 16; 1 = no helper threads)' },
+    commands: ALL,
+  }),
   /** Let the training doctor repair what it finds (default true). */
   repair: field(yes(false), { config: z.boolean(), default: true, cli: { flag: 'no-repair', help: "report the training doctor's findings but do not act on them" }, commands: LOOP }),
   /** Linear model: TF-IDF feature sets; 'auto' lets cross-validation choose between words and words+chars. */

@@ -125,6 +125,9 @@ export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Pr
       test: metrics.test ?? { accuracy: NaN, macroF1: NaN },
       findings: [],
       actions: [],
+      // No epochs of its own: the members trained as their own runs.
+      samplesPerSecond: null,
+      threads: null,
     };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
