@@ -83,7 +83,8 @@ export interface TrainingEpoch {
   diagnostics?: Record<string, number | number[] | string | null>;
 }
 
-export type RunStatus = 'queued' | 'running' | 'finished' | 'stopped' | 'failed';
+/** 'interrupted': the process training the run ended (killed, crashed) before the run did; it can be resumed. */
+export type RunStatus = 'queued' | 'running' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 export type FindingKind = 'plateau' | 'divergence' | 'nan' | 'collapse' | 'overfitting' | 'imbalance' | 'data';
 export type Severity = 'info' | 'warning' | 'error';

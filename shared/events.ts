@@ -70,7 +70,7 @@ export interface TrainingProgressEvent {
 export interface RunFinishedEvent {
   type: 'run.finished';
   run: string;
-  status: Exclude<RunStatus, 'queued' | 'running' | 'failed'>;
+  status: Exclude<RunStatus, 'queued' | 'running' | 'failed' | 'interrupted'>;
   validation: SplitMetrics | null;
   test: SplitMetrics | null;
 }

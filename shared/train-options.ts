@@ -7,8 +7,10 @@
 // it matters). Free of Node and DOM imports.
 import { z } from 'zod';
 
-export const MODEL_NAMES = ['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigru'] as const;
+export const MODEL_NAMES = ['linear', 'baseline', 'lstm', 'gru', 'bilstm', 'bigru', 'ensemble'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
+/** The models that are one network (or one linear model) of their own; an ensemble combines trained runs of these. */
+export type SingleModelName = Exclude<ModelName, 'ensemble'>;
 export const OPTIMIZER_NAMES = ['adam', 'rmsprop', 'sgd'] as const;
 export const LOSS_NAMES = ['crossentropy', 'topk'] as const;
 export const BACKEND_REQUESTS = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -28,7 +30,9 @@ export type FlagKind =
   | { kind: 'text' }
   | { kind: 'choice'; values: readonly string[]; aliases?: Readonly<Record<string, string>> }
   /** A flag without a value that sets the option to `value` (e.g. --no-repair sets repair to false). */
-  | { kind: 'switch'; value: boolean };
+  | { kind: 'switch'; value: boolean }
+  /** Comma-separated values (e.g. --runs A,B). */
+  | { kind: 'list' };
 
 export interface FlagSpec {
   flag: string;
@@ -66,6 +70,12 @@ function choice<const T extends readonly [string, ...string[]]>(values: T, alias
 function text(max: number, what: string): Limit<z.ZodString> {
   const expected = what;
   return { schema: z.string(err(expected)).trim().min(1, err(expected)).max(max, err(expected)), expected, flagKind: { kind: 'text' } };
+}
+
+function list(maxItems: number, what: string): Limit<z.ZodArray<z.ZodString>> {
+  const expected = `a list of 1 to ${maxItems} ${what}`;
+  const item = z.string(err(expected)).trim().min(1, err(expected)).max(200, err(expected));
+  return { schema: z.array(item, err(expected)).min(1, err(expected)).max(maxItems, err(expected)), expected, flagKind: { kind: 'list' } };
 }
 
 function yes(flagValue: boolean): Limit<z.ZodBoolean> {
@@ -118,7 +128,14 @@ export const TRAIN_FIELDS = {
     commands: ALL,
   }),
   name: field(text(200, 'a name of 1 to 200 characters'), { config: null, default: undefined, cli: { flag: 'name', value: 'TEXT', help: 'a name for the run' }, commands: TRAIN }),
-  model: field(modelChoice, { config: modelChoice.schema, default: 'linear', cli: { flag: 'model', value: 'NAME', help: 'linear (default), baseline, lstm, gru, bilstm, bigru' }, commands: ['train', 'lr-find'] }),
+  model: field(modelChoice, { config: modelChoice.schema, default: 'linear', cli: { flag: 'model', value: 'NAME', help: 'linear (default), baseline, lstm, gru, bilstm, bigru, ensemble' }, commands: ['train', 'lr-find'] }),
+  /** --model ensemble: the finished runs to combine (ids or names); null = the project's best runs (train/ensemble/). */
+  runs: field(list(16, 'run ids or names'), {
+    config: z.array(z.string()).nullable(),
+    default: null,
+    cli: { flag: 'runs', value: 'A,B', help: 'ensemble: the runs to combine (default: the best run of each model on validation)' },
+    commands: TRAIN,
+  }),
   /** A recipe name from train/recipes.ts: its architecture and training settings, overridable by the options below. */
   recipe: field(text(200, 'a recipe name (see `textbench recipes`)'), {
     config: z.string().nullable(),
@@ -216,6 +233,16 @@ export const TRAIN_FIELDS = {
     config: backendChoice.schema.nullable(),
     default: null,
     cli: { flag: 'backend', value: 'NAME', help: 'webgpu, tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads; a software GPU such as SwiftShader only when named here)' },
+    commands: ALL,
+  }),
+  /**
+   * Threads for the recurrent layers' WebAssembly kernels (wasm and cpu backends); null = every core, at most 16.
+   * The run records the count it trained with.
+   */
+  threads: field(int(1, 64), {
+    config: int(1, 64).schema.nullable(),
+    default: null,
+    cli: { flag: 'threads', value: 'N', help: 'threads for the recurrent layers (default: every core, at most 16; 1 = no helper threads)' },
     commands: ALL,
   }),
   /** Let the training doctor repair what it finds (default true). */
@@ -335,6 +362,7 @@ export function optionFromFlag(field: TrainField, raw: string | boolean | undefi
     // `--clip 0` turns clipping off.
     return { ok: true, value: field === 'clipNorm' && n === 0 ? null : n };
   }
+  if (k.kind === 'list') return { ok: true, value: raw.split(',').map((v) => v.trim()).filter(Boolean) };
   if (k.kind === 'choice') {
     const v = k.aliases?.[raw] ?? raw;
     if (!k.values.includes(v)) {

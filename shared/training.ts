@@ -86,7 +86,17 @@ export interface TrainResult {
   test: SplitMetrics;
   findings: Finding[];
   actions: DoctorAction[];
+  /** Training examples per second over the run's epochs (the training part of each; null before the first epoch). */
+  samplesPerSecond: number | null;
+  /** Threads the recurrent layers' kernels ran on (null where they do not serve the run's backend). */
+  threads: number | null;
   error?: string;
+}
+
+/** Examples per second over all epochs: the harmonic mean of each epoch's rate (every epoch sees the same examples). */
+export function runSamplesPerSecond(curve: readonly TrainingEpoch[]): number | null {
+  const rates = curve.map((e) => e.samplesPerSecond).filter((r) => Number.isFinite(r) && r > 0);
+  return rates.length ? rates.length / rates.reduce((s, r) => s + 1 / r, 0) : null;
 }
 
 export interface EvaluateRequest {

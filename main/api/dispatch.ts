@@ -2,7 +2,7 @@
 // look the name up, validate the input against its schema, run the handler, and turn errors into ApiError.
 import { z } from 'zod';
 import { API, isApiName, type ApiError, type ApiHandlers, type ApiName, type ApiResponse } from '../../shared/api.ts';
-import { isTextbenchError } from '../engine/errors.ts';
+import { explainBusy, isTextbenchError } from '../engine/errors.ts';
 
 export interface DispatchOptions {
   /** Which transport is calling; Electron-only requests are refused elsewhere. */
@@ -15,7 +15,8 @@ export function issuesOf(err: z.ZodError): string[] {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`);
 }
 
-export function toApiError(err: unknown): ApiError {
+export function toApiError(caught: unknown): ApiError {
+  const err = explainBusy(caught) ?? caught;
   if (isTextbenchError(err)) return { message: err.message, code: err.code, details: err.details };
   if (err instanceof z.ZodError) {
     const issues = issuesOf(err);

@@ -1,6 +1,6 @@
 // Electron main process: one window, the app menu, native dialogs, and the API over IPC. Everything heavy is
 // elsewhere: the engine's training and classification run in worker threads, imports stream.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, utilityProcess } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +10,8 @@ import { dispatch } from '../api/dispatch.ts';
 import { IPC, type MenuCommand } from '../../shared/api.ts';
 import { APP_ENTRY, APP_SCHEME, DESKTOP_CSP, hardenContents, hardenSession, isTrustedSender, resolveAppFile, windowOptions } from './security.ts';
 import { menuTemplate } from './menu.ts';
+import { utilitySpawner } from './utility-child.ts';
+import { setNodeSpawner } from '../engine/node-child.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RENDERER_DIR = path.join(ROOT, 'dist/renderer');
@@ -41,6 +43,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, log));
 
   app.whenReady().then(async () => {
+    // The RunAsNode fuse is off in the shipped app: the engine's helper processes run as utility processes.
+    setNodeSpawner(utilitySpawner((script, args, options) => utilityProcess.fork(script, args, options)));
     wb = Workbench.open();
     const workbench = wb;
     hardenSession(session.defaultSession);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { COMMANDS } from './commands/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, str, type CommandContext, type CommandIo } from './command.ts';
 import { Workbench } from '../engine/workbench.ts';
-import { isTextbenchError } from '../engine/errors.ts';
+import { explainBusy, isTextbenchError } from '../engine/errors.ts';
 import { liftGlobalOptions } from './globals.ts';
 import { ProgressBars } from './progress.ts';
 
@@ -74,7 +74,9 @@ export async function main(argv: string[], io: CommandIo = defaultIo): Promise<n
       },
     };
     return await command.run(ctx);
-  } catch (err) {
+  } catch (caught) {
+    // "database is locked" after waiting out another process: say what it means and what to do.
+    const err = explainBusy(caught, wb?.dir) ?? caught;
     const msg = err instanceof Error ? err.message : String(err);
     io.err(`textbench ${name}: ${msg}`);
     if (process.env.TEXTBENCH_DEBUG && err instanceof Error && !isTextbenchError(err)) io.err(err.stack ?? '');

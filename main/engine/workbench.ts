@@ -9,6 +9,7 @@ import { ModelService } from './bundle/service.ts';
 import { TaskService } from './tasks/tasks.ts';
 import { probeBackendsOnce } from './compute/probe.ts';
 import type { ProbeReport } from '../../shared/compute.ts';
+import { cleanUpWorkspace } from './leftovers.ts';
 
 export interface WorkbenchOptions {
   /** Workspace folder; defaults to --workspace / TEXTBENCH_WORKSPACE / the per-user app data folder. */
@@ -29,10 +30,13 @@ export class Workbench {
   /** Long work in progress (and recently ended): list it, stop any of it. */
   readonly tasks: TaskService;
   private readonly emitter = new EventEmitter();
+  /** What opening the workspace cleaned up after processes that died (killed during a training or an import). */
+  readonly recovered: { interruptedRuns: string[]; staging: string[] };
 
   private constructor(dir: string) {
     this.dir = dir;
     this.db = openWorkspaceDb(dir);
+    this.recovered = cleanUpWorkspace(dir, this.db);
     this.emitter.setMaxListeners(100);
     const emit = (e: WorkbenchEvent) => this.emitter.emit('event', e);
     this.tasks = new TaskService(emit);

@@ -21,9 +21,19 @@ export function parseCookies(header: string | undefined): Record<string, string>
   const out: Record<string, string> = {};
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0) out[part.slice(0, i).trim()] = decodeCookieValue(part.slice(i + 1).trim());
   }
   return out;
+}
+
+/** A cookie value with its percent-escapes decoded; a malformed escape ("%E0%A4%A") leaves the value as sent. */
+function decodeCookieValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // Anyone can send any Cookie header; a URIError here used to escape the upgrade handler and end the server.
+    return value;
+  }
 }
 
 /** Host names a loopback server may be reached by. Anything else is a rebinding attempt or a misconfiguration. */

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Workbench } from '../engine/workbench.ts';
 import type { ApiError, ApiHandlers, ApiResponse } from '../../shared/api.ts';
@@ -242,19 +242,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const sockets = new Set<WebSocket>();
+  const refuseUpgrade = (socket: Duplex, status: number): void => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
+  };
+  // The upgrade path is outside http's request handling: an exception here, or an 'error' on a socket nobody
+  // listens to (a client that resets), would end the whole process. Every failure becomes an answer and a log line.
   server.on('upgrade', (req, socket, head) => {
-    const verdict = checkRequest(facts(req), token, port, true);
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    if (!verdict.ok || url.pathname !== '/events') {
-      const status = verdict.ok ? 404 : verdict.status;
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
+    socket.on('error', (err) => log(`websocket upgrade ${req.url?.split('?')[0] ?? ''}: ${err.message}`));
+    try {
+      const verdict = checkRequest(facts(req), token, port, true);
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      if (!verdict.ok || url.pathname !== '/events') return refuseUpgrade(socket, verdict.ok ? 404 : verdict.status);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws);
+        ws.on('close', () => sockets.delete(ws));
+        ws.on('error', (err) => log(`websocket: ${err.message}`));
+      });
+    } catch (err) {
+      log(`websocket upgrade ${req.url?.split('?')[0] ?? ''} failed: ${(err as Error).stack ?? String(err)}`);
+      refuseUpgrade(socket, 400);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
-      ws.on('error', (err) => log(`websocket: ${err.message}`));
-    });
   });
   const unsubscribe = wb.onEvent((event) => {
     const data = JSON.stringify(event);

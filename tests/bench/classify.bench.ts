@@ -1,7 +1,10 @@
 // Classification speed from a loaded bundle: single-text latency (median, p99) and batch throughput (texts/s),
 // on the wasm backend (the one every install has), with the cpu backend as the comparison.
-// Models: the baseline and a GRU from the model zoo at their default sizes, words pipeline fitted on the UCI
-// sentiment sentences. Weights are untrained: the cost of a forward pass does not depend on their values.
+// Short texts: the UCI sentiment sentences (26 tokens); long texts: the O*NET occupation descriptions at 300
+// tokens (job descriptions are ten times longer than the sentences). Models: the baseline, a GRU and an LSTM from
+// the model zoo at their default sizes; recurrent layers on the fused WebAssembly kernels (as the app loads
+// bundles) and, for comparison, as plain tf.layers.gru/lstm (as any TensorFlow.js program loads them). Weights are
+// untrained: the cost of a forward pass does not depend on their values.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +21,15 @@ import { loadBundle } from '../../main/engine/bundle/index.ts';
 import type { ModelName } from '../../shared/training.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-const DATA = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
+const UCI = path.resolve(repoRoot, '../shared/datasets/uci_sentiment_labelled_sentences/uci_sentiment.csv');
+const ONET = path.resolve(repoRoot, '../shared/datasets/onet_tasks/onet_jobs.csv');
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-async function makeBundle(dir: string, name: ModelName, texts: string[]): Promise<void> {
-  const pipeline = fitPipeline(texts, { tokens: 'words' });
+async function makeBundle(dir: string, name: ModelName, texts: string[], sequenceLength?: number): Promise<void> {
+  const pipeline = fitPipeline(texts, { tokens: 'words', ...(sequenceLength ? { sequenceLength } : {}) });
   const net = modelBuilder(name)({ inputDim: pipeline.inputDim, sequenceLength: pipeline.sequenceLength, classes: 2 }, 1);
   const artifacts = await modelToArtifacts(net);
   net.dispose();
@@ -41,18 +45,25 @@ async function makeBundle(dir: string, name: ModelName, texts: string[]): Promis
   });
 }
 
-async function measure(dir: string, texts: string[]): Promise<{ median: number; p99: number; throughput: number; seq: number }> {
-  const model = await loadBundle(dir);
+interface Result {
+  median: number;
+  p99: number;
+  throughput: number;
+  seq: number;
+}
+
+async function measure(dir: string, texts: string[], singles: number, batchSize: number, standardLayers = false): Promise<Result> {
+  const model = await loadBundle(dir, { standardLayers });
   try {
-    for (let i = 0; i < 20; i++) await model.classify([texts[i]!]);
+    for (let i = 0; i < 20; i++) await model.classify([texts[i % texts.length]!]);
     const times: number[] = [];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < singles; i++) {
       const t0 = performance.now();
       await model.classify([texts[i % texts.length]!]);
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    const batch = texts.slice(0, 2000);
+    const batch = Array.from({ length: batchSize }, (_, i) => texts[i % texts.length]!);
     await model.classify(batch.slice(0, 256));
     const t0 = performance.now();
     await model.classify(batch);
@@ -64,14 +75,18 @@ async function measure(dir: string, texts: string[]): Promise<{ median: number; 
 }
 
 export async function run(): Promise<void> {
-  const rows = parse(fs.readFileSync(DATA), { columns: true }) as Array<{ text: string }>;
-  const texts = rows.map((r) => r.text);
+  const short = (parse(fs.readFileSync(UCI), { columns: true }) as Array<{ text: string }>).map((r) => r.text);
+  const long = (parse(fs.readFileSync(ONET), { columns: true }) as Array<{ description: string }>).map((r) => r.description);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-bench-classify-'));
   try {
-    const models: ModelName[] = ['baseline', 'gru'];
-    for (const m of models) await makeBundle(path.join(tmp, m), m, texts);
-    console.log(`${texts.length} UCI sentiment sentences; 300 single-text calls after 20 warm-up; batch = 2000 texts in one classify() call`);
-    console.log('backend  model     seq  single median  single p99   batch texts/s');
+    const models: ModelName[] = ['baseline', 'gru', 'lstm'];
+    for (const m of models) {
+      await makeBundle(path.join(tmp, `short-${m}`), m, short);
+      if (m !== 'baseline') await makeBundle(path.join(tmp, `long-${m}`), m, long, 300);
+    }
+    console.log(`short: ${short.length} UCI sentiment sentences; long: ${long.length} O*NET occupation descriptions at 300 tokens`);
+    console.log(`single = one text per classify() call (300 calls short, 200 long, after 20 warm-up); batch = one classify() call (2,000 short, 400 long texts); ${os.availableParallelism()} CPU cores`);
+    console.log('backend  texts  model     layers    seq  single median  single p99   batch texts/s');
     const results: Record<string, number> = {};
     for (const backend of ['wasm', 'cpu'] as const) {
       const info = await initBackend(backend);
@@ -79,19 +94,29 @@ export async function run(): Promise<void> {
         console.log(`${backend}: not available (${info.skipped.map((s) => s.reason).join('; ')})`);
         continue;
       }
-      for (const m of models) {
-        const r = await measure(path.join(tmp, m), texts);
-        results[`${backend}/${m}`] = r.throughput;
+      const cases: Array<[string, ModelName, boolean]> = [
+        ...models.map((m) => ['short', m, false] as [string, ModelName, boolean]),
+        ['short', 'gru', true],
+        ['long', 'gru', false],
+        ['long', 'lstm', false],
+        ['long', 'gru', true],
+      ];
+      for (const [kind, m, standard] of cases) {
+        const isLong = kind === 'long';
+        const r = await measure(path.join(tmp, `${kind}-${m}`), isLong ? long : short, isLong ? 200 : 300, isLong ? 400 : 2000, standard);
+        const layers = m === 'baseline' ? '-' : standard ? 'tf.layers' : 'fused';
+        results[`${backend}/${kind}/${m}/${layers}`] = r.throughput;
         console.log(
-          `${backend.padEnd(8)} ${m.padEnd(9)} ${String(r.seq).padStart(3)}  ${r.median.toFixed(2).padStart(10)} ms  ${r.p99.toFixed(2).padStart(8)} ms  ${r.throughput.toFixed(0).padStart(10)}`,
+          `${backend.padEnd(8)} ${kind.padEnd(5)}  ${m.padEnd(9)} ${layers.padEnd(9)} ${String(r.seq).padStart(3)}  ${r.median.toFixed(2).padStart(10)} ms  ${r.p99.toFixed(2).padStart(8)} ms  ${r.throughput.toFixed(0).padStart(10)}`,
         );
       }
     }
-    for (const m of models) {
-      const w = results[`wasm/${m}`];
-      const c = results[`cpu/${m}`];
-      if (w && c) console.log(`${m}: wasm batch throughput is ${(w / c).toFixed(1)}x the cpu backend's`);
+    for (const kind of ['short', 'long']) {
+      const f = results[`wasm/${kind}/gru/fused`];
+      const s = results[`wasm/${kind}/gru/tf.layers`];
+      if (f && s) console.log(`${kind} GRU on wasm: the fused kernels classify ${(f / s).toFixed(1)}x as many texts per second as tf.layers.gru`);
     }
+    console.log('Targets (issue 13): a 300-token GRU/LSTM text at p99 under 10 ms; recurrent batch classification at 20,000 texts/s or more at 26 tokens.');
     console.log(`tf memory after: ${tf.memory().numTensors} tensors`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,7 +1,8 @@
-"""PyTorch reference for tests/bench/train-throughput.bench.ts: the same Embedding -> LSTM/GRU -> Dense
-classifier trained with Adam at the same fixed shapes, on ONE thread, printing one JSON line per model.
+"""PyTorch reference for tests/bench/train-throughput.bench.ts: the same Embedding -> LSTM/GRU (optionally
+bidirectional) -> Dense classifier trained with Adam at the same fixed shapes, on --threads threads, printing one
+JSON line per model.
 
-    /usr/bin/python3 tests/bench/torch_rnn.py --models lstm,gru --steps 20
+    /usr/bin/python3 tests/bench/torch_rnn.py --models lstm,gru,bilstm,bigru --steps 20 --threads 1
 """
 import argparse
 import json
@@ -15,15 +16,17 @@ class Classifier(nn.Module):
     def __init__(self, cell, vocab, emb, units, classes):
         super().__init__()
         self.embedding = nn.Embedding(vocab, emb)
-        rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(emb, units, batch_first=True)
-        self.out = nn.Linear(units, classes)
+        bidirectional = cell.startswith("bi")
+        rnn = nn.LSTM if cell.endswith("lstm") else nn.GRU
+        self.rnn = rnn(emb, units, batch_first=True, bidirectional=bidirectional)
+        self.out = nn.Linear(units * (2 if bidirectional else 1), classes)
 
     def forward(self, x):
         _, h = self.rnn(self.embedding(x))
         if isinstance(h, tuple):  # LSTM returns (h, c)
             h = h[0]
-        return self.out(h[-1])
+        # h: [directions, batch, units]; concatenate the last state of each direction, as Keras' Bidirectional does.
+        return self.out(torch.cat(list(h), dim=1))
 
 
 def main():
@@ -37,8 +40,9 @@ def main():
     p.add_argument("--classes", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     x = torch.randint(1, a.vocab, (a.batch, a.seq))
     y = torch.randint(0, a.classes, (a.batch,))

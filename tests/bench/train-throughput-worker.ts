@@ -1,19 +1,21 @@
-// One measurement for train-throughput.bench.ts, in its own process so that each backend and kernel
-// set starts clean: `node --import tsx train-throughput-worker.ts BACKEND lstm|gru fast|stock|fused STEPS`.
-// stock: TF.js kernels plus only the UnsortedSegmentSum wasm lacks; fast: the project's kernels;
-// fused: fast plus the FusedLSTM/FusedGRU layer instead of tf.layers.lstm/gru.
-// Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax) with Adam on one fixed batch
-// (64 x 100 token ids) the way the training loop does (optimizer.minimize on a cross-entropy) and
+// One measurement for train-throughput.bench.ts, in its own process so that each configuration starts clean:
+//   node --import tsx train-throughput-worker.ts BACKEND MODEL KERNELS THREADS STEPS
+// MODEL: lstm, gru, bilstm, bigru. KERNELS: simd (the fused layers on the WebAssembly SIMD kernels, the default),
+// js (the fused layers on the JavaScript kernels), stock (tf.layers.lstm/gru on stock TF.js kernels plus only the
+// UnsortedSegmentSum wasm lacks). Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax) with Adam on one
+// fixed batch (64 x 100 token ids) the way the training loop does (optimizer.minimize on a cross-entropy) and
 // prints one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { FusedGRU, FusedLSTM } from '../../main/engine/compute/fused-rnn.ts';
+import { bidirectionalLayer, recurrentLayer } from '../../main/engine/compute/fused-rnn.ts';
 
 export const SHAPES = { vocab: 5000, embedding: 64, units: 64, sequence: 100, batch: 64, classes: 30 } as const;
 
-const [backend = 'wasm', cell = 'lstm', kernels = 'fast', stepsArg = '5'] = process.argv.slice(2);
-const info = await initBackend(backend, { kernels: { fast: kernels !== 'stock' } });
+const [backend = 'wasm', modelName = 'lstm', kernels = 'simd', threadsArg = '1', stepsArg = '5'] = process.argv.slice(2);
+const info = await initBackend(backend, { kernels: { fast: kernels !== 'stock', rnn: kernels === 'js' ? 'js' : 'wasm-simd', threads: Number(threadsArg) } });
 const { vocab, embedding, units, sequence, batch, classes } = SHAPES;
+const cell = modelName.endsWith('lstm') ? 'lstm' : 'gru';
+const bidirectional = modelName.startsWith('bi');
 
 // Deterministic inputs without depending on Math.random.
 let s = 12345;
@@ -21,14 +23,17 @@ const rand = (n: number): number => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8)
 const x = tf.tensor2d(Array.from({ length: batch * sequence }, () => 1 + rand(vocab - 1)), [batch, sequence], 'int32');
 const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, () => rand(classes)), 'int32'), classes).toFloat();
 
+const args = { units, recurrentInitializer: tf.initializers.glorotUniform({}) };
+const rnn =
+  kernels === 'stock'
+    ? bidirectional
+      ? tf.layers.bidirectional({ layer: tf.layers[cell](args) as tf.RNN })
+      : tf.layers[cell](args)
+    : bidirectional
+      ? bidirectionalLayer(cell, args)
+      : recurrentLayer(cell, args);
 const model = tf.sequential({
-  layers: [
-    tf.layers.embedding({ inputDim: vocab, outputDim: embedding, inputLength: sequence }),
-    kernels === 'fused'
-      ? new (cell === 'gru' ? FusedGRU : FusedLSTM)({ units, recurrentInitializer: tf.initializers.glorotUniform({}) })
-      : tf.layers[cell === 'gru' ? 'gru' : 'lstm']({ units, recurrentInitializer: 'glorotUniform' }),
-    tf.layers.dense({ units: classes, activation: 'softmax' }),
-  ],
+  layers: [tf.layers.embedding({ inputDim: vocab, outputDim: embedding, inputLength: sequence }), rnn, tf.layers.dense({ units: classes, activation: 'softmax' })],
 });
 const optimizer = tf.train.adam(1e-3);
 const step = (): number => {
@@ -38,21 +43,24 @@ const step = (): number => {
   return value;
 };
 
-step(); // first step: kernel setup, weight creation, optimizer slots
+// First steps: kernel setup, weight creation, optimizer slots.
+for (let i = 0; i < 2; i++) step();
 const steps = Math.max(1, Number(stepsArg));
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let loss = 0;
 for (let i = 0; i < steps; i++) loss = step();
 const msPerStep = (performance.now() - t0) / steps;
-// CPU time as well as wall time: on a shared machine wall time also counts other processes' turns.
+// CPU time of the whole process (every thread), as well as wall time: on a shared machine wall time also counts
+// other processes' turns.
 const cpu = process.cpuUsage(cpu0);
 const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
 process.stdout.write(
   JSON.stringify({
     backend: info.name,
-    cell,
+    model: modelName,
     kernels,
+    threads: info.threads ?? 1,
     steps,
     msPerStep,
     cpuMsPerStep,
@@ -62,3 +70,4 @@ process.stdout.write(
     version: info.version,
   }) + '\n',
 );
+process.exit(0);

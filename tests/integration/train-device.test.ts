@@ -9,6 +9,10 @@ import path from 'node:path';
 import { Workbench } from '../../main/engine/workbench.ts';
 import { uciRows } from '../unit/loop-fixtures.ts';
 import { HARDWARE_GPU, HARDWARE_GPU_SKIP, useSoftwareGpu, webgpuPackage } from '../fixtures/software-gpu.ts';
+import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
+
+// The wasm label counts the recurrent layers' threads (every core up to 16 by default).
+const cpuLabel = `CPU: wasm, ${defaultThreads()} thread${defaultThreads() === 1 ? '' : 's'}`;
 
 let dir: string;
 let wb: Workbench;
@@ -59,11 +63,11 @@ describe.skipIf(!pkg.loads)(`runs on the GPU${pkg.loads ? '' : ` (skipped: ${pkg
 
     wb.training.resume(first.run, { epochs: 2, backend: 'wasm' });
     const resumed = await wb.training.wait(first.run);
-    expect(resumed).toMatchObject({ status: 'finished', backend: 'wasm', device: 'CPU: wasm, 1 thread', epochs: 2 });
+    expect(resumed).toMatchObject({ status: 'finished', backend: 'wasm', device: cpuLabel, epochs: 2 });
     const d = wb.training.get(first.run);
     expect(d.curve.map((e) => e.epoch)).toEqual([1, 2]);
     expect(d.config.backend).toBe('wasm');
-    expect(d.device).toEqual({ kind: 'cpu', label: 'CPU: wasm, 1 thread' });
+    expect(d.device).toEqual({ kind: 'cpu', label: cpuLabel });
   });
 
   it.skipIf(HARDWARE_GPU)(`a model too large for the GPU fails with the batch size, the fix and no WebGPU jargon${HARDWARE_GPU ? ` (skipped: ${HARDWARE_GPU_SKIP}: sized to its 1 GiB limit)` : ''}`, async () => {

@@ -61,8 +61,12 @@ describe('fused recurrent layers in training and export', () => {
     ['lstm', 'TextbenchFusedLSTM', 'LSTM'],
   ] as const) {
     it(`${model}: trains with ${fusedClass}, and its bundle loads with plain tf.loadLayersModel`, async () => {
-      const result = await wb.training.train({ project: 'sentiment', model, epochs: 1, embeddingDim: 8, units: 8, backend: BACKEND, seed: 3 });
+      const result = await wb.training.train({ project: 'sentiment', model, epochs: 1, embeddingDim: 8, units: 8, backend: BACKEND, seed: 3, threads: 2 });
       expect(result.status).toBe('finished');
+      // The run records the threads its recurrent kernels ran on, and its throughput.
+      expect(result.threads).toBe(2);
+      expect(result.samplesPerSecond).toBeGreaterThan(0);
+      expect(wb.training.get(result.run).config.threads).toBe(2);
       const stored = loadRunModel(db, resolveRunId(db, result.run));
       expect(JSON.stringify(stored.artifacts.topology)).toContain(`"class_name":"${fusedClass}"`);
       const net = await modelFromArtifacts(stored.artifacts);

@@ -42,44 +42,40 @@ describe.skipIf(!pkg.loads)(`the GPU trains a model without a recurrence only wh
     gpu = await initBackend('webgpu');
   });
 
-  // The linear model takes the same path (measured: 10175 ms a step on SwiftShader against 75 on wasm); it is left
-  // out here because its five SwiftShader steps cost a minute of CPU.
-  for (const model of ['baseline'] as const) {
-    it(`${model}: races webgpu against wasm, keeps the faster, says both numbers, and trains there`, async () => {
-      const { trial, train, build } = trialFor(model);
-      const logged: string[] = [];
-      const placed = await placeModel(gpu, trial, (m) => logged.push(m));
-      const note = placed.device.note ?? '';
-      const [onGpu, onCpu] = measurements(note);
-      expect(onGpu).toMatchObject({ backend: 'webgpu' });
-      expect(onCpu).toMatchObject({ backend: 'wasm' });
-      expect(onGpu!.ms).toBeGreaterThan(0);
-      expect(onCpu!.ms).toBeGreaterThan(0);
-      expect(logged).toEqual([note]);
-      const winner = onCpu!.ms < onGpu!.ms ? 'wasm' : 'webgpu';
-      expect(placed.name).toBe(winner);
-      expect(tf.getBackend()).toBe(winner);
-      if (winner === 'wasm') {
-        expect(note).toMatch(/^The GPU does not pay for this model \(no recurrent layer\): .* it trains on wasm\.$/);
-        expect(placed.device).toMatchObject({ kind: 'cpu', label: expect.stringMatching(/^CPU: wasm/) });
-        expect(placed.skipped.at(-1)).toEqual({ name: 'webgpu', reason: note });
-      } else {
-        expect(note).toMatch(/^The GPU pays for this model: /);
-        expect(placed.device).toMatchObject({ kind: 'gpu', label: gpu.device.label });
-      }
-      // The run's model trains on the backend chosen.
-      const net = build();
-      const losses: number[] = [];
-      try {
-        await trainLoop(net, train, train, LABELS, { ...SETTINGS, epochs: 1, batchSize: 32 }, { hooks: { onBatch: (p) => void losses.push(p.loss) } });
-      } finally {
-        net.dispose();
-      }
-      expect(losses).toHaveLength(2);
-      expect(losses.every((l) => Number.isFinite(l) && l > 0.3 && l < 1.2)).toBe(true);
-      expect(tf.getBackend()).toBe(winner);
-    });
-  }
+  it('baseline: races webgpu against wasm, keeps the faster, says both numbers, and trains there', async () => {
+    const { trial, train, build } = trialFor('baseline');
+    const logged: string[] = [];
+    const placed = await placeModel(gpu, trial, (m) => logged.push(m));
+    const note = placed.device.note ?? '';
+    const [onGpu, onCpu] = measurements(note);
+    expect(onGpu).toMatchObject({ backend: 'webgpu' });
+    expect(onCpu).toMatchObject({ backend: 'wasm' });
+    expect(onGpu!.ms).toBeGreaterThan(0);
+    expect(onCpu!.ms).toBeGreaterThan(0);
+    expect(logged).toEqual([note]);
+    const winner = onCpu!.ms < onGpu!.ms ? 'wasm' : 'webgpu';
+    expect(placed.name).toBe(winner);
+    expect(tf.getBackend()).toBe(winner);
+    if (winner === 'wasm') {
+      expect(note).toMatch(/^The GPU does not pay for this model \(no recurrent layer\): .* it trains on wasm\.$/);
+      expect(placed.device).toMatchObject({ kind: 'cpu', label: expect.stringMatching(/^CPU: wasm/) });
+      expect(placed.skipped.at(-1)).toEqual({ name: 'webgpu', reason: note });
+    } else {
+      expect(note).toMatch(/^The GPU pays for this model: /);
+      expect(placed.device).toMatchObject({ kind: 'gpu', label: gpu.device.label });
+    }
+    // The run's model trains on the backend chosen.
+    const net = build();
+    const losses: number[] = [];
+    try {
+      await trainLoop(net, train, train, LABELS, { ...SETTINGS, epochs: 1, batchSize: 32 }, { hooks: { onBatch: (p) => void losses.push(p.loss) } });
+    } finally {
+      net.dispose();
+    }
+    expect(losses).toHaveLength(2);
+    expect(losses.every((l) => Number.isFinite(l) && l > 0.3 && l < 1.2)).toBe(true);
+    expect(tf.getBackend()).toBe(winner);
+  });
 
   it('a recurrent model is not raced: the GPU keeps it, with nothing measured', async () => {
     const { trial } = trialFor('lstm');

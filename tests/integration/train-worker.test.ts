@@ -131,7 +131,7 @@ describe('training through the worker', () => {
     expect({ code, err: code ? err : [] }).toEqual({ code: 0, err: [] });
     expect(out).toHaveLength(1);
     const r = JSON.parse(out[0]!);
-    expect(Object.keys(r)).toEqual(['run', 'status', 'backend', 'device', 'model', 'epochs', 'bestEpoch', 'validation', 'test', 'findings', 'actions']);
+    expect(Object.keys(r)).toEqual(['run', 'status', 'backend', 'device', 'model', 'epochs', 'bestEpoch', 'validation', 'test', 'findings', 'actions', 'samplesPerSecond', 'threads']);
     expect(r.model).toBe('linear');
     expect(Object.keys(r.test)).toEqual(['accuracy', 'macroF1']);
     expect(err.join('\n')).toMatch(/No --model given: training linear/);

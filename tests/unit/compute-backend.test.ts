@@ -6,6 +6,10 @@ import { BACKEND_PACKAGES, defaultBackendLoader, initBackend, setBackendExplaine
 import { TextbenchError } from '../../main/engine/errors.ts';
 import { resolvable } from '../../main/engine/compute/probe.ts';
 import { HARDWARE_GPU } from '../fixtures/software-gpu.ts';
+import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
+
+// The wasm label counts the recurrent layers' threads (every core up to 16 by default).
+const cpuLabel = `CPU: wasm, ${defaultThreads()} thread${defaultThreads() === 1 ? '' : 's'}`;
 
 const installed = resolvable;
 const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
@@ -37,7 +41,7 @@ describe('initBackend', () => {
     expect(info.skipped[2]!.reason).toMatch(/@tensorflow\/tfjs-node is not installed.*internet.*npm install @tensorflow\/tfjs-node$/);
     expect(info.version).toMatch(/^@tensorflow\/tfjs-backend-wasm \d+\.\d+\.\d+$/);
     expect(info.kernels).toContainEqual({ kernel: 'UnsortedSegmentSum', backend: 'wasm', action: 'added' });
-    expect(info.device).toEqual({ kind: 'cpu', label: 'CPU: wasm, 1 thread' });
+    expect(info.device).toEqual({ kind: 'cpu', label: cpuLabel });
   });
 
   it('falls back in order when the native backends are missing', async () => {

@@ -5,6 +5,10 @@ import { command, formatReport } from '../../main/cli/commands/backends.ts';
 import { resolvable, type ProbeReport } from '../../main/engine/compute/probe.ts';
 import { classifyAdapter } from '../../main/engine/compute/webgpu/adapters.ts';
 import { HARDWARE_GPU, webgpuPackage } from '../fixtures/software-gpu.ts';
+import { defaultThreads } from '../../main/engine/compute/rnn-wasm.ts';
+
+// The wasm label counts the recurrent layers' threads (every core up to 16 by default).
+const cpuLabel = `CPU: wasm, ${defaultThreads()} thread${defaultThreads() === 1 ? '' : 's'}`;
 
 const installed = resolvable;
 
@@ -33,7 +37,7 @@ describe('textbench backends', () => {
     const report = JSON.parse(out[0]!) as ProbeReport;
     expect(report.backends.map((b) => b.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
     expect(report.chosen).toBe('wasm');
-    expect(report.device).toBe('CPU: wasm, 1 thread');
+    expect(report.device).toBe(cpuLabel);
     const by = Object.fromEntries(report.backends.map((b) => [b.name, b]));
     expect(by.tensorflow).toMatchObject({ loads: false });
     expect(by.tensorflow!.reason).toBe(

@@ -1,15 +1,18 @@
-// The fused LSTM and GRU (compute/fused-rnn.ts, contract in rnn-op.ts) on every backend they are registered for:
+// The fused LSTM and GRU (compute/fused-rnn.ts, contract in rnn-op.ts), in every implementation (WebAssembly SIMD
+// on one thread and split over three, JavaScript) and on every backend they are registered for:
 // - values and gradients against an independent float64 implementation of the contract and its finite
-//   differences, with masks (leading, trailing and inner padding, an all-padding row), recurrent dropout masks
-//   and both directions;
+//   differences, with masks (leading, trailing and inner padding, all-padding rows), recurrent dropout masks,
+//   both directions, and sizes that are not multiples of the SIMD width;
 // - against tfjs's own per-step ops (autodiff) with hardSigmoid gates;
 // - as layers, against tf.layers.lstm/gru with the same weights: masking from an Embedding with maskZero,
 //   returnSequences, goBackwards, bidirectional, stacked, and 20 seeded training steps with dropout and
 //   recurrent dropout (same losses: the dropout masks are drawn as tfjs draws them);
-// - saved as themselves (checkpoints) and as their standard twins (bundles, plain tf.loadLayersModel).
-import { beforeAll, describe, expect, it } from 'vitest';
+// - saved as themselves (checkpoints) and as their standard twins (bundles, plain tf.loadLayersModel);
+// - and the WebAssembly kernels' saved forward state is freed once tfjs is done with it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
+import { loadWasmRnnKernels, registerFusedRnnKernels, registeredKernelPatches, wasmRnnKernelsLoaded, type RnnImplementation } from '../../main/engine/compute/kernels.ts';
 import {
   FusedGRU,
   FusedLSTM,
@@ -25,19 +28,59 @@ import {
   type SequenceOptions,
 } from '../../main/engine/compute/fused-rnn.ts';
 import { mulberry32 } from '../../main/engine/random.ts';
+import { threadPolicy } from '../../main/engine/compute/rnn-wasm.ts';
 
 beforeAll(async () => {
+  // The shapes here are small; split them over the threads anyway (in use they would run on one), to check the split.
+  threadPolicy.minMacsPerThread = 0;
   await initBackend('cpu');
   await initBackend('wasm');
 });
 
-const B = 4;
-const T = 5;
-const E = 3;
-const U = 4;
-// Row 0 all real, row 1 padded at the end, row 2 padded at the start, row 3 all padding... and a hole.
-const MASK = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0];
-const MASK_WITH_HOLE = [1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0];
+afterAll(async () => {
+  await loadWasmRnnKernels(1);
+});
+
+interface Implementation {
+  rnn: RnnImplementation;
+  threads: number;
+}
+const IMPLEMENTATIONS: Array<[string, Implementation]> = [
+  ['WebAssembly SIMD on 1 thread', { rnn: 'wasm-simd', threads: 1 }],
+  ['WebAssembly SIMD on 3 threads', { rnn: 'wasm-simd', threads: 3 }],
+  ['JavaScript', { rnn: 'js', threads: 1 }],
+];
+
+/** Makes `impl` the fused kernels of both backends. */
+async function use(impl: Implementation): Promise<void> {
+  if (impl.rnn === 'wasm-simd') expect((await loadWasmRnnKernels(impl.threads))?.info.threads).toBe(impl.threads);
+  for (const backend of ['wasm', 'cpu']) registerFusedRnnKernels(backend, impl.rnn);
+  const detail = registeredKernelPatches().find((k) => k.kernel === 'TextbenchFusedGru' && k.backend === 'wasm')?.detail;
+  expect(detail).toMatch(impl.rnn === 'js' ? /^JavaScript/ : new RegExp(`^WebAssembly SIMD, ${impl.threads} thread`));
+}
+
+/** The WebAssembly kernels keep no forward state once tfjs has disposed the tensors that refer to it. */
+function expectNoSavedState(): void {
+  expect(wasmRnnKernelsLoaded()?.liveEntries() ?? 0).toBe(0);
+}
+
+interface Dims {
+  B: number;
+  T: number;
+  E: number;
+  U: number;
+}
+
+// Rows that repeat (4 per thread with 3 threads): all real, padded at the end, padded at the start, all padding, holes.
+const MASK_ROWS = [
+  [1, 1, 1, 1, 1, 1],
+  [1, 1, 1, 0, 0, 0],
+  [0, 0, 1, 1, 1, 1],
+  [0, 0, 0, 0, 0, 0],
+  [1, 0, 1, 1, 0, 1],
+  [1, 1, 0, 1, 1, 0],
+];
+const maskOf = (B: number, T: number): number[] => Array.from({ length: B * T }, (_, i) => MASK_ROWS[Math.floor(i / T) % MASK_ROWS.length]![i % T]!);
 
 function seededValues(n: number, seed: number, lo: number, hi: number): Float64Array {
   const r = mulberry32(seed);
@@ -53,7 +96,8 @@ interface Problem {
 }
 
 /** The contract of rnn-op.ts written plainly in float64: h [B,T,U] by time step. */
-function reference(p: Problem, x: Float64Array, k: Float64Array, rk: Float64Array, bias: Float64Array): Float64Array {
+function reference(d: Dims, p: Problem, x: Float64Array, k: Float64Array, rk: Float64Array, bias: Float64Array): Float64Array {
+  const { B, T, E, U } = d;
   const G = (p.cell === 'lstm' ? 4 : 3) * U;
   const gate = p.gate === 'sigmoid' ? (a: number) => 1 / (1 + Math.exp(-a)) : (a: number) => Math.min(1, Math.max(0, 0.2 * a + 0.5));
   const h = new Float64Array(B * T * U);
@@ -111,103 +155,116 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 }
 
-function optionsOf(p: Problem): SequenceOptions {
+function optionsOf(d: Dims, p: Problem): SequenceOptions {
   return {
     gate: p.gate,
     goBackwards: p.back,
-    ...(p.mask ? { mask: tf.tensor2d(p.mask, [B, T]) } : {}),
-    ...(p.rm ? { recurrentMask: tf.tensor2d(Float32Array.from(p.rm), [B, U]) } : {}),
+    ...(p.mask ? { mask: tf.tensor2d(p.mask, [d.B, d.T]) } : {}),
+    ...(p.rm ? { recurrentMask: tf.tensor2d(Float32Array.from(p.rm), [d.B, d.U]) } : {}),
   };
 }
 
+// Sizes that exercise the SIMD tails: 5 units (gate rows of 15/20 floats), 3 input features.
+const FD: Dims = { B: 12, T: 5, E: 3, U: 5 };
+const dropMask = (seed: number, d: Dims): Float64Array => seededValues(d.B * d.U, seed, 0, 1).map((v) => (v < 0.3 ? 0 : 1 / 0.7));
 const PROBLEMS: Array<Omit<Problem, 'cell'>> = [
   { gate: 'sigmoid', back: false },
-  { gate: 'sigmoid', back: true, mask: MASK },
-  { gate: 'sigmoid', back: false, mask: MASK_WITH_HOLE, rm: seededValues(B * U, 9, 0, 1).map((v) => (v < 0.3 ? 0 : 1 / 0.7)) },
-  { gate: 'sigmoid', back: true, mask: MASK_WITH_HOLE, rm: seededValues(B * U, 10, 0, 1).map((v) => (v < 0.3 ? 0 : 1 / 0.7)) },
+  { gate: 'sigmoid', back: true, mask: maskOf(FD.B, FD.T) },
+  { gate: 'sigmoid', back: false, mask: maskOf(FD.B, FD.T), rm: dropMask(9, FD) },
+  { gate: 'sigmoid', back: true, mask: maskOf(FD.B, FD.T), rm: dropMask(10, FD) },
 ];
 
-describe.each([
-  ['lstm', 'wasm'],
-  ['gru', 'wasm'],
-  ['lstm', 'cpu'],
-  ['gru', 'cpu'],
-] as const)('fused %s kernels on %s', (cell, backend) => {
+describe.each(IMPLEMENTATIONS)('fused kernels: %s', (_name, impl) => {
   beforeAll(async () => {
-    await tf.setBackend(backend);
+    await use(impl);
   });
 
-  it('are registered there by initBackend', () => {
-    expect(hasFusedKernels(cell, backend)).toBe(true);
-  });
-
-  it.each(PROBLEMS.map((p, i) => [i, p] as const))('match a float64 reference and its finite-difference gradients (case %i)', (_i, problem) => {
-    const p: Problem = { ...problem, cell };
-    const G = (cell === 'lstm' ? 4 : 3) * U;
-    const params = {
-      x: seededValues(B * T * E, 1, -1.5, 1.5),
-      k: seededValues(E * G, 2, -0.6, 0.6),
-      rk: seededValues(U * G, 3, -0.6, 0.6),
-      b: seededValues(G, 4, -0.8, 0.8),
-    };
-    const w = seededValues(B * T * U, 5, -1, 1);
-    const loss = (): number => reference(p, params.x, params.k, params.rk, params.b).reduce((s, v, i) => s + v * w[i]!, 0);
-    const before = tf.memory().numTensors;
-    tf.tidy(() => {
-      const opts = optionsOf(p);
-      const [x, k, rk, b] = [
-        tf.tensor3d(Float32Array.from(params.x), [B, T, E]),
-        tf.tensor2d(Float32Array.from(params.k), [E, G]),
-        tf.tensor2d(Float32Array.from(params.rk), [U, G]),
-        tf.tensor1d(Float32Array.from(params.b)),
-      ];
-      const wt = tf.tensor3d(Float32Array.from(w), [B, T, U]);
-      const h = recurrentSequence(cell, x, k, rk, b, opts);
-      const want = reference(p, params.x, params.k, params.rk, params.b);
-      const got = h.dataSync();
-      want.forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThan(2e-6));
-      const grads = tf.grads((xx: tf.Tensor, kk: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) =>
-        tf.sum(tf.mul(recurrentSequence(cell, xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, opts), wt)),
-      )([x, k, rk, b]);
-      // Central differences of the float64 reference, for every input and weight.
-      (['x', 'k', 'rk', 'b'] as const).forEach((name, gi) => {
-        const analytic = grads[gi]!.dataSync();
-        const values = params[name];
-        let largest = 0;
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i]!;
-          values[i] = v + 1e-5;
-          const up = loss();
-          values[i] = v - 1e-5;
-          const down = loss();
-          values[i] = v;
-          const fd = (up - down) / 2e-5;
-          largest = Math.max(largest, Math.abs(fd));
-          expect(Math.abs(analytic[i]! - fd), `${name}[${i}]`).toBeLessThan(2e-5 + 1e-4 * Math.abs(fd));
-        }
-        expect(largest).toBeGreaterThan(1e-2); // a real gradient, not zeros everywhere
-      });
+  describe.each([
+    ['lstm', 'wasm'],
+    ['gru', 'wasm'],
+    ['lstm', 'cpu'],
+    ['gru', 'cpu'],
+  ] as const)('%s on %s', (cell, backend) => {
+    beforeAll(async () => {
+      await tf.setBackend(backend);
     });
-    expect(tf.memory().numTensors).toBe(before);
-  });
 
-  it.each([false, true])('match tfjs per-step ops in value and gradient with hardSigmoid gates (goBackwards %s)', (back) => {
-    const G = (cell === 'lstm' ? 4 : 3) * U;
-    tf.tidy(() => {
-      const p: Problem = { cell, gate: 'hardSigmoid', back, mask: MASK_WITH_HOLE, rm: seededValues(B * U, 11, 0.5, 1.5) };
-      const opts = optionsOf(p);
-      const x = tf.randomNormal([B, T, E], 0, 1.5, 'float32', 1) as tf.Tensor3D;
-      const k = tf.randomUniform([E, G], -0.8, 0.8, 'float32', 2) as tf.Tensor2D;
-      const rk = tf.randomUniform([U, G], -0.8, 0.8, 'float32', 3) as tf.Tensor2D;
-      // A wide bias range puts some hardSigmoid gates in their clipped region, where the gradient is 0.
-      const b = tf.randomUniform([G], -3, 3, 'float32', 4) as tf.Tensor1D;
-      const w = tf.randomNormal([B, T, U], 0, 1, 'float32', 5);
-      const f = (impl: typeof recurrentSequence) => (xx: tf.Tensor, kk: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) =>
-        tf.sum(tf.mul(impl(cell, xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, opts), w));
-      expect(maxAbsDiff(recurrentSequence(cell, x, k, rk, b, opts), recurrentSequenceWithOps(cell, x, k, rk, b, opts))).toBeLessThan(1e-5);
-      const fused = tf.grads(f(recurrentSequence))([x, k, rk, b]);
-      const ops = tf.grads(f(recurrentSequenceWithOps))([x, k, rk, b]);
-      fused.forEach((g, i) => expect(maxAbsDiff(g, ops[i]!)).toBeLessThan(1e-5));
+    it('are registered there', () => {
+      expect(hasFusedKernels(cell, backend)).toBe(true);
+    });
+
+    it.each(PROBLEMS.map((p, i) => [i, p] as const))('match a float64 reference and its finite-difference gradients (case %i)', (_i, problem) => {
+      const p: Problem = { ...problem, cell };
+      const d = FD;
+      const G = (cell === 'lstm' ? 4 : 3) * d.U;
+      const params = {
+        x: seededValues(d.B * d.T * d.E, 1, -1.5, 1.5),
+        k: seededValues(d.E * G, 2, -0.6, 0.6),
+        rk: seededValues(d.U * G, 3, -0.6, 0.6),
+        b: seededValues(G, 4, -0.8, 0.8),
+      };
+      const w = seededValues(d.B * d.T * d.U, 5, -1, 1);
+      const loss = (): number => reference(d, p, params.x, params.k, params.rk, params.b).reduce((s, v, i) => s + v * w[i]!, 0);
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const opts = optionsOf(d, p);
+        const [x, k, rk, b] = [
+          tf.tensor3d(Float32Array.from(params.x), [d.B, d.T, d.E]),
+          tf.tensor2d(Float32Array.from(params.k), [d.E, G]),
+          tf.tensor2d(Float32Array.from(params.rk), [d.U, G]),
+          tf.tensor1d(Float32Array.from(params.b)),
+        ];
+        const wt = tf.tensor3d(Float32Array.from(w), [d.B, d.T, d.U]);
+        const h = recurrentSequence(cell, x, k, rk, b, opts);
+        const want = reference(d, p, params.x, params.k, params.rk, params.b);
+        const got = h.dataSync();
+        want.forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThan(2e-6));
+        const grads = tf.grads((xx: tf.Tensor, kk: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(recurrentSequence(cell, xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, opts), wt)),
+        )([x, k, rk, b]);
+        // Central differences of the float64 reference, for every input and weight.
+        (['x', 'k', 'rk', 'b'] as const).forEach((name, gi) => {
+          const analytic = grads[gi]!.dataSync();
+          const values = params[name];
+          let largest = 0;
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i]!;
+            values[i] = v + 1e-5;
+            const up = loss();
+            values[i] = v - 1e-5;
+            const down = loss();
+            values[i] = v;
+            const fd = (up - down) / 2e-5;
+            largest = Math.max(largest, Math.abs(fd));
+            expect(Math.abs(analytic[i]! - fd), `${name}[${i}]`).toBeLessThan(2e-5 + 1e-4 * Math.abs(fd));
+          }
+          expect(largest).toBeGreaterThan(1e-2); // a real gradient, not zeros everywhere
+        });
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expectNoSavedState();
+    });
+
+    it.each([false, true])('match tfjs per-step ops in value and gradient with hardSigmoid gates (goBackwards %s)', (back) => {
+      const d: Dims = { B: 12, T: 6, E: 8, U: 8 };
+      const G = (cell === 'lstm' ? 4 : 3) * d.U;
+      tf.tidy(() => {
+        const p: Problem = { cell, gate: 'hardSigmoid', back, mask: maskOf(d.B, d.T), rm: seededValues(d.B * d.U, 11, 0.5, 1.5) };
+        const opts = optionsOf(d, p);
+        const x = tf.randomNormal([d.B, d.T, d.E], 0, 1.5, 'float32', 1) as tf.Tensor3D;
+        const k = tf.randomUniform([d.E, G], -0.8, 0.8, 'float32', 2) as tf.Tensor2D;
+        const rk = tf.randomUniform([d.U, G], -0.8, 0.8, 'float32', 3) as tf.Tensor2D;
+        // A wide bias range puts some hardSigmoid gates in their clipped region, where the gradient is 0.
+        const b = tf.randomUniform([G], -3, 3, 'float32', 4) as tf.Tensor1D;
+        const w = tf.randomNormal([d.B, d.T, d.U], 0, 1, 'float32', 5);
+        const f = (impl: typeof recurrentSequence) => (xx: tf.Tensor, kk: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(impl(cell, xx as tf.Tensor3D, kk as tf.Tensor2D, rr as tf.Tensor2D, bb as tf.Tensor1D, opts), w));
+        expect(maxAbsDiff(recurrentSequence(cell, x, k, rk, b, opts), recurrentSequenceWithOps(cell, x, k, rk, b, opts))).toBeLessThan(1e-5);
+        const fused = tf.grads(f(recurrentSequence))([x, k, rk, b]);
+        const ops = tf.grads(f(recurrentSequenceWithOps))([x, k, rk, b]);
+        fused.forEach((g, i) => expect(maxAbsDiff(g, ops[i]!)).toBeLessThan(1e-5));
+      });
+      expectNoSavedState();
     });
   });
 });
@@ -216,6 +273,8 @@ describe.each([
 
 const V = 12;
 const L = 6;
+const E = 3;
+const U = 4;
 // Post-padded, pre-padded, padded in the middle, and all padding.
 const IDS = [
   [3, 4, 5, 6, 7, 8],
@@ -240,8 +299,9 @@ function seeded(i: number): Pick<RecurrentLayerArgs, 'kernelInitializer' | 'recu
   return { kernelInitializer: tf.initializers.glorotUniform({ seed: 20 + i }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 40 + i }) };
 }
 
-describe.each(['wasm', 'cpu'] as const)('fused layers on %s against tf.layers', (backend) => {
+describe.each(['wasm', 'cpu'] as const)('fused layers (WebAssembly SIMD, 2 threads) on %s against tf.layers', (backend) => {
   beforeAll(async () => {
+    await use({ rnn: 'wasm-simd', threads: 2 });
     await tf.setBackend(backend);
   });
 
@@ -302,8 +362,12 @@ describe.each(['wasm', 'cpu'] as const)('fused layers on %s against tf.layers', 
     };
     const want = train(standard);
     const before = tf.memory().numTensors;
+    const bytes = wasmRnnKernelsLoaded()!.bytesInUse();
     const got = train(fused);
-    expect(tf.memory().numTensors).toBe(before); // nothing left behind by the fused kernels
+    // Nothing left behind by the fused kernels, in tfjs or in their own memory.
+    expect(tf.memory().numTensors).toBe(before);
+    expectNoSavedState();
+    expect(wasmRnnKernelsLoaded()!.bytesInUse()).toBe(bytes);
     expect(want[19]!).toBeLessThan(want[0]! * 0.8);
     got.forEach((l, i) => expect(Math.abs(l - want[i]!) / want[i]!, `step ${i}`).toBeLessThan(1e-4));
     tf.dispose([ids, y]);

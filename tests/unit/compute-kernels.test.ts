@@ -171,6 +171,27 @@ describe.each(['wasm', 'cpu'] as const)('faster slicing, gather and matmul on %s
     expect((got[4] as number[][][])[1]).toEqual(refMatMul(transpose2d(transpose2d(a)).map((r) => r.map((v) => v * 2)), b));
     expect(await on(backend, () => tf.memory().numTensors)).toBe(before);
   });
+
+  it('clones (and on wasm transposes that keep the memory layout) share the data; other transposes still move it', async () => {
+    const values = Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
+    const buffers = (): number => (tf.memory() as tf.MemoryInfo & { numDataBuffers: number }).numDataBuffers;
+    const got = await on(backend, () =>
+      tf.tidy(() => {
+        const x = tf.tensor3d(values, [2, 1, 12]);
+        const before = buffers();
+        const clone = x.clone();
+        const unit = tf.transpose(x, [1, 0, 2]); // only the size-1 axis moves
+        const shared = buffers() === before + (backend === 'cpu' ? 1 : 0); // the cpu backend's Transpose copies
+        const real = tf.transpose(tf.reshape(x, [2, 3, 4]), [0, 2, 1]);
+        return { shared, clone: Array.from(clone.dataSync()), unit: unit.shape, unitValues: Array.from(unit.dataSync()), real: real.arraySync() as number[][][] };
+      }),
+    );
+    expect(got.shared).toBe(true);
+    expect(got.clone).toEqual(values);
+    expect(got.unit).toEqual([1, 2, 12]);
+    expect(got.unitValues).toEqual(values);
+    expect(got.real[1]![3]).toEqual([values[15], values[19], values[23]]);
+  });
 });
 
 /** A few Adam steps of a tiny model on one backend, from the same initial weights; returns the losses. */

@@ -70,7 +70,7 @@ describe('training options, stated once', () => {
     expect(fieldsFor('lr-find')).toEqual(expect.arrayContaining(['model', 'recipe', 'l2', 'vectors', 'batchSize', 'validationFraction']));
     expect(fieldsFor('lr-find')).not.toContain('learningRate');
     expect(fieldsFor('compare')).not.toContain('model');
-    expect(fieldsFor('auto')).toEqual(['project', 'seed', 'backend']);
+    expect(fieldsFor('auto')).toEqual(['project', 'seed', 'backend', 'threads']);
     // The API's lr-find request takes the same fields as the command (plus its own).
     const lrFindKeys = Object.keys((API['training.lrFind'].input as unknown as { shape: Record<string, unknown> }).shape).sort();
     expect(lrFindKeys).toEqual([...fieldsFor('lr-find'), 'steps'].sort());
@@ -88,7 +88,7 @@ describe('training options, stated once', () => {
     expectTypeOf<TrainingConfig['recipe']>().toEqualTypeOf<string | null>();
     expectTypeOf<TrainingConfig['epochs']>().toEqualTypeOf<number | null>();
     expectTypeOf<TrainOptions['clipNorm']>().toEqualTypeOf<number | null | undefined>();
-    expectTypeOf<TrainOptions['model']>().toEqualTypeOf<'linear' | 'baseline' | 'lstm' | 'gru' | 'bilstm' | 'bigru' | undefined>();
+    expectTypeOf<TrainOptions['model']>().toEqualTypeOf<'linear' | 'baseline' | 'lstm' | 'gru' | 'bilstm' | 'bigru' | 'ensemble' | undefined>();
     expectTypeOf<keyof TrainingConfig>().toEqualTypeOf<Exclude<keyof TrainOptions, 'project' | 'name'>>();
   });
 });

@@ -1,5 +1,5 @@
 // `textbench train --model auto --budget 15m | --trials N`: the automatic search (main/engine/train/search.ts),
-// called from the train command (which parses the training flags; auto reads --project, --seed and --backend). Progress on stderr; --json prints the SearchResult (shared/doctor.ts) plus the
+// called from the train command (which parses the training flags; auto reads --project, --seed, --backend and --threads). Progress on stderr; --json prints the SearchResult (shared/doctor.ts) plus the
 // fields of an ordinary train result for the kept best run.
 import type { CommandContext } from '../command.ts';
 import { num, str } from '../command.ts';
@@ -34,7 +34,7 @@ export async function runAutoTrain(ctx: CommandContext): Promise<number> {
   for (const f of families ?? []) {
     if (!MODEL_NAMES.includes(f)) throw new TextbenchError(`--families: unknown model "${f}". Pick from ${MODEL_NAMES.join(', ')}.`, 'BAD_OPTION', { field: 'families' });
   }
-  const { project, seed, backend } = trainOptionsFromArgs(ctx.values, 'auto');
+  const { project, seed, backend, threads } = trainOptionsFromArgs(ctx.values, 'auto');
   const result = await wb.training.autoSearch({
     project,
     budgetSeconds: budgetText ? parseBudget(budgetText) : null,
@@ -42,6 +42,7 @@ export async function runAutoTrain(ctx: CommandContext): Promise<number> {
     seed,
     families,
     backend,
+    ...(threads ? { fixed: { threads } } : {}),
     log: (m) => ctx.io.err(m),
   });
   const best = result.best;

@@ -89,8 +89,8 @@ ${AUTO_USAGE}`,
       unsubscribeLog();
     }
     if (ctx.json) {
-      const { run: id, status, backend, device, model, epochs: n, bestEpoch, validation, test, findings, actions, error } = result;
-      ctx.io.out(JSON.stringify({ run: id, status, backend, device, model, epochs: n, bestEpoch, validation, test, findings, actions, ...(error ? { error } : {}) }));
+      const { run: id, status, backend, device, model, epochs: n, bestEpoch, validation, test, findings, actions, samplesPerSecond, threads, error } = result;
+      ctx.io.out(JSON.stringify({ run: id, status, backend, device, model, epochs: n, bestEpoch, validation, test, findings, actions, samplesPerSecond, threads, ...(error ? { error } : {}) }));
     } else if (result.status === 'failed') {
       ctx.io.err(`Run ${result.run} failed: ${result.error ?? 'unknown error'}`);
     } else {

@@ -4,7 +4,6 @@
 // JSONL, XLSX, sniffed encoding, delimiter and header), so whatever `textbench import` reads can be classified.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { once } from 'node:events';
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
@@ -13,6 +12,7 @@ import { TextbenchError } from '../errors.ts';
 import { cancelledError } from '../tasks/wire.ts';
 import { openTable, type Table } from '../data/table.ts';
 import { NotUtf8Error } from '../data/decode.ts';
+import { besideName, sweepBeside } from '../leftovers.ts';
 
 export interface TextClassifier {
   readonly labels: readonly string[];
@@ -184,8 +184,9 @@ export async function classifyFile(model: TextClassifier, options: ClassifyFileO
   };
   const delimiter = outFormat === 'tsv' ? '\t' : ',';
   const guard = options.keepFormulas !== true;
-  const temp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
+  sweepBeside(out);
+  const temp = besideName(out, 'tmp');
   const ws = fs.createWriteStream(temp, { flags: 'wx' });
   const write = async (s: string): Promise<void> => {
     // once() rejects if the stream emits 'error' while we wait, so a full disk surfaces here.

@@ -11,6 +11,12 @@ export interface ClassifierOptions {
   chunkTexts?: number;
   /** Rows (windows) per forward pass. */
   batchSize?: number;
+  /**
+   * Run LSTM/GRU layers as written in the bundle (tf.layers.lstm/gru) even where the fused recurrent kernels are
+   * registered; by default they run on the fused kernels (same numbers, compute/recurrent-twin.ts). Benchmarks
+   * compare the two.
+   */
+  standardLayers?: boolean;
 }
 
 /** Turns one row of raw outputs into probabilities over `classes` labels, in place into `dst`. */

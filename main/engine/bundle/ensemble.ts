@@ -17,6 +17,7 @@ import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest } from '../../.
 import type { Prediction } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
 import { MANIFEST_FILE, README_FILE, isPlainFileName, sha256Hex } from './format.ts';
+import { MAX_MANIFEST_BYTES, readRegular } from './reader.ts';
 import { ensembleProbabilities } from '../train/ensemble/combine.ts';
 
 export const ENSEMBLE_TYPE = 'ensemble';
@@ -213,22 +214,19 @@ export function verifyEnsembleFolder(dir: string, value: EnsembleManifest): Ense
   if (Math.abs(total - 1) > 1e-6) bad(dir, 'ensemble.members', `weights sum to ${total}, not 1`);
   const files = value.files;
   if (typeof files !== 'object' || files === null) bad(dir, 'files', 'must list the sha256 of every file');
+  for (const m of members) {
+    // A member folder must be a real folder of the bundle, never a link to somewhere else.
+    const st = fs.lstatSync(path.join(dir, m.folder), { throwIfNoEntry: false });
+    if (!st?.isDirectory()) {
+      throw new TextbenchError(`The bundle ${dir} has no member folder ${m.folder} (or it is a link). Copy the whole folder again.`, 'BUNDLE_FILE_MISSING', { bundle: dir, file: m.folder });
+    }
+  }
   const required = [README_FILE, ...members.map((m) => `${m.folder}/${MANIFEST_FILE}`)];
   for (const name of required) {
     const entry = files[name];
-    if (!entry) bad(dir, 'files', `does not list ${name}`);
-    const file = path.join(dir, ...name.split('/'));
-    let stat: fs.Stats;
-    try {
-      stat = fs.lstatSync(file);
-    } catch {
-      throw new TextbenchError(`The bundle ${dir} is missing the file ${name}. Copy the whole folder again.`, 'BUNDLE_FILE_MISSING', { bundle: dir, file: name });
-    }
-    if (!stat.isFile()) throw new TextbenchError(`${name} in ${dir} is not a regular file; Textbench only reads regular files from a bundle.`, 'BUNDLE_FILE_MISSING', { bundle: dir, file: name });
-    if (stat.size !== entry.bytes) {
-      throw new TextbenchError(`The file ${name} in ${dir} has ${stat.size} bytes, the manifest says ${entry.bytes}. Copy the whole folder again.`, 'BUNDLE_FILE_TRUNCATED', { bundle: dir, file: name });
-    }
-    const actual = sha256Hex(fs.readFileSync(file));
+    if (!entry || typeof entry.bytes !== 'number' || typeof entry.sha256 !== 'string') bad(dir, 'files', `does not list ${name} with its size and sha256`);
+    // Regular files only, opened without following links, size checked before reading (reader.ts).
+    const actual = sha256Hex(readRegular(dir, name, entry.bytes, MAX_MANIFEST_BYTES));
     if (actual !== entry.sha256) {
       throw new TextbenchError(`The file ${name} in ${dir} was changed after export: its sha256 is ${actual}, the manifest says ${entry.sha256}.`, 'BUNDLE_FILE_MODIFIED', { bundle: dir, file: name });
     }
@@ -301,9 +299,22 @@ export async function loadEnsembleFolder<M extends ScoringModel>(dir: string, ma
   const loaded: M[] = [];
   try {
     for (const spec of m.ensemble.members) loaded.push(await loadMember(path.join(dir, spec.folder)));
-    return { manifest: m, ...combineMembers(m.labels, loaded, m.ensemble.members, `the bundle ${dir}`) };
+    return { manifest: m, members: loaded, combined: combineMembers(m.labels, loaded, m.ensemble.members, `the bundle ${dir}`) };
   } catch (err) {
     for (const l of loaded) l.dispose();
     throw err;
   }
+}
+
+/** The parsed manifest of `dir` when it describes an ensemble bundle; null for any other folder (read as usual). */
+export function readEnsembleManifest(dir: string): EnsembleManifest | null {
+  const file = path.join(path.resolve(dir), MANIFEST_FILE);
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(readRegular(path.resolve(dir), MANIFEST_FILE, null, MAX_MANIFEST_BYTES).toString('utf8'));
+  } catch {
+    return null; // readBundle reports an unreadable manifest with its own message.
+  }
+  return isEnsembleManifest(value) ? value : null;
 }

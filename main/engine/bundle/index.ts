@@ -10,7 +10,9 @@
 // the manifest and every checksum first and never executes anything from the folder.
 // It uses whatever TensorFlow.js backend is current (tfjs's default, or one set with tf.setBackend).
 import { pipelineFromJSON } from '../text/pipeline.ts';
+import path from 'node:path';
 import { readBundle } from './reader.ts';
+import { loadEnsembleFolder, readEnsembleManifest } from './ensemble.ts';
 import type { LoadedModel } from './loader.ts';
 import type { ClassifierOptions } from './classifier.ts';
 import { isLinearParts, linearModelFromParts } from './linear.ts';
@@ -23,6 +25,13 @@ export { TextbenchError } from '../errors.ts';
 
 /** Reads, verifies and loads the bundle folder `dir`; throws TextbenchError (with `code`) if it is not sound. */
 export async function loadBundle(dir: string, options: ClassifierOptions = {}): Promise<LoadedModel> {
+  const ensemble = readEnsembleManifest(dir);
+  if (ensemble) {
+    // Each member is an ordinary bundle, loaded (and verified) by this same function.
+    const e = await loadEnsembleFolder(path.resolve(dir), ensemble, (memberDir) => loadBundle(memberDir, options));
+    const first = e.members[0]!;
+    return { ...e.combined, manifest: e.manifest as unknown as LoadedModel['manifest'], pipeline: first.pipeline };
+  }
   const b = readBundle(dir);
   const parts = { origin: `the bundle ${b.dir}`, ...b };
   if (isLinearParts(b)) return linearModelFromParts(parts);

@@ -6,9 +6,11 @@ import type { Prediction } from '../../../shared/domain.ts';
 import type { PipelineJSON, TextPipeline } from '../text/types.ts';
 import { TextbenchError } from '../errors.ts';
 import { Classifier, type ClassifierOptions } from './classifier.ts';
-// Registers the project's own layer classes (imports only @tensorflow/tfjs), for models read from run
-// checkpoints; exported bundles carry their standard twins instead (format.ts portableTopology).
-import '../compute/fused-rnn.ts';
+// fused-rnn.ts registers the project's own layer classes (imports only @tensorflow/tfjs), for models read from run
+// checkpoints; exported bundles carry their standard twins instead (format.ts portableTopology), which run on the
+// fused kernels again where those are registered.
+import { hasFusedKernels } from '../compute/fused-rnn.ts';
+import { fusedTopology } from '../compute/recurrent-twin.ts';
 import { detectOutputKind, type WeightSpec } from './format.ts';
 import { checkSelfTest } from './selftest.ts';
 import { isLinearParts, linearModelFromParts } from './linear.ts';
@@ -82,7 +84,11 @@ export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFa
   const ab = parts.weights.buffer.slice(parts.weights.byteOffset, parts.weights.byteOffset + parts.weights.byteLength) as ArrayBuffer;
   let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parts.topology, weightSpecs: parts.weightSpecs, weightData: ab }));
+    // Where this backend has the fused recurrent kernels, the bundle's standard LSTM/GRU run on them (same numbers;
+    // a 300-step GRU classifies ~10x faster than through tf.layers.gru's per-step ops).
+    const fused = !options.standardLayers && hasFusedKernels('lstm') && hasFusedKernels('gru');
+    const modelTopology = fused ? fusedTopology(parts.topology) : parts.topology;
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: parts.weightSpecs, weightData: ab }));
   } catch (err) {
     throw new TextbenchError(
       `The network in ${parts.origin} could not be built: ${(err as Error).message.split('\n')[0]}. ` +

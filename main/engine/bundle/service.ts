@@ -29,6 +29,7 @@ import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
 import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';
 import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
+import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble.ts';
 import { isLinearTopology } from '../train/linear/parts.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
@@ -142,7 +143,43 @@ export class ModelService {
 
   /** Writes a run's model as a bundle folder. Checks that the bundle loads before it is put in place. */
   async exportRun(runRef: string, out: string, options: ExportOptions & Pick<WriteBundleOptions, 'afterFile'> = {}): Promise<ExportResult> {
-    const run = models.readRunForExport(this.ctx.db, runRef, options.checkpoint);
+    const runId = runs.resolveRunId(this.ctx.db, runRef);
+    const fit = runs.getRunConfig(this.ctx.db, runId).ensemble;
+    if (fit) return this.exportEnsemble(runId, fit, out, options);
+    const run = models.readRunForExport(this.ctx.db, runId, options.checkpoint);
+    const { contents } = await this.checkedContents(run);
+    const written = await writeBundle(out, contents, { force: options.force, afterFile: options.afterFile });
+    return { bundle: written.dir, files: written.files, sha256: written.sha256 };
+  }
+
+  /**
+   * An ensemble run as one bundle folder: each member run as a complete bundle (with its own self-test) in a
+   * sub-folder, and a manifest with the fitted weights and temperatures (bundle/ensemble.ts).
+   */
+  private async exportEnsemble(runId: string, fit: runs.EnsembleFit, out: string, options: ExportOptions): Promise<ExportResult> {
+    const summary = runs.getRunSummary(this.ctx.db, runId);
+    const members: EnsembleMemberFiles[] = [];
+    for (const m of fit.members) {
+      const { contents } = await this.checkedContents(models.readRunForExport(this.ctx.db, m.run, options.checkpoint));
+      members.push({ type: m.model, weight: m.weight, temperature: m.temperature, files: renderBundle(contents).files });
+    }
+    const written = writeEnsembleBundle(
+      out,
+      {
+        name: summary.name,
+        labels: fit.labels,
+        members,
+        config: { members: fit.members.map((m) => ({ run: m.run, name: m.name, model: m.model })), validationLoss: fit.validationLoss },
+        training: { run: runId, project: summary.projectId, dataHash: runs.getRunDataHash(this.ctx.db, runId) ?? '', backend: summary.backend ?? '', epoch: 0, checkpoint: 'best' },
+        metrics: { validation: summary.validation, test: summary.test },
+      },
+      { force: options.force },
+    );
+    return { bundle: written.dir, files: written.files, sha256: written.sha256 };
+  }
+
+  /** A run's bundle contents with its self-test, after building its network once in the classification worker. */
+  private async checkedContents(run: models.RunForExport): Promise<{ contents: BundleContents }> {
     const contents = this.runContents(run);
     const { manifest } = renderBundle(contents);
     // Build the network once before writing anything (a bundle that cannot load is never written), and record
@@ -151,8 +188,7 @@ export class ModelService {
     const texts = selfTestTexts(run.pipeline, run.labels);
     const { probabilities } = await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${run.id}`, parts }, texts }, 'check');
     contents.selfTest = makeSelfTest(texts, probabilities!, run.labels);
-    const written = await writeBundle(out, contents, { force: options.force, afterFile: options.afterFile });
-    return { bundle: written.dir, files: written.files, sha256: written.sha256 };
+    return { contents };
   }
 
   /** The models row for a run's current weights, created on first use. */
@@ -196,6 +232,13 @@ export class ModelService {
       throw new TextbenchError('Say which model classifies: exactly one of --run RUN, --stored MODEL or --bundle DIR.', 'CLASSIFY_MODEL_REQUIRED');
     }
     if (ref.bundle) return { source: { kind: 'bundle', dir: path.resolve(ref.bundle) }, modelId: null };
+    if (ref.run && runs.getRunConfig(this.ctx.db, runs.resolveRunId(this.ctx.db, ref.run)).ensemble) {
+      throw new TextbenchError(
+        `Run ${ref.run} is an ensemble: it classifies through its exported bundle. Export it with \`textbench export ${ref.run} --out DIR\`, then classify with --bundle DIR.`,
+        'RUN_IS_ENSEMBLE',
+        { run: ref.run },
+      );
+    }
     if (ref.run) {
       // Reading and hashing a run's weights costs milliseconds per call; skip it while its checkpoint is unchanged.
       const { runId, stamp } = models.runCheckpointStamp(this.ctx.db, ref.run);

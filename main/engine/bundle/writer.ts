@@ -3,7 +3,6 @@
 import { isLinearTopology } from '../train/linear/parts.ts';
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest, type BundleSelfTest } from '../../../shared/bundle.ts';
 import type { PipelineJSON } from '../text/types.ts';
@@ -23,6 +22,7 @@ import {
   type WeightSpec,
 } from './format.ts';
 import { bundleReadme } from './readme.ts';
+import { besideName, sweepBeside } from '../leftovers.ts';
 import { modelFromParts, type PipelineFactory } from './loader.ts';
 import { computeSelfTest } from './selftest.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
@@ -145,6 +145,9 @@ function writeFileDurable(file: string, data: Buffer): void {
 export async function writeBundle(target: string, contents: BundleContents, options: WriteBundleOptions = {}): Promise<WrittenBundle> {
   const dir = path.resolve(target);
   const parent = path.dirname(dir);
+  // An export killed here before left its temp or old folder beside the target: clear those (and put back a
+  // bundle a kill left half swapped) before looking at what exists.
+  sweepBeside(dir);
   const exists = fs.existsSync(dir);
   if (exists && !options.force) {
     throw new TextbenchError(
@@ -159,8 +162,7 @@ export async function writeBundle(target: string, contents: BundleContents, opti
   if (!contents.selfTest) contents = { ...contents, selfTest: await selfTestHere(contents, options.makePipeline ?? pipelineFromJSON) };
   const { manifest, files } = renderBundle(contents);
   fs.mkdirSync(parent, { recursive: true });
-  const tag = crypto.randomBytes(4).toString('hex');
-  const temp = path.join(parent, `.${path.basename(dir)}.tmp-${tag}`);
+  const temp = besideName(dir, 'tmp');
   fs.mkdirSync(temp);
   let old: string | undefined;
   try {
@@ -171,7 +173,7 @@ export async function writeBundle(target: string, contents: BundleContents, opti
       await options.afterFile?.(name);
     }
     if (exists) {
-      old = path.join(parent, `.${path.basename(dir)}.old-${tag}`);
+      old = besideName(dir, 'old');
       fs.renameSync(dir, old);
       try {
         fs.renameSync(temp, dir);

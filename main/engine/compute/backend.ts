@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TextbenchError } from '../errors.ts';
-import { registerProjectKernels, type KernelOptions, type KernelPatch } from './kernels.ts';
+import { FUSED_LSTM_FORWARD } from './rnn-op.ts';
+import { loadWasmRnnKernels, registerProjectKernels, wasmRnnKernelsLoaded, type KernelOptions, type KernelPatch } from './kernels.ts';
 import { currentAdapter, registerWebGpu, webgpuVersion } from './webgpu/device.ts';
 import { adapterLabel } from './webgpu/adapters.ts';
 import type { BackendName, DeviceInfo } from '../../../shared/compute.ts';
@@ -25,7 +26,9 @@ export interface BackendInfo {
   version?: string;
   /** Kernels the project registered for this backend (added where missing, replaced where slow). */
   kernels?: KernelPatch[];
-  /** What trains: "GPU: NVIDIA H200", "GPU (software): SwiftShader …", "CPU: wasm, 1 thread". */
+  /** Threads the recurrent layers' WebAssembly kernels run on here; absent where they do not serve this backend. */
+  threads?: number;
+  /** What trains: "GPU: NVIDIA H200", "GPU (software): SwiftShader …", "CPU: wasm, 2 threads". */
   device: DeviceInfo;
 }
 
@@ -95,7 +98,8 @@ export function resolvable(pkg: string): boolean {
 export type { DeviceInfo };
 
 /** What the current backend computes on. */
-export function describeDevice(name: BackendName): DeviceInfo {
+/** `rnnThreads`: the threads the recurrent layers' WebAssembly kernels run on, where they serve this backend. */
+export function describeDevice(name: BackendName, rnnThreads?: number): DeviceInfo {
   if (name === 'webgpu') {
     const adapter = currentAdapter();
     return adapter ? { kind: 'gpu', label: adapterLabel(adapter), adapter } : { kind: 'gpu', label: 'GPU: WebGPU' };
@@ -104,8 +108,9 @@ export function describeDevice(name: BackendName): DeviceInfo {
   if (name === 'tensorflow') return { kind: 'cpu', label: 'CPU: TensorFlow native' };
   if (name === 'wasm') {
     // tfjs-backend-wasm's threaded build starts its workers from blob: URLs, which Node's worker_threads refuse,
-    // so in Node it runs on one thread (see probe-child.ts).
-    const threads = wasmThreads;
+    // so in Node it runs on one thread (see probe-child.ts); the recurrent layers, most of a recurrent model's
+    // time, run on the project's own kernels and their threads (rnn-wasm.ts).
+    const threads = Math.max(wasmThreads, rnnThreads ?? 1);
     return { kind: 'cpu', label: `CPU: wasm, ${threads} thread${threads === 1 ? '' : 's'}` };
   }
   return { kind: 'cpu', label: 'CPU: JavaScript (cpu backend)' };
@@ -224,8 +229,12 @@ export async function initBackend(requested?: BackendName | string, options: Ini
       skipped.push({ name, reason: firstLine(err) });
       continue;
     }
+    // The WebAssembly SIMD recurrent kernels serve both the wasm and the cpu backend (they bring their own module).
+    if ((name === 'wasm' || name === 'cpu') && options.kernels?.fast !== false && options.kernels?.rnn !== 'js') await loadWasmRnnKernels(options.kernels?.threads);
     const kernels = registerProjectKernels(tf.getBackend(), options.kernels);
-    return { name, skipped, version: backendVersion(name), kernels, device: describeDevice(name) };
+    const simd = kernels.some((k) => k.kernel === FUSED_LSTM_FORWARD && k.detail?.startsWith('WebAssembly'));
+    const threads = simd ? wasmRnnKernelsLoaded()?.info.threads : undefined;
+    return { name, skipped, version: backendVersion(name), kernels, ...(threads ? { threads } : {}), device: describeDevice(name, threads) };
   }
   if (requested) {
     throw new TextbenchError(

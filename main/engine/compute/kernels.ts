@@ -8,10 +8,13 @@
 //
 // The rest are speed-ups for recurrent training, each computing exactly what the kernel it replaces
 // computes (tests/unit/compute-kernels.test.ts): Slice/Unpack/SplitV without whole-input copies,
-// GatherV2 by rows, BatchMatMul without the slow transposed path (wasm), and the fused LSTM/GRU
-// kernels of fused-rnn.ts. Measured in tests/bench/train-throughput.bench.ts.
+// GatherV2 by rows, BatchMatMul without the slow transposed path, Identity and layout-keeping Transpose
+// without copies (wasm), the fused LSTM/GRU kernels of fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or
+// JavaScript, rnn-js.ts) and a fused Adam update (adam.ts). Measured in tests/bench/train-throughput.bench.ts.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_ADAM, fusedAdamKernel } from './adam.ts';
 import { jsRnnKernels } from './rnn-js.ts';
+import { WasmRnn, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
 import { webgpuRnnKernels } from './webgpu/rnn-webgpu.ts';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
 
@@ -225,22 +228,64 @@ function makeGatherWasm(original: tf.KernelFunc): tf.KernelFunc {
       if (!(id >= 0 && id <= axisDim - 1)) throw new Error(`GatherV2: the index value ${id} is not in [0, ${axisDim - 1}]`);
     }
     const out = b.makeOutput(info.outputShape, x.dtype);
-    // Views after makeOutput (it may grow the heap).
+    // Views after makeOutput (it may grow the heap). Rows move with copyWithin on one view of the whole heap:
+    // a subarray per row allocates, and at 6,400 rows of 64 that was most of the gather's time.
     const xv = b.typedArrayFromHeap(x);
     const ov = b.typedArrayFromHeap(out);
+    const heap = new (xv.constructor as new (buffer: ArrayBufferLike) => NumericArray)(xv.buffer);
+    const xBase = xv.byteOffset / xv.BYTES_PER_ELEMENT;
+    let o = ov.byteOffset / ov.BYTES_PER_ELEMENT;
     const { batchSize, outerSize, dimSize, sliceSize } = info;
-    let o = 0;
     for (let bi = 0; bi < batchSize; bi++) {
       for (let oi = 0; oi < outerSize; oi++) {
         const base = (bi * outerSize + oi) * dimSize;
         for (let i = 0; i < perBatch; i++) {
-          const src = (base + ids[bi * perBatch + i]!) * sliceSize;
-          ov.set(xv.subarray(src, src + sliceSize), o);
+          const src = xBase + (base + ids[bi * perBatch + i]!) * sliceSize;
+          heap.copyWithin(o, src, src + sliceSize);
           o += sliceSize;
         }
       }
     }
     return out;
+  };
+}
+
+// ---- wasm: clones share their data ----
+// tfjs clones every tensor a taped op saves for its gradient, and the wasm backend's Identity copies the data
+// where the cpu backend's shares it (tensor data is never written in place, so sharing is safe). For a fused
+// recurrent layer that is its input and output sequences, 3.3 MB per training step at batch 64, 100 steps, 64
+// units; sharing also lets the fused kernels' saved state (a handle, rnn-wasm.ts) live exactly as long as its
+// last clone.
+const sharingIdentity =
+  (original: tf.KernelFunc): tf.KernelFunc =>
+  (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+
+// ---- wasm: transposes that move nothing ----
+// tfjs-backend-wasm's Transpose copies its input when the permutation only reorders axes of size 1 (it calls its
+// own Identity, which copies). The gradient of every gather, so of every Embedding, does two such transposes of
+// the whole gradient (tfjs's gatherGradConfig): 2 MB per training step at batch 64, 100 steps, 5,000 × 64.
+function keepsLayout(shape: readonly number[], perm: readonly number[]): boolean {
+  let last = -1;
+  for (const axis of perm) {
+    if (shape[axis] === 1) continue;
+    if (axis < last) return false;
+    last = axis;
+  }
+  return true;
+}
+
+function makeTransposeWasm(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const perm = (args.attrs as { perm: number[] }).perm;
+    if (x.dtype === 'string' || !keepsLayout(x.shape, perm)) return original(args);
+    (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: perm.map((axis) => x.shape[axis]!), dtype: x.dtype };
   };
 }
 
@@ -277,6 +322,8 @@ export interface KernelPatch {
   kernel: string;
   backend: string;
   action: 'added' | 'replaced';
+  /** How it runs, where there is more than one way (the fused recurrent kernels: WebAssembly SIMD or JavaScript). */
+  detail?: string;
 }
 
 const patched = new Map<string, KernelPatch>();
@@ -320,6 +367,13 @@ function installSlicing(backendName: 'wasm' | 'cpu'): void {
 export interface KernelOptions {
   /** Register the faster Slice/Unpack/SplitV (wasm, cpu), GatherV2 and BatchMatMul (wasm) and the fused LSTM/GRU kernels; default true. */
   fast?: boolean;
+  /**
+   * Which fused LSTM/GRU kernels: 'wasm-simd' (the default wherever the module loads) or 'js' (the fallback;
+   * tests and benchmarks compare the two).
+   */
+  rnn?: RnnImplementation;
+  /** Threads for the WebAssembly recurrent kernels (default: every core, at most 16; 1 = no helper threads). */
+  threads?: number;
 }
 
 /**
@@ -335,6 +389,8 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
       installSlicing('wasm');
       install('GatherV2', 'wasm', (o) => makeGatherWasm(o ?? required('GatherV2', 'wasm')));
       install('BatchMatMul', 'wasm', (o) => makeBatchMatMulWasm(o ?? required('BatchMatMul', 'wasm'), required('Transpose', 'wasm')));
+      install('Identity', 'wasm', (o) => sharingIdentity(o ?? required('Identity', 'wasm')));
+      install('Transpose', 'wasm', (o) => makeTransposeWasm(o ?? required('Transpose', 'wasm')));
     }
   }
   if (backendName === 'cpu') {
@@ -342,15 +398,57 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
     if (fast) installSlicing('cpu');
   }
   // The fused LSTM and GRU (FusedLSTM, FusedGRU layers); without them those layers run on ordinary ops.
-  if (fast) registerFusedRnnKernels(backendName);
+  if (fast) registerFusedRnnKernels(backendName, options.rnn);
+  // One pass per variable for Adam (adam.ts); FusedAdamOptimizer falls back to tfjs's ops without it.
+  if (fast && (backendName === 'wasm' || backendName === 'cpu')) install(FUSED_ADAM, backendName, () => fusedAdamKernel(backendName));
   return registeredKernelPatches().filter((p) => p.backend === backendName);
 }
 
+export type RnnImplementation = 'wasm-simd' | 'js';
+
+let wasmRnn: WasmRnn | undefined;
+let wasmRnnThreads = 0;
+let wasmRnnFailure: string | undefined;
+
 /**
- * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm, cpu or webgpu; false for any other backend. Idempotent.
- * registerProjectKernels does this; tests call it alone to compare models with and without the kernels.
+ * Loads the WebAssembly SIMD recurrent kernels with `threads` threads (once; again only when the count changes),
+ * so that registerFusedRnnKernels can use them. Never throws: where the module does not load (no SIMD in this
+ * engine) the reason is kept and the JavaScript kernels serve instead.
  */
-export function registerFusedRnnKernels(backendName: string): boolean {
+export async function loadWasmRnnKernels(threads: number = defaultThreads()): Promise<WasmRnn | undefined> {
+  const wanted = Math.max(1, Math.floor(threads));
+  if (wasmRnn && wasmRnnThreads === wanted) return wasmRnn;
+  const previous = wasmRnn;
+  try {
+    wasmRnn = await WasmRnn.load(wanted);
+    wasmRnnThreads = wanted;
+    wasmRnnFailure = undefined;
+  } catch (err) {
+    wasmRnnFailure = (err as Error).message.split('\n')[0];
+    return previous;
+  }
+  // Entries saved by the old instance stay valid there until their handles go; its helpers can stop now.
+  if (previous) void previous.close();
+  return wasmRnn;
+}
+
+/** The loaded WebAssembly recurrent kernels, if any (tests and the probe read their thread count). */
+export function wasmRnnKernelsLoaded(): WasmRnn | undefined {
+  return wasmRnn;
+}
+
+function rnnDetail(impl: RnnImplementation): string {
+  if (impl === 'js') return wasmRnnFailure ? `JavaScript (WebAssembly SIMD did not load: ${wasmRnnFailure})` : 'JavaScript';
+  const info = wasmRnn!.info;
+  return `WebAssembly SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.note ? ` (${info.note})` : ''}`;
+}
+
+/**
+ * Registers the fused LSTM/GRU kernels (rnn-op.ts) for wasm, cpu or webgpu; false for any other backend. On wasm
+ * and cpu the WebAssembly SIMD ones when loadWasmRnnKernels has loaded them and `impl` allows, the JavaScript ones
+ * otherwise. Calling it again with another choice replaces the registration.
+ */
+export function registerFusedRnnKernels(backendName: string, impl: RnnImplementation = 'wasm-simd'): boolean {
   if (backendName === 'webgpu') {
     // The WGSL kernels of compute/webgpu/ (one dispatch per time step, all steps in one compute pass).
     install(FUSED_LSTM_FORWARD, 'webgpu', () => webgpuRnnKernels.lstmForward);
@@ -360,10 +458,21 @@ export function registerFusedRnnKernels(backendName: string): boolean {
     return true;
   }
   if (backendName !== 'wasm' && backendName !== 'cpu') return false;
-  const js = jsRnnKernels(backendName);
-  install(FUSED_LSTM_FORWARD, backendName, () => js.lstmForward);
-  install(FUSED_LSTM_BACKWARD, backendName, () => js.lstmBackward);
-  install(FUSED_GRU_FORWARD, backendName, () => js.gruForward);
-  install(FUSED_GRU_BACKWARD, backendName, () => js.gruBackward);
+  const use: RnnImplementation = impl === 'wasm-simd' && wasmRnn ? 'wasm-simd' : 'js';
+  const kernels = use === 'wasm-simd' ? wasmRnnKernels(wasmRnn!, backendName) : jsRnnKernels(backendName);
+  const detail = rnnDetail(use);
+  // Their saved state is a handle that must live as long as its last clone: clones must share data.
+  if (use === 'wasm-simd' && backendName === 'wasm') install('Identity', 'wasm', (o) => sharingIdentity(o ?? required('Identity', 'wasm')));
+  const entries: Array<[string, tf.KernelFunc]> = [
+    [FUSED_LSTM_FORWARD, kernels.lstmForward],
+    [FUSED_LSTM_BACKWARD, kernels.lstmBackward],
+    [FUSED_GRU_FORWARD, kernels.gruForward],
+    [FUSED_GRU_BACKWARD, kernels.gruBackward],
+  ];
+  for (const [kernelName, kernelFunc] of entries) {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
+    patched.set(`${kernelName}/${backendName}`, { kernel: kernelName, backend: backendName, action: 'added', detail });
+  }
   return true;
 }

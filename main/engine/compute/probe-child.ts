@@ -2,12 +2,20 @@
 // Loads one backend, trains one step of a tiny Embedding model on it (which exercises the kernels
 // the project registers), and prints one JSON line: a BackendProbe.
 import * as tf from '@tensorflow/tfjs';
-import { backendVersion, initBackend, isBackendName } from './backend.ts';
+import { backendVersion, initBackend, isBackendName, type BackendInfo } from './backend.ts';
+import { recurrentLayer } from './fused-rnn.ts';
+import { FUSED_LSTM_FORWARD } from './rnn-op.ts';
 import type { BackendProbe } from './probe.ts';
 import { surveyAdapters } from './webgpu/adapters.ts';
 
-async function notes(name: string): Promise<string[]> {
-  if (name !== 'wasm') return [];
+/** Which fused recurrent kernels the backend got (WebAssembly SIMD and on how many threads, or JavaScript). */
+function recurrentNote(info: BackendInfo): string[] {
+  const rnn = info.kernels?.find((k) => k.kernel === FUSED_LSTM_FORWARD);
+  return rnn?.detail ? [`recurrent layers: ${rnn.detail}`] : [];
+}
+
+async function notes(name: string, info: BackendInfo): Promise<string[]> {
+  if (name !== 'wasm') return recurrentNote(info);
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return [
@@ -15,13 +23,15 @@ async function notes(name: string): Promise<string[]> {
     // tfjs-backend-wasm's threaded build starts its workers from blob: URLs, which Node's
     // worker_threads refuse (ERR_WORKER_PATH), so in Node it always runs on one thread.
     `${wasm.getThreadsCount()} thread (the multi-threaded wasm build needs a browser)`,
+    ...recurrentNote(info),
   ];
 }
 
-// Read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
+/** One SGD step of Embedding → GRU (the fused kernels where registered) → softmax. Read asynchronously: the webgpu
+ * backend cannot read GPU memory synchronously in Node. */
 async function smokeStep(): Promise<number> {
   const model = tf.sequential({
-    layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }), tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })],
+    layers: [tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6, maskZero: true }), recurrentLayer('gru', { units: 4 }), tf.layers.dense({ units: 3, activation: 'softmax' })],
   });
   const x = tf.tensor2d([[1, 2, 3, 4, 5, 1], [7, 7, 8, 9, 0, 0]], [2, 6], 'int32');
   const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).toFloat();
@@ -49,7 +59,7 @@ if (!isBackendName(name)) {
       version: info.version,
       kernels: (info.kernels ?? []).map((k) => `${k.kernel} (${k.action})`),
       smokeMs: Math.round(performance.now() - t0),
-      notes: await notes(name),
+      notes: await notes(name, info),
       device: info.device.label,
       // A software WebGPU adapter loads when asked for by name, but automatic choice passes it over.
       ...(info.device.adapter?.software

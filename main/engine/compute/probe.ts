@@ -2,7 +2,7 @@
 // is tried in its own child process, because a native TensorFlow library that fails to load can
 // abort the whole process, and because a process can only make one wasm/native backend current
 // reliably (the wasm binary is set up once per process).
-import { spawn } from 'node:child_process';
+import { spawnNodeScript } from '../node-child.ts';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BACKEND_ORDER, BACKEND_PACKAGES, resolvable, type BackendName } from './backend.ts';
@@ -26,15 +26,14 @@ export { resolvable } from './backend.ts';
 function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
   if (!resolvable(BACKEND_PACKAGES[name].pkg)) return Promise.resolve({ name, loads: false, reason: BACKEND_PACKAGES[name].missing });
   return new Promise((resolve) => {
-    // ELECTRON_RUN_AS_NODE: inside the desktop app process.execPath is Electron, which then acts as Node.
-    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
-    const child = spawn(process.execPath, ['--import', TSX, CHILD, name], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env });
+    // A process of its own (plain Node; inside the desktop app, a utility process: ../node-child.ts).
+    const child = spawnNodeScript(CHILD, [name], { execArgv: ['--import', TSX], timeoutMs });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => resolve({ name, loads: false, reason: `the probe process could not start: ${e.message}` }));
-    child.on('close', (code, signal) => {
+    child.onError((e) => resolve({ name, loads: false, reason: `the probe process could not start: ${e.message}` }));
+    child.onClose((code, signal) => {
       const line = out.trim().split('\n').pop() ?? '';
       if (line.startsWith('{')) {
         resolve(JSON.parse(line) as BackendProbe);

@@ -7,6 +7,7 @@ import type { ColumnGuess, ImportOptions, ImportPreview, ImportProblem, ImportRe
 import type { EngineContext } from '../context.ts';
 import { TextbenchError } from '../errors.ts';
 import { newId, nowIso } from '../store/ids.ts';
+import { stagingPath } from '../leftovers.ts';
 import { createProject, findProject } from '../store/projects.ts';
 import { freeDatasetName, insertDataset } from '../store/datasets.ts';
 import { NotUtf8Error } from './decode.ts';
@@ -160,13 +161,14 @@ function linesList(items: { line: number; note?: string }[]): string {
 async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions, warnings: string[], pass: Pass): Promise<ImportResult> {
   const projectName = opts.project?.trim() || path.basename(file).replace(/\.[^.]+$/, '') || 'project';
   const table = await openTable(file, opts);
-  const stagingPath = path.join(ctx.dir, `.import-${newId('stage')}.db`);
+  // Named for this process, so that a later one removes it if this one is killed (leftovers.ts).
+  const stagingFile = stagingPath(ctx.dir);
   let staging: Database.Database | undefined;
   const signal = pass.control.signal;
   try {
     const progress = (pass.progress ??= new ImportProgress(ctx.emit, table.sizeBytes, findProject(ctx.db, projectName)?.id));
     const cols = pickColumns(table, opts);
-    staging = new Database(stagingPath);
+    staging = new Database(stagingFile);
     staging.pragma('journal_mode = OFF');
     staging.pragma('synchronous = OFF');
     staging.exec('CREATE TABLE staged (rn INTEGER NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL, split INTEGER NOT NULL, hash TEXT NOT NULL)');
@@ -362,7 +364,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     const datasetId = newId('ds');
     let projectId = '';
     let datasetName = '';
-    ctx.db.prepare('ATTACH DATABASE ? AS staging').run(stagingPath);
+    ctx.db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
     try {
       ctx.db.transaction(() => {
         const project = existing ?? createProject(ctx.db, projectName);
@@ -392,7 +394,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
           )
           .run(project.id, datasetId);
         ctx.db.prepare('UPDATE projects SET updated_at = ?, last_used_at = ? WHERE id = ?').run(nowIso(), nowIso(), project.id);
-      })();
+      }).immediate();
     } finally {
       ctx.db.exec('DETACH DATABASE staging');
     }
@@ -425,6 +427,6 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
         warnings.push(`could not close the staging database: ${(err as Error).message}`);
       }
     }
-    for (const f of [stagingPath, `${stagingPath}-journal`, `${stagingPath}-wal`, `${stagingPath}-shm`]) fs.rmSync(f, { force: true });
+    for (const f of [stagingFile, `${stagingFile}-journal`, `${stagingFile}-wal`, `${stagingFile}-shm`]) fs.rmSync(f, { force: true });
   }
 }

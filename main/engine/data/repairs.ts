@@ -50,7 +50,7 @@ export function removeDuplicates(db: Db, projectId: string, author: string): Dat
     recordBatch(db, { id: batchId, projectId, kind: 'remove', summary, count: remove.length, author });
     removeExamples(db, projectId, remove, batchId);
     return { batchId, kind: 'remove', changed: remove.length, summary };
-  })();
+  }).immediate();
 }
 
 /**
@@ -75,7 +75,7 @@ export function resplitLeaks(db: Db, projectId: string, author: string): DataRep
     recordBatch(db, { id: batchId, projectId, kind: 'resplit', summary, count: moves.length, author });
     moveSplits(db, projectId, moves, batchId);
     return { batchId, kind: 'resplit', changed: moves.length, summary };
-  })();
+  }).immediate();
 }
 
 /** Undoes a batch of any kind (default: the newest not yet undone) and marks it undone in the audit trail. */
@@ -97,7 +97,7 @@ export function undoChanges(db: Db, projectId: string, batchId?: string): UndoRe
     }
     markBatchUndone(db, batch.id);
     return { batchId: batch.id, ...result, kind: batch.kind, summary: batch.summary };
-  })();
+  }).immediate();
 }
 
 function alreadyUndone(batch: string, when: string): never {

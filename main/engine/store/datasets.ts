@@ -82,5 +82,5 @@ export function deleteDataset(db: Db, projectId: string, idOrName: string): { da
     db.prepare('DELETE FROM datasets WHERE id = ?').run(d.id);
     db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(new Date().toISOString(), projectId);
     return { dataset: d.name, examples: n };
-  })();
+  }).immediate();
 }

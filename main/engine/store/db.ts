@@ -3,8 +3,10 @@ import type { Database as Db } from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
-import { TextbenchError } from '../errors.ts';
+import { MIGRATIONS, type Migration } from './migrations.ts';
+import { BUSY_TIMEOUT_MS, TextbenchError } from '../errors.ts';
+
+export { BUSY_TIMEOUT_MS };
 
 export type { Db };
 
@@ -26,11 +28,12 @@ export function resolveWorkspaceDir(explicit?: string, env: NodeJS.ProcessEnv = 
 export function openWorkspaceDb(dir: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, WORKSPACE_FILE);
-  const db = new Database(file);
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
+    // The wait first: switching a new file to WAL, or migrating it, may meet another process doing the same.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db, file, migrations);
   } catch (err) {
     db.close();
@@ -39,26 +42,31 @@ export function openWorkspaceDb(dir: string, migrations: readonly Migration[] = 
   return db;
 }
 
-/** Runs every pending migration and the user_version bump in one transaction. */
+function tooNew(file: string, current: number, latest: number): TextbenchError {
+  return new TextbenchError(
+    `The workspace ${file} was written by a newer version of Textbench (schema ${current}; this version knows up to ${latest}). ` +
+      'Update Textbench, or use another workspace with --workspace DIR.',
+    'WORKSPACE_TOO_NEW',
+  );
+}
+
+/**
+ * Runs every pending migration and the user_version bump in one write transaction. The version is read again
+ * inside it: two processes opening an old workspace at once migrate it once (the second finds it done).
+ */
 export function migrate(db: Db, file: string, migrations: readonly Migration[] = MIGRATIONS): number {
   const latest = migrations.length ? migrations[migrations.length - 1]!.version : 0;
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > latest) {
-    throw new TextbenchError(
-      `The workspace ${file} was written by a newer version of Textbench (schema ${current}; this version knows up to ${latest}). ` +
-        'Update Textbench, or use another workspace with --workspace DIR.',
-      'WORKSPACE_TOO_NEW',
-    );
-  }
-  const pending = migrations.filter((m) => m.version > current);
-  if (!pending.length) return current;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const seen = version();
+  if (seen > latest) throw tooNew(file, seen, latest);
+  if (seen === latest) return seen;
   db.transaction(() => {
-    for (const m of pending) {
+    const current = version();
+    if (current > latest) throw tooNew(file, current, latest);
+    for (const m of migrations.filter((x) => x.version > current)) {
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
     }
-  })();
+  }).immediate();
   return latest;
 }
-
-export { SCHEMA_VERSION };

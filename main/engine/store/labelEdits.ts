@@ -68,7 +68,7 @@ export function relabelExamples(db: Db, projectId: string, ids: number[], newLab
       recordBatch(db, { id: batchId, projectId, kind: 'relabel', summary: `Relabelled ${changed} example${changed === 1 ? '' : 's'} as “${label}”`, count: changed, author });
     }
     return { batchId, changed, unchanged: found.length - changed, newLabel: isNew };
-  })();
+  }).immediate();
 }
 
 /**
@@ -109,7 +109,7 @@ export function undoBatch(db: Db, projectId: string, batchId?: string): UndoResu
     }
     db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, projectId);
     return { batchId: batch, reverted, skipped };
-  })();
+  }).immediate();
 }
 
 /** The audit trail, newest first. */

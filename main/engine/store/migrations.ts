@@ -298,6 +298,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    name: 'runs.owner and runs.heartbeat_at: the process that trains a run, so that two never train one run',
+    up(db) {
+      // owner = "host/pid/start" (store/owners.ts); NULL when no process trains the run. A queued or running run
+      // whose owner is gone reads as 'interrupted' and is stored so by the next process that opens the workspace.
+      db.exec('ALTER TABLE runs ADD COLUMN owner TEXT; ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

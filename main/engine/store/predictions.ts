@@ -37,7 +37,7 @@ export function insertPredictions(db: Db, modelId: string, predictions: readonly
   const now = nowIso();
   db.transaction(() => {
     for (const p of predictions) stmt.run(modelId, textHash(p.text), p.label, p.probability, JSON.stringify(p.probabilities), source, now);
-  })();
+  }).immediate();
   return predictions.length;
 }
 

@@ -42,5 +42,5 @@ export function deleteRun(db: Db, id: string): RunArtefacts {
     db.prepare("DELETE FROM models WHERE run_id = ? AND source = 'run'").run(id);
     db.prepare('DELETE FROM runs WHERE id = ?').run(id);
     return gone;
-  })();
+  }).immediate();
 }

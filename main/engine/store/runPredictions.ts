@@ -33,7 +33,7 @@ export function saveRunPredictions(db: Db, runId: string, p: SplitPredictions): 
       }
       insert.run(runId, p.split, p.exampleIds[i]!, p.truth[i]!, best, row[best]!, Buffer.from(row.buffer.slice(0)));
     }
-  })();
+  }).immediate();
 }
 
 export function countRunPredictions(db: Db, runId: string, split: Split): number {

@@ -7,6 +7,7 @@ import type { RunDetail, RunSummary, TrainingConfig } from '../../../shared/trai
 import type { DeviceInfo } from '../../../shared/compute.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import type * as tf from '@tensorflow/tfjs';
+import { effectiveStatus, thisProcess } from './owners.ts';
 import { loadLinearSearch } from './linearModels.ts';
 
 /**
@@ -43,6 +44,9 @@ interface RunRow {
   started_at: string | null;
   finished_at: string | null;
   starred: number;
+  /** The process training the run (migration 10; store/owners.ts), and when it last said so. */
+  owner: string | null;
+  heartbeat_at: string | null;
 }
 
 export interface RunMetrics {
@@ -51,22 +55,35 @@ export interface RunMetrics {
 }
 
 /** runs.config holds the resolved TrainingConfig plus where validation data came from. */
-export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource'] };
+/** What an ensemble run fitted (train/ensemble/job.ts): its member runs with their weights and temperatures. */
+export interface EnsembleFit {
+  /** Label order of the combined probabilities. */
+  labels: string[];
+  members: Array<{ run: string; name: string; model: string; weight: number; temperature: number; validationLoss: number }>;
+  /** Validation log-loss of the combination. */
+  validationLoss: number;
+}
 
-const SUMMARY_COLUMNS = 'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred';
+export type StoredConfig = TrainingConfig & { validationSource?: RunDetail['validationSource']; ensemble?: EnsembleFit };
+
+const SUMMARY_COLUMNS =
+  'id, project_id, name, model, status, backend, device, epochs, best_epoch, metrics, error, created_at, started_at, finished_at, starred, owner, heartbeat_at';
 
 function parse<T>(json: string | null, fallback: T): T {
   return json ? (JSON.parse(json) as T) : fallback;
 }
 
-function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at' | 'starred'>): RunSummary {
+function toSummary(
+  r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'status' | 'backend' | 'device' | 'epochs' | 'best_epoch' | 'metrics' | 'error' | 'created_at' | 'started_at' | 'finished_at' | 'starred' | 'owner' | 'heartbeat_at'>,
+): RunSummary {
   const m = parse<RunMetrics>(r.metrics, { validation: null, test: null });
   return {
     id: r.id,
     projectId: r.project_id,
     name: r.name,
     model: r.model,
-    status: r.status,
+    // Queued or running, but the process that trains it is gone: say so (the next start-up stores it).
+    status: effectiveStatus(r.status, r.owner, r.heartbeat_at),
     backend: r.backend,
     device: parse<DeviceInfo | null>(r.device, null),
     epochs: r.epochs,
@@ -81,16 +98,20 @@ function toSummary(r: Pick<RunRow, 'id' | 'project_id' | 'name' | 'model' | 'sta
   };
 }
 
+/** A new queued run, owned from its first moment by this process (store/owners.ts). */
 export function createRun(db: Db, input: { projectId: string; name: string; model: string; config: StoredConfig }): string {
   const id = newId('run');
-  db.prepare('INSERT INTO runs (id, project_id, name, model, config, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+  const now = nowIso();
+  db.prepare('INSERT INTO runs (id, project_id, name, model, config, status, created_at, owner, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
     id,
     input.projectId,
     input.name,
     input.model,
     JSON.stringify(input.config),
     'queued',
-    nowIso(),
+    now,
+    thisProcess().id,
+    now,
   );
   return id;
 }
@@ -215,6 +236,8 @@ export function recordEpoch(db: Db, id: string, rec: EpochRecord): void {
      ON CONFLICT(run_id, kind) DO UPDATE SET epoch = excluded.epoch, topology = excluded.topology, weight_specs = excluded.weight_specs,
        weights = excluded.weights, state = excluded.state, created_at = excluded.created_at`,
   );
+  // IMMEDIATE: take the write lock before reading, so that a writer in another process makes this wait
+  // rather than fail (a deferred transaction that read first cannot write after another one committed).
   db.transaction(() => {
     db.prepare('INSERT OR REPLACE INTO run_epochs (run_id, epoch, metrics) VALUES (?, ?, ?)').run(id, epoch, JSON.stringify(rec.metrics));
     // A resumed run replays from its last checkpoint: curve points after it belong to the abandoned attempt.
@@ -230,7 +253,7 @@ export function recordEpoch(db: Db, id: string, rec: EpochRecord): void {
       JSON.stringify(rec.actions),
       id,
     );
-  })();
+  }).immediate();
 }
 
 export interface StoredCheckpoint {
@@ -287,6 +310,13 @@ export function loadRunModel(db: Db, id: string): { artifacts: ModelArtifactsDat
   const summary = getRunSummary(db, id);
   const ckpt = loadCheckpoint(db, id, 'best') ?? loadCheckpoint(db, id, 'last');
   const pl = getRunPipeline(db, id);
+  if (summary.model === 'ensemble') {
+    throw new TextbenchError(
+      `Run ${id} is an ensemble: it has no weights of its own but combines its member runs (see \`textbench runs ${id}\`). Classify with the best member, or evaluate the ensemble with \`textbench evaluate ${id}\`.`,
+      'RUN_IS_ENSEMBLE',
+      { run: id },
+    );
+  }
   if (!ckpt || !pl) {
     throw new TextbenchError(
       `Run ${id} has no trained weights yet (status: ${summary.status}). Train it to at least one epoch, or pick another run.`,

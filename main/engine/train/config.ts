@@ -35,6 +35,8 @@ export const MODEL_DEFAULTS: Record<ModelName, Partial<TrainingConfig>> = {
   gru: RECURRENT,
   bilstm: RECURRENT,
   bigru: RECURRENT,
+  // Combines trained runs (train/ensemble/): nothing of its own to train, no loop settings.
+  ensemble: {},
 };
 
 /**

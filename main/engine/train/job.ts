@@ -9,7 +9,7 @@ import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
-import type { RunDetail, TrainResult } from '../../../shared/training.ts';
+import { runSamplesPerSecond, type RunDetail, type TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
 import { buildNeuralModel, loopSettings, MODEL_FAMILY, prepareRun, type PreparedRun } from './prepare.ts';
 import { batchTensors, trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
@@ -71,6 +71,10 @@ export async function runTrainingJob(db: Db, runId: string, hooks: JobHooks, opt
       return runNeuralJob(db, runId, hooks, options);
     case 'linear':
       return runLinearJob(db, runId, hooks, options);
+    case 'ensemble': {
+      const { runEnsembleJob } = await import('./ensemble/job.ts');
+      return runEnsembleJob(db, runId, hooks);
+    }
   }
 }
 
@@ -82,9 +86,11 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
   let bestWeights: tf.Tensor[] | undefined;
   try {
     const settings = runs.getRunConfig(db, runId);
-    let backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined);
+    let backend = await initBackend((settings.backend ?? undefined) as BackendName | undefined, { kernels: { threads: settings.threads ?? undefined } });
     backendName = backend.name;
-    log(`backend: ${backend.name}, ${backend.device.label}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
+    // The wasm device label counts the recurrent kernels' threads already; on cpu they are said here.
+    const threads = backend.threads && backend.name !== 'wasm' ? `, recurrent layers on ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : '';
+    log(`backend: ${backend.name}, ${backend.device.label}${threads}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
     const stored = options.resume ? runs.getRunPipeline(db, runId) : null;
     const prep = prepareRun(db, summary.projectId, settings, { stored, log });
     const { config, data, pipeline } = prep;
@@ -126,7 +132,8 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       pipeline: pipeline.toJSON(),
       labels: data.labels,
       dataHash: data.dataHash,
-      config: { ...config, validationSource: data.validationSource },
+      // The thread count the recurrent kernels ran on (null where they do not serve this backend).
+      config: { ...config, threads: backend.threads ?? null, validationSource: data.validationSource },
       findings: initialPlus(findings, resumeState?.findings ?? []),
     });
 
@@ -198,6 +205,8 @@ async function runNeuralJob(db: Db, runId: string, hooks: JobHooks, options: { r
       test: testEval ? splitMetrics(testEval) : { accuracy: NaN, macroF1: NaN },
       findings: allFindings,
       actions: result.state.actions,
+      samplesPerSecond: runSamplesPerSecond(result.state.history),
+      threads: backend.threads ?? null,
     };
     hooks.emit({ type: 'run.finished', run: runId, status, validation: out.validation, test: testEval ? out.test : null });
     log(`${status}: ${result.epochs} epochs (${result.stoppedBy}), best epoch ${result.bestEpoch}`);
@@ -240,6 +249,11 @@ function initialPlus(initial: readonly Finding[], loop: readonly Finding[]): Fin
 export async function runEvaluationJob(db: Db, runId: string, split: Split, backend?: string): Promise<Evaluation> {
   if (MODEL_FAMILY[runs.getRunConfig(db, runId).model] === 'linear') return runLinearEvaluation(db, runId, split);
   await initBackend(backend as BackendName | undefined);
+  const fit = runs.getRunConfig(db, runId).ensemble;
+  if (fit) {
+    const { evaluateEnsembleRun } = await import('./ensemble/job.ts');
+    return evaluateEnsembleRun(db, runId, fit, split);
+  }
   const { artifacts, pipeline: pj, labels, summary, config } = runs.loadRunModel(db, runId);
   const pipeline = pipelineFromJSON(pj);
   const data = loadRunData(db, summary.projectId, { validationFraction: config.validationFraction, seed: config.seed, labels });

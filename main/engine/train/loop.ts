@@ -2,6 +2,7 @@
 // early stopping with restore of the best weights, per-epoch checkpoints, cancellation, and the training doctor's
 // measurements and repairs. It runs in-process (tests, lr-find, search) and inside the training worker.
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../compute/adam.ts';
 import type { EncodedInput } from '../text/types.ts';
 import type { DoctorAction, Finding, TrainingEpoch } from '../../../shared/domain.ts';
 import type { ClassWeightsMode, EarlyStopMonitor, OptimizerName, TrainingConfig } from '../../../shared/training.ts';
@@ -93,7 +94,7 @@ type Optimizer = tf.Optimizer & { learningRate?: number; setLearningRate?: (lr: 
 export function makeOptimizer(name: OptimizerName, learningRate: number): Optimizer {
   if (name === 'sgd') return tf.train.sgd(learningRate) as unknown as Optimizer;
   if (name === 'rmsprop') return tf.train.rmsprop(learningRate) as unknown as Optimizer;
-  return tf.train.adam(learningRate) as unknown as Optimizer;
+  return adam(learningRate) as unknown as Optimizer; // tf.train.adam's numbers in one pass per variable (compute/adam.ts)
 }
 
 function setLearningRate(opt: Optimizer, lr: number): void {

@@ -100,7 +100,7 @@ export async function findLearningRate(db: Db, options: LrFindOptions = {}): Pro
     );
   }
   const project = resolveProject(db, train.project);
-  const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
+  const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined, { kernels: { threads: config.threads ?? undefined } });
   // The same data, text pipeline and network (L2, vectors) as a run with these options trains.
   const prep = prepareRun(db, project.id, config, { log });
   const { data, pipeline } = prep;

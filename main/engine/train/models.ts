@@ -56,6 +56,8 @@ export const MODEL_INPUT: Record<ModelName, 'sequence' | 'ngrams'> = {
   gru: 'sequence',
   bilstm: 'sequence',
   bigru: 'sequence',
+  // Not a network: it combines the probabilities of trained runs (train/ensemble/), each reading its own input.
+  ensemble: 'sequence',
 };
 
 function seeded(seed: number, i: number): number {
@@ -171,6 +173,9 @@ export const MODEL_BUILDERS: Record<ModelName, (hp?: Partial<ModelHyperparams>) 
   gru: (hp) => recurrent('gru', false, { ...DEFAULT_HYPERPARAMS, ...hp }),
   bilstm: (hp) => recurrent('lstm', true, { ...DEFAULT_HYPERPARAMS, ...hp }),
   bigru: (hp) => recurrent('gru', true, { ...DEFAULT_HYPERPARAMS, ...hp }),
+  ensemble: () => {
+    throw new Error('An ensemble is not one network: it combines trained runs (train/ensemble/job.ts), and has no builder.');
+  },
 };
 
 /** The builder for a model name with hyperparameters; throws a clear error for unknown names. */

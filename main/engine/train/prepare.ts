@@ -22,7 +22,7 @@ import type { ModelDims, Recipe } from './types.ts';
  * checkpoints, the doctor and lr-find. 'linear': TF-IDF features and an exact solver chosen by cross-validation
  * (train/linear/), no epochs, no learning rate. job.ts and lrfind.ts switch on it.
  */
-export type ModelFamily = 'neural' | 'linear';
+export type ModelFamily = 'neural' | 'linear' | 'ensemble';
 export const MODEL_FAMILY: Record<ModelName, ModelFamily> = {
   linear: 'linear',
   baseline: 'neural',
@@ -30,6 +30,7 @@ export const MODEL_FAMILY: Record<ModelName, ModelFamily> = {
   gru: 'neural',
   bilstm: 'neural',
   bigru: 'neural',
+  ensemble: 'ensemble',
 };
 
 export interface PreparedRun {

@@ -7,7 +7,7 @@ import type { EngineContext } from '../context.ts';
 import type { Evaluation, Split } from '../../../shared/domain.ts';
 import { SPLITS } from '../../../shared/domain.ts';
 import type { WorkbenchEvent } from '../../../shared/events.ts';
-import type { BackendRequest, RunDetail, RunSummary, TrainOptions, TrainPreset, TrainResult } from '../../../shared/training.ts';
+import { runSamplesPerSecond, type BackendRequest, type RunDetail, type RunSummary, type TrainOptions, type TrainPreset, type TrainResult } from '../../../shared/training.ts';
 import { BACKEND_REQUESTS } from '../../../shared/train-options.ts';
 import type { AutoSearchStatus, CompareResult, LrFindResult, SearchResult } from '../../../shared/doctor.ts';
 import * as runs from '../store/runs.ts';
@@ -27,6 +27,8 @@ import type { CompareOptions } from './compare.ts';
 import type { SearchOptions } from './search.ts';
 import { AutoSearches } from './auto-searches.ts';
 import { trainPresets } from './presets.ts';
+import { claimRun, releaseRun } from '../store/owners.ts';
+import { Heartbeat } from '../store/heartbeat.ts';
 
 export type TrainingLogListener = (line: { run: string | null; level: 'info' | 'debug'; message: string }) => void;
 
@@ -50,7 +52,12 @@ export class TrainingService {
   private readonly logListeners = new Set<TrainingLogListener>();
   private readonly searches = new AutoSearches((task) => this.ctx.tasks.cancel(task));
 
-  constructor(protected readonly ctx: EngineContext) {}
+  /** Tells other processes that this one still trains its runs (store/owners.ts); on while a run trains here. */
+  private readonly heartbeat: Heartbeat;
+
+  constructor(protected readonly ctx: EngineContext) {
+    this.heartbeat = new Heartbeat(ctx.dir);
+  }
 
   /** Progress lines from workers ("backend: wasm", data sizes; 'debug' = TensorFlow.js chatter). */
   onLog(listener: TrainingLogListener): () => void {
@@ -105,6 +112,8 @@ export class TrainingService {
       test: s.test ?? { accuracy: NaN, macroF1: NaN },
       findings: d.findings,
       actions: d.actions,
+      samplesPerSecond: runSamplesPerSecond(d.curve),
+      threads: d.config.threads ?? null,
       ...(status === 'failed' ? { error: s.error ?? `The run ended with status ${s.status}.` } : {}),
     };
   }
@@ -116,7 +125,7 @@ export class TrainingService {
     if (!job) {
       const s = runs.getRunSummary(this.ctx.db, id);
       if (s.status === 'running' || s.status === 'queued') {
-        throw new TextbenchError(`Run ${id} is marked ${s.status} but is not training in this process (another window or command may own it).`, 'RUN_NOT_HERE', { run: id });
+        throw new TextbenchError(`Run ${id} is ${s.status} in another Textbench process (another window or command); stop it there.`, 'RUN_NOT_HERE', { run: id });
       }
       return s;
     }
@@ -136,18 +145,16 @@ export class TrainingService {
     if (!runs.loadCheckpoint(this.ctx.db, id, 'last')) {
       throw new TextbenchError(`Run ${id} has no checkpoint to resume from (it never completed an epoch). Start a new run instead.`, 'NO_CHECKPOINT', { run: id });
     }
-    if (overrides.epochs !== undefined) {
-      const config = runs.getRunConfig(this.ctx.db, id);
-      checkOptions({ epochs: overrides.epochs });
-      runs.setRunConfig(this.ctx.db, id, { ...config, epochs: overrides.epochs });
+    // Options are checked before the run is claimed, so that a refused resume leaves the run to others.
+    if (overrides.epochs !== undefined) checkOptions({ epochs: overrides.epochs });
+    if (overrides.backend !== undefined && !(BACKEND_REQUESTS as readonly string[]).includes(overrides.backend)) {
+      throw new TextbenchError(`Training option backend: expected one of ${BACKEND_REQUESTS.join(', ')}, got "${overrides.backend}".`, 'BAD_OPTION', { field: 'backend' });
     }
+    // One trainer per run: refused while another live process trains it (its owner), taken over once it is gone.
+    claimRun(this.ctx.db, id);
+    if (overrides.epochs !== undefined) runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), epochs: overrides.epochs });
     // Another backend, e.g. the CPU after the GPU ran out of memory: the checkpoint holds plain weights.
-    if (overrides.backend !== undefined) {
-      if (!(BACKEND_REQUESTS as readonly string[]).includes(overrides.backend)) {
-        throw new TextbenchError(`Training option backend: expected one of ${BACKEND_REQUESTS.join(', ')}, got "${overrides.backend}".`, 'BAD_OPTION', { field: 'backend' });
-      }
-      runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), backend: overrides.backend });
-    }
+    if (overrides.backend !== undefined) runs.setRunConfig(this.ctx.db, id, { ...runs.getRunConfig(this.ctx.db, id), backend: overrides.backend });
     runs.markRunQueued(this.ctx.db, id);
     this.launchTraining(id, true);
     return { run: runs.getRunSummary(this.ctx.db, id) };
@@ -308,6 +315,7 @@ export class TrainingService {
     for (const t of running) this.ctx.tasks.cancel(t.task);
     await Promise.allSettled(running.map((t) => t.done));
     for (const c of this.clients) c.stop();
+    this.heartbeat.stop();
   }
 
   private launchTraining(id: string, resume: boolean): void {
@@ -327,10 +335,14 @@ export class TrainingService {
     // An unobserved rejection is reported through wait()/run.failed; keep Node from flagging it as unhandled.
     done.catch(() => {});
     this.training.set(id, { task: task.id, done });
-    done.then(
-      () => this.training.delete(id),
-      () => this.training.delete(id),
-    );
+    this.heartbeat.start();
+    const ended = () => {
+      this.training.delete(id);
+      // The run is no longer this process's: a run the worker could not close (it died) becomes 'interrupted'.
+      releaseRun(this.ctx.db, id);
+      if (!this.training.size) this.heartbeat.stop();
+    };
+    done.then(ended, ended);
   }
 
   /** One job in a training worker of its own (which opens its own connection to the workspace). */

@@ -1,7 +1,7 @@
 // Which WebGPU adapters this machine has, and whether each is a real GPU or a software rasteriser running on
 // the CPU (SwiftShader, llvmpipe/lavapipe, Microsoft's WARP). Software adapters compute correctly but slower than
 // the wasm backend, so automatic backend choice never takes one; `--backend webgpu` may.
-import { spawn } from 'node:child_process';
+import { spawnNodeScript } from '../../node-child.ts';
 import { fileURLToPath } from 'node:url';
 
 import type { AdapterPreference, ClassifiedAdapter, GpuAdapter } from '../../../../shared/compute.ts';
@@ -78,14 +78,14 @@ const CHILD = fileURLToPath(new URL('./survey-child.mjs', import.meta.url));
 /** Runs the survey in a child process (see survey-child.mjs for why); never throws, the problem is in the result. */
 export function runSurvey(timeoutMs = 30_000): Promise<AdapterSurvey> {
   return new Promise((resolve) => {
-    // ELECTRON_RUN_AS_NODE: inside the desktop app process.execPath is Electron, which then acts as Node.
-    const child = spawn(process.execPath, [CHILD], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    // A process of its own (plain Node; inside the desktop app, a utility process: ../../node-child.ts).
+    const child = spawnNodeScript(CHILD, [], { timeoutMs });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => resolve({ adapters: [], problem: `the WebGPU survey process could not start: ${e.message}` }));
-    child.on('close', (code, signal) => {
+    child.onError((e) => resolve({ adapters: [], problem: `the WebGPU survey process could not start: ${e.message}` }));
+    child.onClose((code, signal) => {
       const line = out.trim().split('\n').pop() ?? '';
       if (!line.startsWith('{')) {
         const why = signal === 'SIGTERM' ? `it did not answer within ${timeoutMs / 1000} s` : signal ? `it was killed by ${signal} (a GPU driver crashed?)` : `it exited with code ${code}`;

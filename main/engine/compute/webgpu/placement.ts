@@ -1,5 +1,6 @@
-// Whether the GPU pays for a model without a recurrence (the linear model, the baseline): measured at the start of
-// the run, on the run's own batch, against the best other backend; the faster one trains, and the run says why.
+// Whether the GPU pays for a network without a recurrence (the baseline, a recipe without recurrent layers): measured
+// at the start of the run, on the run's own batch, against the best other backend; the faster one trains, and the
+// run says why. (The linear model is fitted by exact solvers on the CPU, train/linear/, and never comes here.)
 //
 // A recurrent layer is where a GPU earns its keep (a few kernels per time step over the whole batch, the fused
 // WGSL of rnn-wgsl.ts). A bag of embeddings or n-grams is a handful of small operations per step, where a GPU's

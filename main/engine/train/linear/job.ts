@@ -127,7 +127,7 @@ export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, optio
         findings,
         actions: [],
       });
-    })();
+    }).immediate();
     const out: TrainResult = {
       run: runId,
       status: 'finished',
@@ -140,6 +140,9 @@ export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, optio
       test: test ? splitMetrics(test.evaluation) : { accuracy: NaN, macroF1: NaN },
       findings,
       actions: [],
+      // No epochs of samples: the linear model's time goes into cross-validation.
+      samplesPerSecond: null,
+      threads: null,
     };
     hooks.emit({ type: 'run.finished', run: runId, status: 'finished', validation: out.validation, test: test ? out.test : null });
     return out;
@@ -148,7 +151,7 @@ export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, optio
       runs.finishRun(db, runId, { status: 'stopped', epochs: 0, bestEpoch: 0, metrics: { validation: null, test: null }, evaluation: null, findings: [], actions: [] });
       hooks.emit({ type: 'run.finished', run: runId, status: 'stopped', validation: null, test: null });
       log('stopped during cross-validation: nothing was kept; `textbench resume` trains the run again from the start');
-      return { run: runId, status: 'stopped', backend: LINEAR_BACKEND, device: LINEAR_DEVICE.label, model: summary.model, epochs: 0, bestEpoch: 0, validation: { accuracy: NaN, macroF1: NaN }, test: { accuracy: NaN, macroF1: NaN }, findings: [], actions: [] };
+      return { run: runId, status: 'stopped', backend: LINEAR_BACKEND, device: LINEAR_DEVICE.label, model: summary.model, epochs: 0, bestEpoch: 0, validation: { accuracy: NaN, macroF1: NaN }, test: { accuracy: NaN, macroF1: NaN }, findings: [], actions: [], samplesPerSecond: null, threads: null };
     }
     const message = err instanceof Error ? err.message : String(err);
     runs.failRun(db, runId, message);

@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './main/engine/compute/backend.ts';
+import { wasmRnnKernelsLoaded } from './main/engine/compute/kernels.ts';
+import { FusedGRU, FusedLSTM } from './main/engine/compute/fused-rnn.ts';
+const [cell = 'gru', threads = '1', stepsArg = '10'] = process.argv.slice(2);
+await initBackend('wasm', { kernels: { threads: Number(threads) } });
+const rnn = wasmRnnKernelsLoaded()! as any;
+const cpuNow = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+const times: Record<string, number> = { forward: 0, backward: 0 };
+for (const name of ['forward', 'backward']) { const o = rnn[name].bind(rnn); rnn[name] = (...a: unknown[]) => { const t0 = cpuNow(); try { return o(...a); } finally { times[name]! += cpuNow() - t0; } }; }
+const vocab = 5000, batch = 64, sequence = 100, classes = 30;
+let s = 12345; const rand = (n: number) => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) % n;
+const x = tf.tensor2d(Array.from({ length: batch * sequence }, () => 1 + rand(vocab - 1)), [batch, sequence], 'int32');
+const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, () => rand(classes)), 'int32'), classes).toFloat();
+const model = tf.sequential({ layers: [tf.layers.embedding({ inputDim: vocab, outputDim: 64, inputLength: sequence }), new (cell === 'gru' ? FusedGRU : FusedLSTM)({ units: 64, recurrentInitializer: tf.initializers.glorotUniform({}) }), tf.layers.dense({ units: classes, activation: 'softmax' })] });
+const opt = tf.train.adam(1e-3);
+const step = () => { const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!; const v = l.dataSync()[0]!; l.dispose(); return v; };
+for (let i = 0; i < 3; i++) step();
+times.forward = 0; times.backward = 0;
+const steps = Number(stepsArg); const c0 = cpuNow();
+for (let i = 0; i < steps; i++) step();
+const cpuMs = (cpuNow() - c0) / steps;
+console.log(JSON.stringify({ cell, threads, cpuMsPerStep: cpuMs.toFixed(1), fwdCpu: (times.forward! / steps).toFixed(1), bwdCpu: (times.backward! / steps).toFixed(1), rest: (cpuMs - (times.forward! + times.backward!) / steps).toFixed(1), samplesPerCpuSec: Math.round(batch * 1000 / cpuMs) }));
+process.exit(0);

@@ -1,0 +1,127 @@
+// Training an ensemble run: its members' probabilities on the validation split calibrate each member (one
+// temperature) and fit the mixture weights (combine.ts); validation and test are then scored like any run's.
+// Runs in the training worker. Nothing is trained: the fit is stored in the run's config (`ensemble`), naming the
+// member runs, their weights and temperatures; the members keep their own weights.
+import type { Db } from '../../store/db.ts';
+import * as runs from '../../store/runs.ts';
+import type { EnsembleFit } from '../../store/runs.ts';
+import { initBackend, type BackendName } from '../../compute/backend.ts';
+import { TextbenchError } from '../../errors.ts';
+import type { Evaluation, Split, SplitMetrics } from '../../../../shared/domain.ts';
+import type { TrainResult } from '../../../../shared/training.ts';
+import { labelIds, loadRunData, type RunData } from '../data.ts';
+import type { SplitExample } from '../../store/examples.ts';
+import { ensembleProbabilities, fitEnsemble } from './combine.ts';
+import { alignColumns, chooseMembers, memberScores, resolveMembers, type MemberRun } from './members.ts';
+import { evaluateProbabilities, type JobHooks } from '../job.ts';
+
+/** The members' probabilities on `examples`, each aligned to `labels`. */
+async function memberProbabilities(db: Db, members: readonly MemberRun[], examples: readonly SplitExample[], labels: readonly string[]): Promise<Float64Array[]> {
+  const texts = examples.map((e) => e.text);
+  const out: Float64Array[] = [];
+  for (const m of members) out.push(alignColumns(await memberScores(db, m, texts), m.labels, labels));
+  return out;
+}
+
+/** The project's splits exactly as the members saw them; refuses when the data changed since they trained. */
+function memberData(db: Db, projectId: string, members: readonly MemberRun[]): RunData {
+  const c = runs.getRunConfig(db, members[0]!.id);
+  const data = loadRunData(db, projectId, { validationFraction: c.validationFraction, seed: c.seed, labels: members[0]!.labels });
+  if (data.dataHash !== members[0]!.dataHash) {
+    throw new TextbenchError(
+      'The project’s examples, labels or splits changed since the member runs were trained, so their validation scores no longer describe this data. ' +
+        'Train the members again, then the ensemble.',
+      'ENSEMBLE_DATA_CHANGED',
+      { field: 'runs' },
+    );
+  }
+  return data;
+}
+
+function splitMetrics(e: Evaluation): SplitMetrics {
+  return { accuracy: e.accuracy, macroF1: e.macroF1 };
+}
+
+export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const summary = runs.getRunSummary(db, runId);
+  let backendName = 'unknown';
+  try {
+    const config = runs.getRunConfig(db, runId);
+    const backend = await initBackend((config.backend ?? undefined) as BackendName | undefined);
+    backendName = backend.name;
+    const refs = config.runs ?? chooseMembers(db, summary.projectId);
+    if (!refs) {
+      throw new TextbenchError(
+        'No two finished runs of this project share their data and splits, so there is nothing to combine. Train a recurrent model and a ' +
+          'baseline with the same --seed (or name the runs with --runs A,B).',
+        'ENSEMBLE_TOO_SMALL',
+        { field: 'runs' },
+      );
+    }
+    const members = resolveMembers(db, summary.projectId, refs);
+    const data = memberData(db, summary.projectId, members);
+    if (!data.validation.length) throw new TextbenchError('The ensemble fits its weights on the validation split, and the project has none.', 'EMPTY_SPLIT', { split: 'validation' });
+    const labels = data.labels;
+    log(`ensemble of ${members.map((m) => `${m.name} (${m.model})`).join(', ')}; fitting on ${data.validation.length} validation examples`);
+    const started = { ...config, runs: members.map((m) => m.id), validationSource: data.validationSource };
+    runs.markRunStarted(db, runId, { backend: backend.name, device: backend.device, pipeline: null, labels, dataHash: data.dataHash, config: started, findings: [] });
+
+    const validation = await memberProbabilities(db, members, data.validation, labels);
+    const fitted = fitEnsemble(validation, labelIds(data.validation, labels), labels.length);
+    const fit: EnsembleFit = {
+      labels,
+      members: members.map((m, k) => ({ run: m.id, name: m.name, model: m.model, weight: fitted.weights[k]!, temperature: fitted.temperatures[k]!, validationLoss: fitted.memberLoss[k]! })),
+      validationLoss: fitted.loss,
+    };
+    for (const m of fit.members) log(`  ${m.name}: weight ${m.weight.toFixed(3)}, temperature ${m.temperature.toFixed(3)}, calibrated validation log-loss ${m.validationLoss.toFixed(4)}`);
+    log(`  combined validation log-loss ${fitted.loss.toFixed(4)}`);
+    runs.setRunConfig(db, runId, { ...started, ensemble: fit });
+
+    const valEval = evaluateProbabilities(ensembleProbabilities(validation, fitted, labels.length), data.validation, labels, runId, 'validation', db);
+    const testEval = data.test.length
+      ? evaluateProbabilities(ensembleProbabilities(await memberProbabilities(db, members, data.test, labels), fitted, labels.length), data.test, labels, runId, 'test', db)
+      : null;
+    const metrics = { validation: splitMetrics(valEval), test: testEval ? splitMetrics(testEval) : null };
+    runs.finishRun(db, runId, { status: 'finished', epochs: 0, bestEpoch: 0, metrics, evaluation: testEval, findings: [], actions: [] });
+    hooks.emit({ type: 'run.finished', run: runId, status: 'finished', validation: metrics.validation, test: metrics.test });
+    log(`finished: validation macro-F1 ${valEval.macroF1.toFixed(3)}${testEval ? `, test macro-F1 ${testEval.macroF1.toFixed(3)}` : ''}`);
+    return {
+      run: runId,
+      status: 'finished',
+      backend: backend.name,
+      device: backend.device.label,
+      model: 'ensemble',
+      epochs: 0,
+      bestEpoch: 0,
+      validation: metrics.validation,
+      test: metrics.test ?? { accuracy: NaN, macroF1: NaN },
+      findings: [],
+      actions: [],
+      // No epochs of its own: the members trained as their own runs.
+      samplesPerSecond: null,
+      threads: null,
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    runs.failRun(db, runId, message);
+    hooks.emit({ type: 'run.failed', run: runId, error: message });
+    if (err instanceof Error) (err as Error & { backend?: string }).backend = backendName;
+    throw err;
+  }
+}
+
+/** An ensemble run's evaluation on one split, recomputed from its members (textbench evaluate RUN). */
+export async function evaluateEnsembleRun(db: Db, runId: string, fit: EnsembleFit, split: Split): Promise<Evaluation> {
+  const summary = runs.getRunSummary(db, runId);
+  const members = resolveMembers(
+    db,
+    summary.projectId,
+    fit.members.map((m) => m.run),
+  );
+  const data = memberData(db, summary.projectId, members);
+  const examples = data[split];
+  if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
+  const probs = ensembleProbabilities(await memberProbabilities(db, members, examples, fit.labels), { temperatures: fit.members.map((m) => m.temperature), weights: fit.members.map((m) => m.weight) }, fit.labels.length);
+  return evaluateProbabilities(probs, examples, fit.labels, runId, split, db);
+}

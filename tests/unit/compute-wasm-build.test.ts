@@ -1,0 +1,55 @@
+// The committed WebAssembly kernels are exactly what their C source builds to: the build script runs again into a
+// temporary folder with Debian's clang 14 and lld 14 and the bytes must match. CI installs the toolchain
+// (.ci/run); a machine without it skips this file with a message saying what to install, except under CI, where
+// a missing toolchain is a failure.
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const dir = path.resolve(import.meta.dirname, '../../main/engine/compute/wasm');
+const tools = ['clang-14', 'wasm-ld-14', 'llvm-objdump-14'];
+const missing = tools.filter((t) => spawnSync(t, ['--version'], { stdio: 'ignore' }).status !== 0);
+if (missing.length && !process.env.CI) console.warn(`compute-wasm-build: skipped, ${missing.join(' and ')} not found (apt-get install clang-14 lld-14; llvm-objdump-14 comes with clang-14)`);
+
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-wasm-build-'));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe.skipIf(missing.length > 0 && !process.env.CI)('WebAssembly kernels build', () => {
+  it('rebuilds byte for byte from rnn.c', () => {
+    expect(missing, 'the toolchain CI installs').toEqual([]);
+    execFileSync(process.execPath, [path.join(dir, 'build.mjs'), '--out', out], { stdio: 'pipe' });
+    for (const file of ['rnn.wasm', 'rnn-threads.wasm', 'adam.wasm']) {
+      const built = fs.readFileSync(path.join(out, file));
+      const committed = fs.readFileSync(path.join(dir, file));
+      expect(built.length, `${file} size`).toBe(committed.length);
+      expect(built.equals(committed), `${file}: rebuild it with node main/engine/compute/wasm/build.mjs and commit it`).toBe(true);
+    }
+  });
+
+  it('gives an Adam module that uses no memory of its own: its code touches no global (no stack) and it has no data', () => {
+    const file = path.join(dir, 'adam.wasm');
+    const module = new WebAssembly.Module(fs.readFileSync(file));
+    expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(module)).toEqual([{ name: 'adam', kind: 'function' }]);
+    const code = execFileSync('llvm-objdump-14', ['-d', file], { encoding: 'utf8' });
+    expect(code).toMatch(/f32x4\.div/); // the disassembly really lists the instructions
+    expect(code).not.toMatch(/global\.(get|set)/);
+    expect(execFileSync('llvm-objdump-14', ['-h', file], { encoding: 'utf8' })).not.toMatch(/\bDATA\b/);
+  });
+
+  it('gives modules that import their memory and export the kernel entry points', () => {
+    for (const [file, shared] of [
+      ['rnn.wasm', false],
+      ['rnn-threads.wasm', true],
+    ] as const) {
+      const module = new WebAssembly.Module(fs.readFileSync(path.join(dir, file)));
+      expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+      expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['__heap_base', '__stack_pointer', 'run', 'sum_partials', 'transpose']);
+      // The threaded module needs a shared memory; the other refuses one that is shared.
+      const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared });
+      expect(() => new WebAssembly.Instance(module, { env: { memory } })).not.toThrow();
+    }
+  });
+});
