@@ -160,7 +160,9 @@ export class ModelService {
     const summary = runs.getRunSummary(this.ctx.db, runId);
     const members: EnsembleMemberFiles[] = [];
     for (const m of fit.members) {
-      const { contents } = await this.checkedContents(models.readRunForExport(this.ctx.db, m.run, options.checkpoint));
+      const run = models.readRunForExport(this.ctx.db, m.run, m.run === runId ? undefined : options.checkpoint);
+      // The ensemble's own linear member is kept under the ensemble's run id: its bundle says what it is.
+      const { contents } = await this.checkedContents(m.run === runId ? { ...run, model: 'linear', name: `${run.name}: ${m.name}` } : run);
       members.push({ type: m.model, weight: m.weight, temperature: m.temperature, files: renderBundle(contents).files });
     }
     const written = writeEnsembleBundle(
