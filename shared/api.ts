@@ -259,23 +259,8 @@ export type { AutoSearchStatus, TaskInfo, TrainPreset, Example, RunDetail, RunSu
 
 // ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.
 
-export const VIEWS = ['projects', 'import', 'data', 'train', 'runs', 'evaluate', 'classify', 'export'] as const;
-export type ViewName = (typeof VIEWS)[number];
-
-/** What each view is called, in the app menu and the sidebar alike. */
-export const VIEW_TITLES: Record<ViewName, string> = {
-  projects: 'Projects',
-  import: 'Import',
-  data: 'Data',
-  train: 'Train',
-  runs: 'Runs',
-  evaluate: 'Evaluate',
-  classify: 'Classify',
-  export: 'Export',
-};
-
-/** What the app menu asks the renderer to do. */
-export type MenuCommand = { kind: 'open-file'; path: string } | { kind: 'view'; view: ViewName };
+export { VIEWS, VIEW_TITLES, type ViewName, type MenuCommand } from './views.ts';
+import type { MenuCommand } from './views.ts';
 
 export interface PreloadApi {
   readonly mode: 'electron';
