@@ -13,6 +13,7 @@ import type { Reliability } from './evaluation.ts';
 import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
 import type { TaskInfo } from './tasks.ts';
 import type { ProbeReport } from './compute.ts';
+import type { TextExplanation } from './linear.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
 /** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
@@ -175,6 +176,17 @@ export const API = {
     summary: 'export a run as a bundle folder',
   }),
   'models.classify': request<Prediction[]>()(oneModel(z.object({ ...modelRef, texts })), { summary: 'classify texts with a run or a workspace model (e.g. an imported bundle)' }),
+  'models.explain': request<TextExplanation[]>()(
+    oneModel(
+      z.object({
+        ...modelRef,
+        texts: z.array(z.string()).min(1, 'Give at least one text.').max(100, 'Explain at most 100 texts at a time.'),
+        label: z.string().min(1).optional(),
+        k: z.number().int().min(1).max(100).optional(),
+      }),
+    ),
+    { summary: "linear models: the n-grams behind each text's label (or a given label), and per-word shares to highlight" },
+  ),
   'models.list': request<ModelInfo[]>()(z.object({ project: projectRef.optional() }), { summary: 'models in the workspace (from runs and imported bundles), of one project if named' }),
   'models.importBundle': request<ModelInfo>()(
     z.object({ dir: z.string().trim().min(1, 'Give the bundle folder.'), project: projectRef.optional(), name: z.string().trim().min(1).max(200).optional() }),
