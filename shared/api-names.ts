@@ -41,6 +41,7 @@ export const API_NAME_LIST = [
   'training.autoList',
   'models.export',
   'models.classify',
+  'models.explain',
   'models.list',
   'models.importBundle',
   'models.classifyFile',

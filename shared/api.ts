@@ -13,6 +13,7 @@ import type { Reliability } from './evaluation.ts';
 import type { AutoSearchStatus, LrFindResult } from './doctor.ts';
 import type { TaskInfo } from './tasks.ts';
 import type { ProbeReport } from './compute.ts';
+import type { TextExplanation } from './linear.ts';
 import type { ClassifyFileResult as EngineClassifyFileResult, ExportResult, ModelInfo } from './bundle.ts';
 
 /** Pairs an input schema with the output type; the `output` field only carries the type (it is null at runtime). */
@@ -175,6 +176,17 @@ export const API = {
     summary: 'export a run as a bundle folder',
   }),
   'models.classify': request<Prediction[]>()(oneModel(z.object({ ...modelRef, texts })), { summary: 'classify texts with a run or a workspace model (e.g. an imported bundle)' }),
+  'models.explain': request<TextExplanation[]>()(
+    oneModel(
+      z.object({
+        ...modelRef,
+        texts: z.array(z.string()).min(1, 'Give at least one text.').max(100, 'Explain at most 100 texts at a time.'),
+        label: z.string().min(1).optional(),
+        k: z.number().int().min(1).max(100).optional(),
+      }),
+    ),
+    { summary: "linear models: the n-grams behind each text's label (or a given label), and per-word shares to highlight" },
+  ),
   'models.list': request<ModelInfo[]>()(z.object({ project: projectRef.optional() }), { summary: 'models in the workspace (from runs and imported bundles), of one project if named' }),
   'models.importBundle': request<ModelInfo>()(
     z.object({ dir: z.string().trim().min(1, 'Give the bundle folder.'), project: projectRef.optional(), name: z.string().trim().min(1).max(200).optional() }),
@@ -247,23 +259,8 @@ export type { AutoSearchStatus, TaskInfo, TrainPreset, Example, RunDetail, RunSu
 
 // ---- The Electron preload's surface: exactly this object is exposed as `window.textbench`, nothing else.
 
-export const VIEWS = ['projects', 'import', 'data', 'train', 'runs', 'evaluate', 'classify', 'export'] as const;
-export type ViewName = (typeof VIEWS)[number];
-
-/** What each view is called, in the app menu and the sidebar alike. */
-export const VIEW_TITLES: Record<ViewName, string> = {
-  projects: 'Projects',
-  import: 'Import',
-  data: 'Data',
-  train: 'Train',
-  runs: 'Runs',
-  evaluate: 'Evaluate',
-  classify: 'Classify',
-  export: 'Export',
-};
-
-/** What the app menu asks the renderer to do. */
-export type MenuCommand = { kind: 'open-file'; path: string } | { kind: 'view'; view: ViewName };
+export { VIEWS, VIEW_TITLES, type ViewName, type MenuCommand } from './views.ts';
+import type { MenuCommand } from './views.ts';
 
 export interface PreloadApi {
   readonly mode: 'electron';

@@ -91,6 +91,8 @@ export interface ExportOptions {
 export type ModelRef = { run: string } | { model: string } | { bundle: string };
 
 export type ClassifyRequest = ModelRef & { texts: string[]; source?: string };
+/** Linear models: explain each text's label (or `label`), the `k` strongest n-grams each way. */
+export type ExplainRequest = ModelRef & { texts: string[]; label?: string; k?: number };
 
 export interface ClassifyFileRequest {
   /** Exactly one of run / model / bundle. */

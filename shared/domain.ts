@@ -1,5 +1,6 @@
 // Domain types shared by the engine, the CLI, the server and the renderer.
 // This file must stay free of Node and DOM imports: both sides compile it.
+import type { ClassNgrams } from './linear.ts';
 
 export type Split = 'train' | 'validation' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
@@ -136,6 +137,11 @@ export interface Evaluation {
    * 0 = the probabilities mean what they say. Absent in evaluations stored before it existed.
    */
   ece?: number;
+  /**
+   * Linear models: for each class, the n-grams with the largest positive and negative weights (what the model
+   * learned to look for). Absent for other models and for evaluations stored before it existed.
+   */
+  ngrams?: ClassNgrams[];
 }
 
 export interface Mistake {

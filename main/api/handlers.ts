@@ -85,6 +85,7 @@ export function createHandlers(wb: Workbench, opts: HandlerOptions): ApiHandlers
 
     'models.export': ({ run, out, force }) => wb.models.exportRun(run, out, { force }),
     'models.classify': ({ run, model, texts }) => wb.models.classify({ ...modelRefOf(run, model), texts, source: opts.mode }),
+    'models.explain': ({ run, model, texts, label, k }) => wb.models.explain({ ...modelRefOf(run, model), texts, label, k }),
     'models.classifyFile': ({ run, model, file, column, out }) => wb.models.classifyFile({ ...modelRefOf(run, model), file, column, out }),
     'models.list': ({ project }) => wb.models.list(project),
     'models.importBundle': ({ dir, project, name }) => wb.models.importBundle(dir, project, { name }),

@@ -1,7 +1,7 @@
 // The ensemble end to end on a real workspace (a slice of UCI sentiment): two neural runs trained with one seed,
-// `model: 'ensemble'` fits temperatures and weights on validation, stores its evaluation like any run, exports one
-// bundle folder (each member a complete bundle), and a fresh Node process classifies with it offline, giving the
-// in-workspace ensemble's probabilities.
+// `model: 'ensemble'` fits its own linear member on their train split, then temperatures and weights on
+// validation, stores its evaluation like any run, exports one bundle folder (each member a complete bundle), and
+// a fresh Node process classifies with it offline, giving the in-workspace ensemble's probabilities.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,12 +50,13 @@ afterAll(async () => {
 describe('ensemble', () => {
   let ensembleRun: string;
 
-  it('fits weights on validation, evaluates like any run, and picks its members itself when none are named', async () => {
+  it('adds a linear member, fits weights on validation, evaluates like any run, and takes the best recurrent run when none is named', async () => {
     const r = await wb.training.train({ project: 'mini', model: 'ensemble', runs: members, name: 'both' });
     expect(r).toMatchObject({ status: 'finished', model: 'ensemble' });
     ensembleRun = r.run;
     const fit = runs.getRunConfig(db, r.run).ensemble!;
-    expect(fit.members.map((m) => m.run)).toEqual(members);
+    expect(fit.members.map((m) => m.run)).toEqual([...members, r.run]);
+    expect(fit.members.map((m) => m.model)).toEqual(['baseline', 'gru', 'linear']);
     const weights = fit.members.map((m) => m.weight);
     expect(weights.reduce((s, w) => s + w, 0)).toBeCloseTo(1, 9);
     for (const m of fit.members) {
@@ -70,13 +71,10 @@ describe('ensemble', () => {
 
     const auto = await wb.training.train({ project: 'mini', model: 'ensemble', name: 'auto' });
     expect(auto.status).toBe('finished');
-    expect(new Set(runs.getRunConfig(db, auto.run).ensemble!.members.map((m) => m.run))).toEqual(new Set(members));
+    expect(runs.getRunConfig(db, auto.run).ensemble!.members.map((m) => m.run)).toEqual([members[1], auto.run]);
   }, 300_000);
 
-  it('refuses one run, a run of itself, and says what to do', async () => {
-    const one = await wb.training.train({ project: 'mini', model: 'ensemble', runs: [members[0]!] });
-    expect(one.status).toBe('failed');
-    expect(one.error).toMatch(/at least two different runs.*--runs A,B/);
+  it('refuses an ensemble as a member, and says how an ensemble classifies', async () => {
     const nested = await wb.training.train({ project: 'mini', model: 'ensemble', runs: [members[0]!, ensembleRun] });
     expect(nested.error).toMatch(/is itself an ensemble/);
     await expect(wb.models.classify({ run: ensembleRun, texts: ['fine'] })).rejects.toThrow(/is an ensemble: .*--out DIR.*then classify with --bundle DIR/);
@@ -85,13 +83,13 @@ describe('ensemble', () => {
   it('exports one bundle that a fresh process classifies with, giving the ensemble’s probabilities (rows sum to 1)', async () => {
     const bundle = path.join(tmp, 'ensemble-bundle');
     const out = await wb.models.exportRun(ensembleRun, bundle);
-    expect(out.files).toEqual(expect.arrayContaining(['manifest.json', 'README.md', 'member-1/manifest.json', 'member-1/weights.bin', 'member-2/vocab.json']));
+    expect(out.files).toEqual(expect.arrayContaining(['manifest.json', 'README.md', 'member-1/manifest.json', 'member-1/weights.bin', 'member-2/vocab.json', 'member-3/manifest.json']));
 
     const projectId = wb.projects.get('mini').id;
     const texts = listSplitExamples(db, projectId, 'test').map((e) => e.text);
     const fit = runs.getRunConfig(db, ensembleRun).ensemble!;
     await initBackend('wasm');
-    const resolved = resolveMembers(db, projectId, fit.members.map((m) => m.run));
+    const resolved = [...resolveMembers(db, projectId, members), { id: ensembleRun, model: 'linear', labels: fit.labels }];
     const parts = [];
     for (const m of resolved) parts.push(alignColumns(await memberScores(db, m, texts), m.labels, fit.labels));
     const expected = ensembleProbabilities(parts, { weights: fit.members.map((m) => m.weight), temperatures: fit.members.map((m) => m.temperature) }, fit.labels.length);

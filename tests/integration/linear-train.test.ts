@@ -13,6 +13,7 @@ import { parse } from 'csv-parse/sync';
 import type { Workbench } from '../../main/engine/workbench.ts';
 import type { TrainResult } from '../../shared/training.ts';
 import { loadLinearModel } from '../../main/engine/store/linearModels.ts';
+import { main } from '../../main/cli/index.ts';
 import { datasets, repoRoot, tempDir, tempWorkbench, toCsv, withWorkspaceDb, writeFile } from '../fixtures/data.ts';
 
 const UCI = path.join(datasets, 'uci_sentiment_labelled_sentences/uci_sentiment.csv');
@@ -114,6 +115,53 @@ model.dispose();
     expect(fresh.why.towards.length).toBeGreaterThan(0);
     expect(fresh.why.towards[0]!.contribution).toBeGreaterThan(0);
     expect(fresh.why.spans.length).toBeGreaterThan(0);
+  });
+});
+
+describe('explanations', () => {
+  it('the evaluation lists the strongest n-grams of each class, mirrored for two classes; `evaluate` prints them and the ECE', async () => {
+    const ev = await wb.training.evaluate(first.run, 'test');
+    const [neg, pos] = ev.ngrams!;
+    expect([neg!.label, pos!.label]).toEqual(['negative', 'positive']);
+    for (const c of [neg!, pos!]) {
+      expect(c.positive.length).toBeGreaterThan(0);
+      expect(c.positive.length).toBeLessThanOrEqual(15);
+      expect(c.positive.every((g, i) => g.weight > 0 && (i === 0 || g.weight <= c.positive[i - 1]!.weight))).toBe(true);
+      expect(c.negative.every((g, i) => g.weight < 0 && (i === 0 || g.weight >= c.negative[i - 1]!.weight))).toBe(true);
+    }
+    // One binary problem: what speaks for "positive" speaks against "negative", with the same weight.
+    expect(neg!.negative.map((g) => [g.text, -g.weight])).toEqual(pos!.positive.map((g) => [g.text, g.weight]));
+
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: () => {} };
+    expect(await main(['evaluate', first.run, '--workspace', wb.dir], io)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/expected calibration error 0\.\d{3}/);
+    expect(text).toMatch(/What the linear model looks for/);
+    expect(text).toMatch(/^positive\s+for: \S/m);
+  });
+
+  it('classify --explain shows the n-grams behind a label, and the words that carry it', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    const text = 'Great phone, I love it.';
+    expect(await main(['classify', '--workspace', wb.dir, '--run', first.run, '--explain', '--json', text], io), err.join('\n')).toBe(0);
+    const line = JSON.parse(out[0]!) as { label: string; probability: number; explanation: { label: string; probability: number; decision: number; intercept: number; towards: Array<{ contribution: number }>; against: Array<{ contribution: number }>; spans: Array<{ start: number; end: number; weight: number }> } };
+    expect(line.label).toBe('positive');
+    const why = line.explanation;
+    expect(why.label).toBe('positive');
+    expect(why.probability).toBeCloseTo(line.probability, 12);
+    expect(why.towards[0]!.contribution).toBeGreaterThan(0);
+    // The word "Great" carries a positive share of the decision.
+    const great = why.spans.find((s) => text.slice(s.start, s.end) === 'Great');
+    expect(great?.weight).toBeGreaterThan(0);
+
+    out.length = 0;
+    expect(await main(['classify', '--workspace', wb.dir, '--run', first.run, '--explain', text], io)).toBe(0);
+    expect(out[0]).toMatch(/^positive\t[01]\.\d{3}\t/);
+    expect(out[1]).toMatch(/^  for positive: .+\(\+\d+\.\d{3}\)/);
+    expect(await main(['classify', '--workspace', wb.dir, '--run', first.run, '--explain', '--file', 'x.csv'], io)).not.toBe(0);
   });
 });
 

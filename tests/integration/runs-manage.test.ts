@@ -33,8 +33,10 @@ describe('managing runs', () => {
   });
 
   it('deletes a run with its curve, checkpoints, predictions and workspace model, and leaves the other runs alone', async () => {
-    const keep = await wb.training.train({ project: 'mini', model: 'linear', epochs: 1 });
-    const gone = await wb.training.train({ project: 'mini', model: 'linear', epochs: 2 });
+    // A network run: it has a curve and checkpoints (a linear run has neither, and is evaluated by cross-validation,
+    // not on 'validation'; its deletion is the next test).
+    const keep = await wb.training.train({ project: 'mini', model: 'baseline', epochs: 1 });
+    const gone = await wb.training.train({ project: 'mini', model: 'baseline', epochs: 2 });
     await wb.training.evaluate(gone.run, 'validation');
     await wb.models.classify({ run: gone.run, texts: ['great phone'] });
     const before = {
@@ -59,8 +61,18 @@ describe('managing runs', () => {
     expect(count("SELECT COUNT(*) AS n FROM models WHERE run_id = ? AND source = 'run'", keep.run)).toBe(keptModels);
   });
 
+  it('deletes a linear run with its stored model and predictions', async () => {
+    const { run } = await wb.training.train({ project: 'mini', model: 'linear' });
+    await wb.training.evaluate(run, 'test');
+    expect(count('SELECT COUNT(*) AS n FROM run_linear_models WHERE run_id = ?', run)).toBe(1);
+    expect(count('SELECT COUNT(*) AS n FROM run_predictions WHERE run_id = ?', run)).toBeGreaterThan(0);
+    wb.training.delete(run);
+    expect(count('SELECT COUNT(*) AS n FROM run_linear_models WHERE run_id = ?', run)).toBe(0);
+    expect(count('SELECT COUNT(*) AS n FROM run_predictions WHERE run_id = ?', run)).toBe(0);
+  });
+
   it('refuses to delete a run while it trains', async () => {
-    const { run } = wb.training.start({ project: 'mini', model: 'linear', epochs: 30 });
+    const { run } = wb.training.start({ project: 'mini', model: 'baseline', epochs: 30 });
     try {
       expect(() => wb.training.delete(run.id)).toThrow(/stop it before deleting it/);
     } finally {

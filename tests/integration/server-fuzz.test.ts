@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { mulberry32 as rng } from '../../main/engine/random.ts';
 import { repoRoot, tempDir } from '../fixtures/data.ts';
 
 const CLI = path.join(repoRoot, 'main/cli/textbench.mjs');
@@ -17,17 +18,6 @@ let port = 0;
 let token = '';
 let serverLog = '';
 
-/** mulberry32: the same seed gives the same requests, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Answer {
   /** The status of the first response line, 0 when the server closed without answering, -1 when it had not answered yet. */

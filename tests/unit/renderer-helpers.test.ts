@@ -322,6 +322,8 @@ describe('run choice and reliability words', () => {
     expect(bestRun(usableRuns(runs))!.id).toBe('mid');
     expect(defaultRun(usableRuns(runs), 'old')).toBe('old');
     expect(defaultRun(usableRuns(runs), 'running')).toBe('mid');
+    // A finished linear run has no epochs (one exact fit) and is offered; a network stopped before its first epoch is not.
+    expect(usableRuns([{ ...run('exact', 0.9), epochs: 0, bestEpoch: 0 }, { ...run('early', null, 'stopped'), model: 'gru', epochs: 0 }]).map((r) => r.id)).toEqual(['exact']);
     expect(bestRun([run('a', null)])!.id).toBe('a');
     expect(bestRun([])).toBeNull();
   });

@@ -7,6 +7,8 @@ import { loadBundle } from '../../engine/bundle/index.ts';
 import { classifyFile, defaultOutPath } from '../../engine/bundle/batch.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { Prediction, Progress } from '../../../shared/domain.ts';
+import type { NgramContribution, TextExplanation } from '../../../shared/linear.ts';
+import { explainTexts } from '../../engine/bundle/explain.ts';
 
 async function readStdinLines(): Promise<string[]> {
   const lines: string[] = [];
@@ -14,19 +16,32 @@ async function readStdinLines(): Promise<string[]> {
   return lines;
 }
 
-function printPredictions(ctx: CommandContext, preds: Prediction[]): void {
-  for (const p of preds) {
+/** N-grams shown each way per explained text. */
+const EXPLAIN_K = 8;
+
+function ngramList(items: NgramContribution[]): string {
+  return items.map((g) => `${g.kind === 'char' ? `[${g.text}]` : g.text} (${g.contribution >= 0 ? '+' : ''}${g.contribution.toFixed(3)})`).join(', ');
+}
+
+function printPredictions(ctx: CommandContext, preds: Prediction[], explanations?: TextExplanation[]): void {
+  preds.forEach((p, i) => {
+    const why = explanations?.[i];
     if (ctx.json) {
       // The four stable fields; "long" is added only for a text that did not fit (how it was handled).
       const line: Record<string, unknown> = { text: p.text, label: p.label, probability: p.probability, probabilities: p.probabilities };
       if (p.long && p.long !== 'fits') line.long = p.long;
+      if (why) line.explanation = why;
       ctx.io.out(JSON.stringify(line));
     } else {
       const note = p.long && p.long !== 'fits' ? `\t(long text: ${p.long})` : '';
       const shown = p.text.length > 80 ? `${p.text.slice(0, 77)}...` : p.text;
       ctx.io.out(`${p.label}\t${p.probability.toFixed(3)}\t${shown.replace(/\s+/g, ' ')}${note}`);
+      if (why) {
+        ctx.io.out(`  for ${why.label}: ${why.towards.length ? ngramList(why.towards) : '(no n-gram of this text speaks for it)'}`);
+        if (why.against.length) ctx.io.out(`  against: ${ngramList(why.against)}`);
+      }
     }
-  }
+  });
 }
 
 function progressPrinter(ctx: CommandContext): (p: Progress) => void {
@@ -57,7 +72,7 @@ function printFileResult(ctx: CommandContext, r: ClassifyFileResult): void {
 export const command: Command = {
   name: 'classify',
   summary: 'classify text or a file with a bundle or a run',
-  usage: `(--bundle DIR | --run RUN | --stored MODEL) [TEXT ...]
+  usage: `(--bundle DIR | --run RUN | --stored MODEL) [--explain] [TEXT ...]
        (--bundle DIR | --run RUN | --stored MODEL) --file FILE [--column C] [--out OUT] [--force]
 
 Classifies the TEXT arguments (or, with none, one text per line of stdin), or every row of a file
@@ -75,6 +90,8 @@ windows) and one p_LABEL column per label (JSONL: a probabilities object).
   --max-cell-chars N  refuse an input cell longer than N characters (default 16777216)
   --keep-formulas  CSV/TSV output: write cells that start with = + - @ tab or CR as they are (by default they
                    get a leading ' so that a spreadsheet shows them as text instead of running them)
+  --explain        linear models: under each text, the n-grams that pushed it to its label and away from it
+                   (with --json, an "explanation" object: towards, against, and word spans with their shares)
   --backend B      webgpu | tensorflow-gpu | tensorflow | wasm | cpu (default: the best that loads)
 
 With --json prints one line per text: {"text", "label", "probability", "probabilities": {label: p}}, plus
@@ -93,6 +110,7 @@ with the summary.`,
     backend: { type: 'string' },
     'max-cell-chars': { type: 'string' },
     'keep-formulas': { type: 'boolean', default: false },
+    explain: { type: 'boolean', default: false },
   },
   async run(ctx) {
     const bundle = str(ctx.values.bundle);
@@ -106,6 +124,8 @@ with the summary.`,
     }
     const file = str(ctx.values.file);
     if (file && ctx.positionals.length) throw new TextbenchError('Give either TEXT arguments or --file FILE, not both.', 'USAGE');
+    const explain = ctx.values.explain === true;
+    if (file && explain) throw new TextbenchError('--explain explains TEXT arguments (or lines of stdin), not a --file.', 'USAGE', { field: 'explain' });
     let texts = ctx.positionals;
     if (!file && (!texts.length || (texts.length === 1 && texts[0] === '-'))) {
       if (process.stdin.isTTY) throw new TextbenchError('Nothing to classify: give TEXT arguments, --file FILE, or pipe one text per line on stdin.', 'USAGE');
@@ -129,7 +149,7 @@ with the summary.`,
           });
           printFileResult(ctx, r);
         } else {
-          printPredictions(ctx, await loaded.classify(texts));
+          printPredictions(ctx, await loaded.classify(texts), explain ? await explainTexts(loaded, texts, { k: EXPLAIN_K }) : undefined);
         }
       } finally {
         loaded.dispose();
@@ -154,7 +174,8 @@ with the summary.`,
       return 0;
     }
     try {
-      printPredictions(ctx, await wb.models.classify({ ...ref, texts, source: 'cli' }));
+      const preds = await wb.models.classify({ ...ref, texts, source: 'cli' });
+      printPredictions(ctx, preds, explain ? await wb.models.explain({ ...ref, texts, k: EXPLAIN_K }) : undefined);
     } finally {
       wb.models.dispose();
     }

@@ -16,6 +16,15 @@ export function evaluationLines(e: Evaluation): string[] {
     'Confusion matrix (rows: true label, columns: predicted, in the order above):',
     ...e.confusion.matrix.map((row, i) => `${e.confusion.labels[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(5)).join('')}`),
   ];
+  if (e.ece !== undefined) lines.push('', `Calibration: expected calibration error ${f3(e.ece)} (0 = the probabilities mean what they say)`);
+  if (e.ngrams?.length) {
+    const show = (ws: Array<{ kind: string; text: string }>) => ws.slice(0, 8).map((g) => (g.kind === 'char' ? `[${g.text}]` : g.text)).join(', ');
+    lines.push('', 'What the linear model looks for (n-grams with the largest weights; [..] = characters within a word):');
+    for (const c of e.ngrams) {
+      lines.push(`${c.label.padEnd(w)}  for: ${show(c.positive)}`);
+      if (c.negative.length) lines.push(`${''.padEnd(w)}  against: ${show(c.negative)}`);
+    }
+  }
   if (e.mistakes.length) {
     lines.push('', `Most confident mistakes (${Math.min(10, e.mistakes.length)} of ${e.mistakes.length} listed):`);
     for (const m of e.mistakes.slice(0, 10)) {
@@ -32,7 +41,9 @@ export const command: Command = {
 
 RUN is a run id, a unique prefix, a run name or "latest". The test evaluation is stored with the run;
 other splits are computed on demand. --json prints {"run","split","accuracy","macroF1","weightedF1","loss",
-"perClass":[{"label","precision","recall","f1","support"}],"confusion":{"labels","matrix"},"mistakes":[...]}.`,
+"perClass":[{"label","precision","recall","f1","support"}],"confusion":{"labels","matrix"},"mistakes":[...],"ece"}
+and, for a linear run, "ngrams":[{"label","positive":[{"kind","text","weight"}],"negative":[...],"intercept"}]
+(per class, the n-grams with the largest positive and negative weights).`,
   options: { split: { type: 'string', default: 'test' } },
   async run(ctx) {
     const ref = ctx.positionals[0];
@@ -41,7 +52,7 @@ other splits are computed on demand. --json prints {"run","split","accuracy","ma
     if (!SPLITS.includes(split)) throw new TextbenchError(`--split expects train, validation or test; got "${split}".`, 'BAD_OPTION', { field: 'split' });
     const e = await ctx.workbench().training.evaluate(ref, split);
     if (ctx.json) {
-      ctx.io.out(JSON.stringify({ run: e.run, split: e.split, accuracy: e.accuracy, macroF1: e.macroF1, weightedF1: e.weightedF1, loss: e.loss, perClass: e.perClass, confusion: e.confusion, mistakes: e.mistakes }));
+      ctx.io.out(JSON.stringify({ run: e.run, split: e.split, accuracy: e.accuracy, macroF1: e.macroF1, weightedF1: e.weightedF1, loss: e.loss, perClass: e.perClass, confusion: e.confusion, mistakes: e.mistakes, ece: e.ece, ...(e.ngrams ? { ngrams: e.ngrams } : {}) }));
     } else {
       for (const l of evaluationLines(e)) ctx.io.out(l);
     }

@@ -65,7 +65,7 @@ export interface EnsembleContents {
 
 /** True when a parsed manifest describes an ensemble bundle. */
 export function isEnsembleManifest(value: unknown): value is EnsembleManifest {
-  return typeof value === 'object' && value !== null && (value as { model?: { type?: unknown } }).model?.type === ENSEMBLE_TYPE;
+  return typeof value === 'object' && value !== null && (value as { model?: { type?: unknown } }).model?.type === ENSEMBLE_TYPE && 'ensemble' in value;
 }
 
 function memberFolder(i: number): string {

@@ -3,6 +3,7 @@
 // (tasks/wire.ts, tasks/worker-client.ts); this file only says what the requests, results and events are.
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
+import type { TextExplanation } from '../../../shared/linear.ts';
 import type { ModelParts } from './loader.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 
@@ -19,6 +20,8 @@ export type ClassifyJob =
   | { type: 'check'; source: ModelSource; texts?: string[] }
   | { type: 'classify'; source: ModelSource; texts: string[] }
   | { type: 'scores'; source: ModelSource; texts: string[] }
+  /** Linear models: the n-grams behind each text's label (or behind `label`), `k` each way. */
+  | { type: 'explain'; source: ModelSource; texts: string[]; label?: string; k?: number }
   | { type: 'classifyFile'; source: ModelSource; file: string; out: string; column?: string; force?: boolean; read?: ReadOptions; keepFormulas?: boolean; stream: boolean };
 
 /** Not a request: drop a cached model (no answer). */
@@ -31,6 +34,7 @@ export type ClassifyResult =
   | { kind: 'check'; labels: string[]; backend: string; probabilities?: Float64Array }
   | { kind: 'classify'; predictions: Prediction[] }
   | { kind: 'scores'; labels: string[]; probabilities: Float64Array }
+  | { kind: 'explain'; explanations: TextExplanation[] }
   | { kind: 'classifyFile'; result: ClassifyFileResult };
 
 export type ClassifyEvent =

@@ -5,6 +5,7 @@ import type {
   ClassifyFileRequest,
   ClassifyFileResult,
   ClassifyRequest,
+  ExplainRequest,
   ExportOptions,
   ExportResult,
   ModelEvaluation,
@@ -12,6 +13,7 @@ import type {
   ModelRef,
 } from '../../../shared/bundle.ts';
 import type { Prediction } from '../../../shared/domain.ts';
+import type { TextExplanation } from '../../../shared/linear.ts';
 import { TextbenchError } from '../errors.ts';
 import { classificationReport } from '../evaluate/metrics.ts';
 import { getProject } from '../store/projects.ts';
@@ -158,7 +160,9 @@ export class ModelService {
     const summary = runs.getRunSummary(this.ctx.db, runId);
     const members: EnsembleMemberFiles[] = [];
     for (const m of fit.members) {
-      const { contents } = await this.checkedContents(models.readRunForExport(this.ctx.db, m.run, options.checkpoint));
+      const run = models.readRunForExport(this.ctx.db, m.run, m.run === runId ? undefined : options.checkpoint);
+      // The ensemble's own linear member is kept under the ensemble's run id: its bundle says what it is.
+      const { contents } = await this.checkedContents(m.run === runId ? { ...run, model: 'linear', name: `${run.name}: ${m.name}` } : run);
       members.push({ type: m.model, weight: m.weight, temperature: m.temperature, files: renderBundle(contents).files });
     }
     const written = writeEnsembleBundle(
@@ -265,6 +269,16 @@ export class ModelService {
     const { predictions } = await this.ask({ type: 'classify', source: r.source, texts: request.texts }, 'classify');
     if (r.modelId) insertPredictions(this.ctx.db, r.modelId, predictions, request.source ?? 'classify');
     return predictions;
+  }
+
+  /**
+   * Linear models: the n-grams behind each text's label (or behind `label`), `k` each way, and per-word shares
+   * to highlight. Nothing is stored. Other models are refused (EXPLAIN_UNSUPPORTED).
+   */
+  async explain(request: ExplainRequest): Promise<TextExplanation[]> {
+    const r = this.resolve(request as { run?: string; model?: string; bundle?: string });
+    const { explanations } = await this.ask({ type: 'explain', source: r.source, texts: request.texts, label: request.label, k: request.k }, 'explain');
+    return explanations;
   }
 
   /** Classifies every row of a CSV/TSV/JSONL file into a CSV/TSV/JSONL output, with task.progress events. */

@@ -6,6 +6,7 @@ import { pipelineFromJSON } from '../text/pipeline.ts';
 import { readBundle } from './reader.ts';
 import { modelFromParts, type LoadedModel } from './loader.ts';
 import { classifyFile } from './batch.ts';
+import { explainTexts } from './explain.ts';
 import { serveRequests, workerInit, type Job } from '../tasks/worker-host.ts';
 import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, EvictMessage, ModelSource } from './protocol.ts';
 
@@ -39,6 +40,7 @@ async function handle(req: ClassifyJob, job: Job<ClassifyEvent>): Promise<Classi
       const { probabilities } = await model.scores(req.texts);
       return { kind: 'scores', labels: [...model.labels], probabilities };
     }
+    if (req.type === 'explain') return { kind: 'explain', explanations: await explainTexts(model, req.texts, req) };
     const result = await classifyFile(model, {
       file: req.file,
       out: req.out,

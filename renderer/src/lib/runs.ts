@@ -3,9 +3,13 @@ import type { RunSummary } from '../../../shared/training.ts';
 import type { LabelCount } from '../../../shared/data.ts';
 import { chanceLevel, learnedVerdict, type BaselineScore, type LearnedVerdict } from '../../../shared/verdict.ts';
 
-/** Runs with weights to evaluate, export or classify with (a run stopped before its first epoch has none). */
+/**
+ * Runs with a model to evaluate, export or classify with: every finished run (a linear or ensemble run is one fit
+ * and finishes with 0 epochs), and a network run stopped after at least one epoch (stopped before its first one, it
+ * has no weights).
+ */
 export function usableRuns(runs: readonly RunSummary[]): RunSummary[] {
-  return runs.filter((r) => (r.status === 'finished' || r.status === 'stopped') && r.epochs > 0);
+  return runs.filter((r) => r.status === 'finished' || (r.status === 'stopped' && r.epochs > 0));
 }
 
 /**

@@ -1,7 +1,9 @@
-// Training an ensemble run: its members' probabilities on the validation split calibrate each member (one
-// temperature) and fit the mixture weights (combine.ts); validation and test are then scored like any run's.
-// Runs in the training worker. Nothing is trained: the fit is stored in the run's config (`ensemble`), naming the
-// member runs, their weights and temperatures; the members keep their own weights.
+// Training an ensemble run: the linear model and one or more neural runs. The ensemble fits its own linear member
+// on the neural runs' train split (a linear run learns from validation too: members.ts), with the linear preset's
+// cross-validated choice of features, loss and C, and keeps it under its own run id (run_linear_models). Then the
+// members' probabilities on the validation split calibrate each member (one temperature) and fit the mixture
+// weights (combine.ts); validation and test are scored like any run's. Runs in the training worker. The fit is
+// stored in the run's config (`ensemble`), naming the member runs, their weights and temperatures.
 import type { Db } from '../../store/db.ts';
 import * as runs from '../../store/runs.ts';
 import type { EnsembleFit } from '../../store/runs.ts';
@@ -14,9 +16,20 @@ import type { SplitExample } from '../../store/examples.ts';
 import { ensembleProbabilities, fitEnsemble } from './combine.ts';
 import { alignColumns, chooseMembers, memberScores, resolveMembers, type MemberRun } from './members.ts';
 import { evaluateProbabilities, type JobHooks } from '../job.ts';
+import { resolveConfig } from '../config.ts';
+import { linearOptions } from '../linear/job.ts';
+import { trainLinear } from '../linear/train.ts';
+import { poolRunner } from '../linear/fit-pool.ts';
+import { saveLinearModel } from '../../store/linearModels.ts';
+
+/** A member as scored: a neural run, or the ensemble's own linear model (stored under the ensemble's run id). */
+type Scored = Pick<MemberRun, 'id' | 'name' | 'model' | 'labels'>;
+
+/** Name of the linear member the ensemble fits itself. */
+const OWN_LINEAR = 'linear (fitted on the train split)';
 
 /** The members' probabilities on `examples`, each aligned to `labels`. */
-async function memberProbabilities(db: Db, members: readonly MemberRun[], examples: readonly SplitExample[], labels: readonly string[]): Promise<Float64Array[]> {
+async function memberProbabilities(db: Db, members: readonly Scored[], examples: readonly SplitExample[], labels: readonly string[]): Promise<Float64Array[]> {
   const texts = examples.map((e) => e.text);
   const out: Float64Array[] = [];
   for (const m of members) out.push(alignColumns(await memberScores(db, m, texts), m.labels, labels));
@@ -53,8 +66,8 @@ export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Pr
     const refs = config.runs ?? chooseMembers(db, summary.projectId);
     if (!refs) {
       throw new TextbenchError(
-        'No two finished runs of this project share their data and splits, so there is nothing to combine. Train a recurrent model and a ' +
-          'baseline with the same --seed (or name the runs with --runs A,B).',
+        'This project has no finished neural run to combine with the linear model. Train a recurrent model first (e.g. `textbench train --model gru`), ' +
+          'or name runs with --runs A,B.',
         'ENSEMBLE_TOO_SMALL',
         { field: 'runs' },
       );
@@ -63,15 +76,29 @@ export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Pr
     const data = memberData(db, summary.projectId, members);
     if (!data.validation.length) throw new TextbenchError('The ensemble fits its weights on the validation split, and the project has none.', 'EMPTY_SPLIT', { split: 'validation' });
     const labels = data.labels;
-    log(`ensemble of ${members.map((m) => `${m.name} (${m.model})`).join(', ')}; fitting on ${data.validation.length} validation examples`);
+    log(`ensemble of ${members.map((m) => `${m.name} (${m.model})`).join(', ')} and a linear model; fitting on ${data.validation.length} validation examples`);
     const started = { ...config, runs: members.map((m) => m.id), validationSource: data.validationSource };
     runs.markRunStarted(db, runId, { backend: backend.name, device: backend.device, pipeline: null, labels, dataHash: data.dataHash, config: started, findings: [] });
 
-    const validation = await memberProbabilities(db, members, data.validation, labels);
+    log(`${OWN_LINEAR}: ${data.train.length} examples; cross-validation chooses its features, loss and C`);
+    const linearConfig = resolveConfig({ model: 'linear', seed: config.seed, lowercase: config.lowercase });
+    const { model: linear, report } = await trainLinear(
+      data.train.map((e) => e.text),
+      labelIds(data.train, labels),
+      labels,
+      linearOptions(linearConfig),
+      { shouldStop: hooks.shouldStop, runner: poolRunner },
+    );
+    const { json, weights } = linear.toJSON();
+    saveLinearModel(db, runId, { model: json, weights, search: report });
+    log(`  chose ${report.chosen.featureSet}, ${report.chosen.loss}, C=${report.chosen.C}`);
+    const scored: Scored[] = [...members, { id: runId, name: OWN_LINEAR, model: 'linear', labels: linear.labels }];
+
+    const validation = await memberProbabilities(db, scored, data.validation, labels);
     const fitted = fitEnsemble(validation, labelIds(data.validation, labels), labels.length);
     const fit: EnsembleFit = {
       labels,
-      members: members.map((m, k) => ({ run: m.id, name: m.name, model: m.model, weight: fitted.weights[k]!, temperature: fitted.temperatures[k]!, validationLoss: fitted.memberLoss[k]! })),
+      members: scored.map((m, k) => ({ run: m.id, name: m.name, model: m.model, weight: fitted.weights[k]!, temperature: fitted.temperatures[k]!, validationLoss: fitted.memberLoss[k]! })),
       validationLoss: fitted.loss,
     };
     for (const m of fit.members) log(`  ${m.name}: weight ${m.weight.toFixed(3)}, temperature ${m.temperature.toFixed(3)}, calibrated validation log-loss ${m.validationLoss.toFixed(4)}`);
@@ -80,7 +107,7 @@ export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Pr
 
     const valEval = evaluateProbabilities(ensembleProbabilities(validation, fitted, labels.length), data.validation, labels, runId, 'validation', db);
     const testEval = data.test.length
-      ? evaluateProbabilities(ensembleProbabilities(await memberProbabilities(db, members, data.test, labels), fitted, labels.length), data.test, labels, runId, 'test', db)
+      ? evaluateProbabilities(ensembleProbabilities(await memberProbabilities(db, scored, data.test, labels), fitted, labels.length), data.test, labels, runId, 'test', db)
       : null;
     const metrics = { validation: splitMetrics(valEval), test: testEval ? splitMetrics(testEval) : null };
     runs.finishRun(db, runId, { status: 'finished', epochs: 0, bestEpoch: 0, metrics, evaluation: testEval, findings: [], actions: [] });
@@ -114,14 +141,15 @@ export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Pr
 /** An ensemble run's evaluation on one split, recomputed from its members (textbench evaluate RUN). */
 export async function evaluateEnsembleRun(db: Db, runId: string, fit: EnsembleFit, split: Split): Promise<Evaluation> {
   const summary = runs.getRunSummary(db, runId);
-  const members = resolveMembers(
+  const neural = resolveMembers(
     db,
     summary.projectId,
-    fit.members.map((m) => m.run),
+    fit.members.filter((m) => m.run !== runId).map((m) => m.run),
   );
-  const data = memberData(db, summary.projectId, members);
+  const data = memberData(db, summary.projectId, neural);
   const examples = data[split];
   if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
-  const probs = ensembleProbabilities(await memberProbabilities(db, members, examples, fit.labels), { temperatures: fit.members.map((m) => m.temperature), weights: fit.members.map((m) => m.weight) }, fit.labels.length);
+  const scored: Scored[] = fit.members.map((m) => (m.run === runId ? { id: runId, name: m.name, model: 'linear', labels: fit.labels } : neural.find((n) => n.id === m.run)!));
+  const probs = ensembleProbabilities(await memberProbabilities(db, scored, examples, fit.labels), { temperatures: fit.members.map((m) => m.temperature), weights: fit.members.map((m) => m.weight) }, fit.labels.length);
   return evaluateProbabilities(probs, examples, fit.labels, runId, split, db);
 }

@@ -1,12 +1,18 @@
-// The members of an ensemble: finished runs of one project trained on exactly the same splits (same data
-// fingerprint), and their probabilities on any texts. Each member is scored by its own kept weights and text
-// pipeline, so the ensemble reads every text the way each member was trained to.
+// The members of an ensemble: finished neural runs of one project trained on exactly the same splits (same data
+// fingerprint), plus the linear model the ensemble fits itself on their train split (job.ts), and their
+// probabilities on any texts. Each member is scored by its own kept weights and text pipeline (or TF-IDF
+// vocabulary), so the ensemble reads every text the way each member was trained to.
+//
+// A linear run is not taken as a member: it learned from the validation split too (cross-validation chose its
+// settings on train and validation together), so its validation probabilities would be fitted, not held out, and
+// the weights would trust it too much.
 import type { Db } from '../../store/db.ts';
 import * as runs from '../../store/runs.ts';
 import { pipelineFromJSON } from '../../text/pipeline.ts';
 import { TextbenchError } from '../../errors.ts';
 import { modelFromArtifacts } from '../artifacts.ts';
 import { predictProbabilities } from '../loop.ts';
+import { loadRunLinearModel } from '../linear/job.ts';
 import type { RunSummary } from '../../../../shared/training.ts';
 
 export interface MemberRun {
@@ -18,7 +24,8 @@ export interface MemberRun {
   summary: RunSummary;
 }
 
-const usable = (s: RunSummary) => (s.status === 'finished' || s.status === 'stopped') && s.model !== 'ensemble' && s.validation !== null && Number.isFinite(s.validation.macroF1);
+const NEURAL = ['baseline', 'gru', 'lstm', 'bigru', 'bilstm'];
+const usable = (s: RunSummary) => (s.status === 'finished' || s.status === 'stopped') && NEURAL.includes(s.model) && s.validation !== null && Number.isFinite(s.validation.macroF1);
 
 function memberRun(db: Db, id: string): MemberRun {
   const summary = runs.getRunSummary(db, id);
@@ -28,18 +35,24 @@ function memberRun(db: Db, id: string): MemberRun {
   return { id, name: summary.name, model: summary.model, labels: stored.labels, dataHash: hash, summary };
 }
 
-/** Checks that `refs` name at least two different finished runs of `projectId` with the same labels and splits. */
+/** Checks that `refs` name finished neural runs of `projectId` trained with the same labels and splits. */
 export function resolveMembers(db: Db, projectId: string, refs: readonly string[]): MemberRun[] {
   const ids = [...new Set(refs.map((r) => runs.resolveRunId(db, r)))];
-  if (ids.length < 2) {
-    throw new TextbenchError(`An ensemble needs at least two different runs; got ${ids.length} (${refs.join(', ')}). Name them with --runs A,B.`, 'ENSEMBLE_TOO_SMALL', { field: 'runs' });
-  }
+  if (!ids.length) throw new TextbenchError('Name the runs to combine with --runs A,B (or leave --runs out to take the best recurrent run).', 'ENSEMBLE_TOO_SMALL', { field: 'runs' });
   const members = ids.map((id): MemberRun => {
     const summary = runs.getRunSummary(db, id);
     if (summary.projectId !== projectId) {
       throw new TextbenchError(`Run ${id} belongs to another project; an ensemble combines runs of one project.`, 'ENSEMBLE_OTHER_PROJECT', { run: id, field: 'runs' });
     }
     if (summary.model === 'ensemble') throw new TextbenchError(`Run ${id} is itself an ensemble; name its members instead.`, 'ENSEMBLE_NESTED', { run: id, field: 'runs' });
+    if (summary.model === 'linear') {
+      throw new TextbenchError(
+        `Run ${id} is a linear run: it learned from the validation split too, where the ensemble fits its weights. The ensemble trains its own ` +
+          'linear member on the train split instead; name only neural runs with --runs.',
+        'ENSEMBLE_LINEAR_RUN',
+        { run: id, field: 'runs' },
+      );
+    }
     if (!usable(summary)) {
       throw new TextbenchError(`Run ${id} (${summary.name}) is ${summary.status}; an ensemble combines finished runs. Wait for it or pick another.`, 'ENSEMBLE_RUN_NOT_READY', {
         run: id,
@@ -70,24 +83,21 @@ export function resolveMembers(db: Db, projectId: string, refs: readonly string[
 }
 
 /**
- * The runs to combine when none are named: the best recurrent run by validation macro-F1 (never test), then the
- * best run of every other model trained on exactly its data and splits. Null when fewer than two qualify.
+ * The neural run to combine with the linear model when none are named: the best recurrent run by validation
+ * macro-F1 (never test), or the best neural run when no recurrent one finished. Null when there is none.
  */
 export function chooseMembers(db: Db, projectId: string): string[] | null {
   const done = runs
     .listRuns(db, projectId)
     .filter(usable)
-    .map((r) => ({ r, hash: runs.getRunDataHash(db, r.id) }))
-    .sort((a, b) => b.r.validation!.macroF1 - a.r.validation!.macroF1);
-  const anchor = done.find((x) => ['gru', 'lstm', 'bigru', 'bilstm'].includes(x.r.model)) ?? done[0];
-  if (!anchor) return null;
-  const picked = new Map<string, string>([[anchor.r.model, anchor.r.id]]);
-  for (const x of done) if (x.hash === anchor.hash && !picked.has(x.r.model)) picked.set(x.r.model, x.r.id);
-  return picked.size >= 2 ? [...picked.values()] : null;
+    .sort((a, b) => b.validation!.macroF1 - a.validation!.macroF1);
+  const best = done.find((r) => ['gru', 'lstm', 'bigru', 'bilstm'].includes(r.model)) ?? done[0];
+  return best ? [best.id] : null;
 }
 
 /** A member's probabilities on `texts`, row-major [texts × its labels], by its kept weights on its own pipeline. */
-export async function memberScores(db: Db, member: MemberRun, texts: readonly string[]): Promise<Float64Array> {
+export async function memberScores(db: Db, member: Pick<MemberRun, 'id' | 'model'>, texts: readonly string[]): Promise<Float64Array> {
+  if (member.model === 'linear') return loadRunLinearModel(db, member.id).predictProba(texts);
   const stored = runs.loadRunModel(db, member.id);
   const model = await modelFromArtifacts(stored.artifacts);
   try {

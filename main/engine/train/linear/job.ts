@@ -58,11 +58,15 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
   return { accuracy: e.accuracy, macroF1: e.macroF1 };
 }
 
-/** The model's Evaluation on some examples, and its probabilities (to store as the run's predictions). */
+/** N-grams per class and sign in an Evaluation: enough to read what a class is about, small enough to store. */
+export const TOP_NGRAMS = 15;
+
+/** The model's Evaluation on some examples (with its top n-grams per class), and its probabilities (to store as the run's predictions). */
 export function evaluateLinear(model: LinearModel, examples: readonly SplitExample[], run: string, split: Split): { evaluation: Evaluation; probabilities: Float64Array } {
   const probabilities = model.predictProba(examples.map((e) => e.text));
   const truth = labelIds(examples, model.labels);
-  return { evaluation: buildEvaluation({ run, split, labels: model.labels, examples, truth, probabilities }), probabilities };
+  const evaluation = { ...buildEvaluation({ run, split, labels: model.labels, examples, truth, probabilities }), ngrams: model.topFeatures(TOP_NGRAMS) };
+  return { evaluation, probabilities };
 }
 
 export async function runLinearJob(db: Db, runId: string, hooks: JobHooks, options: { resume: boolean }): Promise<TrainResult> {
