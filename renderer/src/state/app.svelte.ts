@@ -11,8 +11,8 @@ export interface Notice {
   tone: 'info' | 'success' | 'error';
   text: string;
   where?: string | null;
-  /** One button on the notice, e.g. "Undo". */
-  action?: { label: string; run: () => void };
+  /** One button on the notice, e.g. "Undo"; `key` names what it acts on (a change batch), so it can be withdrawn. */
+  action?: { label: string; run: () => void; key?: string };
 }
 
 export class AppState {
@@ -90,6 +90,11 @@ export class AppState {
 
   dismiss(id: number): void {
     this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  /** Withdraws the notices whose button acts on `key` (a batch undone some other way must not offer Undo again). */
+  dismissAction(key: string): void {
+    this.notices = this.notices.filter((n) => n.action?.key !== key);
   }
 
   /** Runs an action and reports its failure as a notice; returns undefined on failure. */
