@@ -38,7 +38,9 @@ describe('loadBundle dependencies', () => {
     expect(packages.filter((p) => !p.startsWith('node:'))).toEqual(['@tensorflow/tfjs']);
     // A linear bundle runs the linear model itself (TF-IDF in text/, weights and calibration): no solver state, no store.
     const linear = [/^main\/engine\/bundle\/linear\.ts$/, /^main\/engine\/train\/linear\/(model|ovr|parts|solver|solver-wasm)\.ts$/, /^main\/engine\/evaluate\/calibration\.ts$/];
-    const allowed = [...linear, /^main\/engine\/bundle\/(index|reader|loader|classifier|format|selftest)\.ts$/, /^main\/engine\/text\//, /^main\/engine\/compute\/(fused-rnn|rnn-op|recurrent-twin)\.ts$/, /^main\/engine\/errors\.ts$/, /^shared\/[a-z]+\.ts$/];
+    // An ensemble bundle combines complete member bundles by temperature and weight (no training code).
+    const ensemble = [/^main\/engine\/bundle\/ensemble\.ts$/, /^main\/engine\/train\/ensemble\/combine\.ts$/];
+    const allowed = [...linear, ...ensemble, /^main\/engine\/bundle\/(index|reader|loader|classifier|format|selftest)\.ts$/, /^main\/engine\/text\//, /^main\/engine\/compute\/(fused-rnn|rnn-op|recurrent-twin)\.ts$/, /^main\/engine\/errors\.ts$/, /^shared\/[a-z]+\.ts$/];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
     expect(files).toContain('main/engine/text/pipeline.ts');
     expect(files).toContain('main/engine/bundle/linear.ts');

@@ -138,7 +138,11 @@ function cellDropoutMask(shape: [number, number], rate: number, count: number, t
 
 /** tfjs's mask handling: any non-zero is a real step. Accepts bool or numeric masks, and [B,T] or [B,T,1]. */
 function floatMask(mask: tf.Tensor, B: number, T: number): tf.Tensor2D {
-  return tf.reshape(tf.cast(tf.cast(mask, 'bool'), 'float32'), [B, T]);
+  // Not tf.cast(bool, 'float32'): on the webgpu backend that cast keeps the bool's integer buffer under a float32
+  // dtype, so a custom kernel reading it as f32 sees 1 as a denormal, i.e. every step masked (measured: all four zoo
+  // models gave exactly ln 2 on the GPU once the embeddings masked padding). tf.where writes real floats everywhere.
+  const on = tf.cast(mask, 'bool');
+  return tf.reshape(tf.where(on, tf.ones(on.shape, 'float32'), tf.zeros(on.shape, 'float32')), [B, T]);
 }
 
 type SerializedInitializer = { className: string; config: tf.serialization.ConfigDict };
