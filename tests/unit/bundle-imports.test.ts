@@ -37,7 +37,9 @@ describe('loadBundle dependencies', () => {
     const { files, packages } = closure(path.join(repoRoot, 'main/engine/bundle/index.ts'));
     expect(packages.filter((p) => !p.startsWith('node:'))).toEqual(['@tensorflow/tfjs']);
     // A linear bundle runs the linear model itself (TF-IDF in text/, weights and calibration): no solver state, no store.
-    const linear = [/^main\/engine\/bundle\/linear\.ts$/, /^main\/engine\/train\/linear\/(model|ovr|parts|solver|solver-wasm)\.ts$/, /^main\/engine\/evaluate\/calibration\.ts$/];
+    const linear = [/^main\/engine\/bundle\/linear\.ts$/, /^main\/engine\/train\/linear\/(model|ovr|solver|solver-wasm)\.ts$/, /^main\/engine\/evaluate\/calibration\.ts$/];
+    // The linear model's stored shape: pure data without runtime imports (no SQLite).
+    linear.push(/^main\/engine\/store\/linear-parts\.ts$/);
     // An ensemble bundle combines complete member bundles by temperature and weight (no training code).
     const ensemble = [/^main\/engine\/bundle\/ensemble\.ts$/, /^main\/engine\/train\/ensemble\/combine\.ts$/];
     const allowed = [...linear, ...ensemble, /^main\/engine\/bundle\/(index|reader|loader|classifier|format|selftest)\.ts$/, /^main\/engine\/text\//, /^main\/engine\/compute\/(fused-rnn|rnn-op|recurrent-twin)\.ts$/, /^main\/engine\/errors\.ts$/, /^shared\/[a-z]+\.ts$/];

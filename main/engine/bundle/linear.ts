@@ -4,12 +4,12 @@ import type { Prediction } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
 import { BAG_CHARS } from '../text/clip.ts';
 import { LinearModel } from '../train/linear/model.ts';
-import { isLinearTopology, linearFromParts } from '../train/linear/parts.ts';
+import { isLinearTopology, linearFromParts } from '../store/linear-parts.ts';
 import type { LoadedModel, ModelParts } from './loader.ts';
 import { checkSelfTest } from './selftest.ts';
 
 /**
- * Parts of an exact linear model (train/linear/parts.ts). Told by the topology, not by the manifest's model
+ * Parts of an exact linear model (store/linear-parts.ts). Told by the topology, not by the manifest's model
  * type: bundles exported before this model replaced the hashed-feature network also say "linear", and they
  * load as the TensorFlow.js networks they are.
  */

@@ -30,7 +30,7 @@ import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSou
 import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
 import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble.ts';
-import { isLinearTopology } from '../train/linear/parts.ts';
+import { isLinearTopology } from '../store/linear-parts.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
 interface Resolved {

@@ -1,6 +1,6 @@
 // Writes a bundle folder atomically: everything goes into a temporary folder beside the target,
 // which is renamed into place only when complete. A failure at any point leaves no half folder.
-import { isLinearTopology } from '../train/linear/parts.ts';
+import { isLinearTopology } from '../store/linear-parts.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';

@@ -1,7 +1,7 @@
 import type { Db } from './db.ts';
 import type { BundleManifest, ModelInfo } from '../../../shared/bundle.ts';
 import { loadLinearModel } from './linearModels.ts';
-import { linearParts } from '../train/linear/parts.ts';
+import { linearParts } from './linear-parts.ts';
 import type { PipelineJSON } from '../text/types.ts';
 import { newId, nowIso } from './ids.ts';
 import { TextbenchError } from '../errors.ts';
@@ -192,7 +192,7 @@ export function readRunForExport(db: Db, runId: string, kind?: 'best' | 'last'):
     .get(id) as RunRow;
   const linear = loadLinearModel(db, r.id);
   if (linear) {
-    // A linear run keeps one exact model, in the same parts shape as a checkpoint (train/linear/parts.ts).
+    // A linear run keeps one exact model, in the same parts shape as a checkpoint (store/linear-parts.ts).
     const parts = linearParts(linear.model, linear.weights);
     return {
       ...runFields(r),

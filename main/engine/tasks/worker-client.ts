@@ -118,7 +118,10 @@ export class WorkerClient<Req, Res, Ev = never> {
 
   private onMessage(m: FromWorker<Res, Ev>): void {
     if (m.type === 'ready') return;
-    if (m.type === 'log') return this.options.onLog?.(m.level, m.message);
+    if (m.type === 'log') {
+      this.options.onLog?.(m.level, m.message);
+      return;
+    }
     if (m.type === 'failed') {
       // The worker cannot serve anything (no backend loads): every waiting request fails with that reason.
       this.failAll(fromWireError(m.error));
@@ -127,7 +130,10 @@ export class WorkerClient<Req, Res, Ev = never> {
     }
     const p = this.pending.get(m.id);
     if (!p) return;
-    if (m.type === 'event') return p.onEvent?.(m.event);
+    if (m.type === 'event') {
+      p.onEvent?.(m.event);
+      return;
+    }
     this.settle(m.id, p);
     if (m.type === 'result') p.resolve(m.result);
     else p.reject(fromWireError(m.error));

@@ -51,7 +51,7 @@ export function baselineOf(runs: readonly RunSummary[], except: string | null): 
  * validation split, or train when validation was held out of train), and, for the recurrent models, against the
  * project's best linear or baseline run.
  */
-export function verdictFor(run: Pick<RunSummary, 'id' | 'model' | 'validation' | 'status'>, labels: readonly LabelCount[], runs: readonly RunSummary[], validationSource: 'split' | 'train-holdout' | null = 'split'): LearnedVerdict {
+export function verdictFor(run: Pick<RunSummary, 'id' | 'model' | 'validation' | 'status'>, labels: readonly LabelCount[], runs: readonly RunSummary[], validationSource: 'split' | 'train-holdout' | 'cross-validation' | null = 'split'): LearnedVerdict {
   if (run.status !== 'finished' && run.status !== 'stopped') return { kind: 'learned' };
   const split = validationSource === 'train-holdout' || !labels.some((l) => l.splits.validation > 0) ? 'train' : 'validation';
   const chance = chanceLevel(labels.map((l) => ({ label: l.label, count: l.splits[split] })));

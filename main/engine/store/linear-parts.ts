@@ -3,10 +3,10 @@
 // the weights, and a text pipeline JSON (here the TF-IDF vocabulary in `extra.tfidf`). So the models table,
 // the classification worker, export and import carry linear models without a second storage format, and a
 // bundle's model.json still has TensorFlow.js's outer layout (one weights file, described by its specs).
-// Pure data, no runtime imports: the store and the bundle code both use it.
-import type { PipelineJSON } from '../../text/types.ts';
-import type { TfidfJSON } from '../../text/tfidf.ts';
-import type { LinearModelJSON } from './model.ts';
+// Pure data, no runtime imports: the store (which keeps linear models in this shape) and the bundle code use it.
+import type { PipelineJSON } from '../text/types.ts';
+import type { TfidfJSON } from '../text/tfidf.ts';
+import type { LinearModelJSON } from '../train/linear/model.ts';
 
 export const LINEAR_FORMAT = 'textbench-linear';
 export const LINEAR_WEIGHTS_NAME = 'linear/W';
