@@ -1,4 +1,4 @@
-// Bundled by main/app/build.mjs into dist/app/preload.cjs (a sandboxed preload cannot load modules from disk).
+// Bundled by tools/build.mjs into dist/app/preload.cjs (a sandboxed preload cannot load modules from disk).
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createPreloadApi } from './preload-api.ts';
 

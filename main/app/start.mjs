@@ -63,8 +63,8 @@ try {
   ensureRenderer();
   const electron = electronBinary();
   if (electron.path) {
-    if (!fs.existsSync(path.join(root, 'dist/app/main.js')) || !fs.existsSync(path.join(root, 'dist/app/preload.cjs'))) {
-      run(process.execPath, [path.join(root, 'main/app/build.mjs')]);
+    if (!fs.existsSync(path.join(root, 'dist/electron-main.js')) || !fs.existsSync(path.join(root, 'dist/app/preload.cjs'))) {
+      run(process.execPath, [path.join(root, 'tools/build.mjs')]);
     }
     forward(spawn(electron.path, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
   } else {
@@ -79,10 +79,13 @@ try {
     );
     // TEXTBENCH_NO_OPEN=1 prints the URL without opening a browser (headless machines, tests).
     const open = process.env.TEXTBENCH_NO_OPEN ? [] : ['--open'];
-    forward(spawn(process.execPath, [path.join(root, 'main/cli/textbench.mjs'), 'serve', ...open, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+    // The built CLI (dist/cli.js, from npm ci); the TypeScript sources through tsx when it has not been built.
+    const built = path.join(root, 'dist/cli.js');
+    const cli = fs.existsSync(built) ? built : path.join(root, 'main/cli/textbench.mjs');
+    forward(spawn(process.execPath, [cli, 'serve', ...open, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
   }
 } catch (err) {
   console.error(`textbench: ${err instanceof Error ? err.message : String(err)}`);
-  console.error('textbench: you can still run the app in a browser: node main/cli/textbench.mjs serve --open');
+  console.error('textbench: you can still run the app in a browser: node dist/cli.js serve --open');
   process.exitCode = 1;
 }

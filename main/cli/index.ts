@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './commands/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, str, type CommandContext, type CommandIo } from './command.ts';
-import { Workbench } from '../engine/workbench.ts';
+import type { Workbench } from '../engine/workbench.ts';
 import { explainBusy, isTextbenchError } from '../engine/errors.ts';
 import { liftGlobalOptions } from './globals.ts';
 import { ProgressBars } from './progress.ts';
@@ -57,6 +57,8 @@ export async function main(argv: string[], io: CommandIo = defaultIo): Promise<n
       io.out(`textbench ${name}: ${command.summary}\n\nUsage: textbench ${name} ${command.usage}\n${COMMON_USAGE}`);
       return 0;
     }
+    // Loaded here, not at the top: `textbench --help` and `textbench COMMAND --help` never load the engine.
+    const { Workbench } = await import('../engine/workbench.ts');
     // Progress bars on a terminal only: pipes, CI and tests get the commands' own lines and nothing else.
     bars = io === defaultIo && process.stderr.isTTY && !process.env.CI ? new ProgressBars(process.stderr) : null;
     const shown = bars;

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// The `textbench` command. The engine is TypeScript run through tsx's loader, so the same sources
-// serve the CLI, the server, the tests and the worker threads without a separate build step.
+// The `textbench` command from the source tree (development and tests): the TypeScript runs through tsx's loader.
+// The installed command is dist/cli.js, the same program compiled ahead of time by tools/build.mjs.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('./index.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('./bin.ts');

@@ -261,6 +261,7 @@ describe('installers (electron-builder.yml)', () => {
     mac: { target: string[] };
     win: { target: string[] };
     asarUnpack: string[];
+    files: string[];
   };
 
   it('is valid for electron-builder', async () => {
@@ -273,6 +274,26 @@ describe('installers (electron-builder.yml)', () => {
     expect(config.win.target).toContain('nsis');
     expect(config.asarUnpack).toEqual(expect.arrayContaining(['node_modules/better-sqlite3/**', 'node_modules/@tensorflow/tfjs-node/**']));
     expect(config.npmRebuild).toBe(true);
+  });
+
+  it('unpacks every native module installed here, and ships only the built JavaScript (no TypeScript, no tsx)', () => {
+    expect(config.asarUnpack).toContain('**/*.node');
+    // Every package of node_modules that holds a compiled .node file: each one is covered by the patterns.
+    const native: string[] = [];
+    const walk = (dir: string, depth: number) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory() && depth < 6) walk(path.join(dir, e.name), depth + 1);
+        else if (e.name.endsWith('.node')) native.push(path.relative(repoRoot, path.join(dir, e.name)));
+      }
+    };
+    for (const pkg of ['better-sqlite3', '@tensorflow/tfjs-node', 'webgpu']) {
+      if (fs.existsSync(path.join(repoRoot, 'node_modules', pkg))) walk(path.join(repoRoot, 'node_modules', pkg), 0);
+    }
+    expect(native.length).toBeGreaterThan(0);
+    const unpacked = (file: string) => config.asarUnpack.some((p) => path.matchesGlob(file, p));
+    expect(native.filter((f) => !unpacked(f))).toEqual([]);
+    expect(config.files).toContain('dist/**/*');
+    expect(config.files.filter((f) => /^(main|shared)\//.test(f))).toEqual([]);
   });
 
   it('uses a 512×512 PNG icon from assets/', () => {

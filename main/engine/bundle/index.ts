@@ -1,6 +1,6 @@
 // The public entry point for classifying with an exported bundle from any Node program:
 //
-//   import { loadBundle } from 'textbench';   (node.mjs registers tsx, then loads this file)
+//   import { loadBundle } from 'textbench';   (dist/library.js: this file bundled by tools/build.mjs)
 //   const model = await loadBundle('./industry-model');
 //   const [p] = await model.classify(['Senior accountant for a regional hospital group']);
 //   model.dispose();

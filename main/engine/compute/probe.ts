@@ -15,10 +15,14 @@ export interface ProbeOptions {
   timeoutMs?: number;
 }
 
+// TypeScript in the source tree; the shipped build (tools/build.mjs) points this at the bundled dist/probe-child.js.
 const CHILD = fileURLToPath(new URL('./probe-child.ts', import.meta.url));
 const require = createRequire(import.meta.url);
-// An absolute URL, so the child finds tsx whatever the current directory is.
-const TSX = pathToFileURL(require.resolve('tsx')).href;
+
+/** Node flags for the child: tsx's loader (an absolute URL, found whatever the current directory) for a .ts child. */
+function childExecArgv(): string[] {
+  return CHILD.endsWith('.ts') ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
+}
 
 // A package that cannot even be resolved needs no child process to say so.
 export { resolvable } from './backend.ts';
@@ -27,7 +31,7 @@ function probeOne(name: BackendName, timeoutMs: number): Promise<BackendProbe> {
   if (!resolvable(BACKEND_PACKAGES[name].pkg)) return Promise.resolve({ name, loads: false, reason: BACKEND_PACKAGES[name].missing });
   return new Promise((resolve) => {
     // A process of its own (plain Node; inside the desktop app, a utility process: ../node-child.ts).
-    const child = spawnNodeScript(CHILD, [name], { execArgv: ['--import', TSX], timeoutMs });
+    const child = spawnNodeScript(CHILD, [name], { execArgv: childExecArgv(), timeoutMs });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

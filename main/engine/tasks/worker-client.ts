@@ -5,10 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { CANCEL_SLOTS, fromWireError, type FromWorker, type ToWorker, type WorkerInit } from './wire.ts';
 
 /**
- * The worker entry: beside this file's module in the bundled build (dist/worker.js), the TypeScript loader entry
- * in the source tree (run through tsx in development and tests).
+ * The worker entry: in the source tree the TypeScript loader shim (run through tsx in development and tests); the
+ * shipped build (tools/build.mjs) points this URL at the bundled dist/worker.js.
  */
-export const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? new URL('../worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+export const WORKER_ENTRY = new URL('../worker-entry.mjs', import.meta.url);
 
 export interface WorkerClientOptions<D> {
   role: string;
