@@ -52,10 +52,10 @@ With the Textbench command line:
     textbench classify --bundle ./this-folder --file texts.csv --column text --out labelled.csv
 
 From your own Node program (needs only \`@tensorflow/tfjs\`, the textbench package and this folder;
-no workspace, no network; run it with \`node --import tsx app.mjs\`):
+no workspace, no network; run it with \`node app.mjs\`):
 
 \`\`\`js
-import { loadBundle } from 'textbench/main/engine/bundle/index.ts';
+import { loadBundle } from 'textbench';
 const model = await loadBundle('./this-folder');
 const [p] = await model.classify(['a text to classify']);
 console.log(p.label, p.probability, p.probabilities);
