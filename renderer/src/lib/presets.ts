@@ -10,6 +10,22 @@ export const FALLBACK_PRESETS: TrainPreset[] = [
   { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU reading the text in both directions.', defaults: {} },
 ];
 
+/** The ensemble, offered after the single models (the engine's preset list may not name it). */
+export const ENSEMBLE_PRESET: TrainPreset = {
+  name: 'ensemble',
+  title: 'Ensemble',
+  kind: 'model',
+  description: 'Combines the probabilities of the linear model and one or more finished neural runs, weighted by how well each does on the validation split.',
+  defaults: {},
+};
+
+/** The presets with the ensemble among the models (after the last model preset, before the recipes). */
+export function withEnsemble(presets: readonly TrainPreset[]): TrainPreset[] {
+  if (presets.some((p) => p.name === 'ensemble')) return [...presets];
+  const models = presets.filter((p) => p.kind === 'model');
+  return [...models, ENSEMBLE_PRESET, ...presets.filter((p) => p.kind !== 'model')];
+}
+
 /** The knobs shown without opening "Advanced". */
 export const MAIN_KNOBS = ['epochs', 'learningRate', 'batchSize'] as const;
 
