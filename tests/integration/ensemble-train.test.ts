@@ -124,6 +124,21 @@ model.dispose();
       expect(sum).toBeCloseTo(1, 6);
     }
 
+    // A weight moved from one member to another (the weights still sum to 1, every checksum still holds) gives
+    // other probabilities than the self-test recorded at export: refused.
+    const manifestFile = path.join(bundle, 'manifest.json');
+    const original = fs.readFileSync(manifestFile, 'utf8');
+    const edited = JSON.parse(original) as { ensemble: { members: Array<{ weight: number }> }; selfTest: { texts: string[] } };
+    expect(edited.selfTest.texts.length).toBeGreaterThan(0);
+    const ws = edited.ensemble.members.map((m) => m.weight);
+    const big = ws.indexOf(Math.max(...ws));
+    const shift = Math.min(0.3, ws[big]!);
+    edited.ensemble.members[big]!.weight -= shift;
+    edited.ensemble.members[(big + 1) % ws.length]!.weight += shift;
+    fs.writeFileSync(manifestFile, JSON.stringify(edited, null, 2));
+    await expect(exec(process.execPath, ['--import', 'tsx', script, bundle, textsFile], { cwd: repoRoot })).rejects.toThrow(/The ensemble bundle .* fails its self-test/);
+    fs.writeFileSync(manifestFile, original);
+
     // An edited member file is refused by the member's own checks; an edited member manifest by the ensemble's.
     const memberManifest = path.join(bundle, 'member-2', 'manifest.json');
     fs.appendFileSync(memberManifest, ' ');

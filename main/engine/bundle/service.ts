@@ -29,7 +29,9 @@ import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
 import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';
 import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
-import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble.ts';
+import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble-writer.ts';
+import { alignColumns } from '../train/ensemble/members.ts';
+import { ensembleProbabilities } from '../train/ensemble/combine.ts';
 import { isLinearTopology } from '../train/linear/parts.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
@@ -159,13 +161,24 @@ export class ModelService {
   private async exportEnsemble(runId: string, fit: runs.EnsembleFit, out: string, options: ExportOptions): Promise<ExportResult> {
     const summary = runs.getRunSummary(this.ctx.db, runId);
     const members: EnsembleMemberFiles[] = [];
+    const checked: Array<{ parts: ModelParts; labels: string[]; texts: string[] }> = [];
     for (const m of fit.members) {
       const run = models.readRunForExport(this.ctx.db, m.run, m.run === runId ? undefined : options.checkpoint);
       // The ensemble's own linear member is kept under the ensemble's run id: its bundle says what it is.
-      const { contents } = await this.checkedContents(m.run === runId ? { ...run, model: 'linear', name: `${run.name}: ${m.name}` } : run);
+      const { contents, parts } = await this.checkedContents(m.run === runId ? { ...run, model: 'linear', name: `${run.name}: ${m.name}` } : run);
       members.push({ type: m.model, weight: m.weight, temperature: m.temperature, files: renderBundle(contents).files });
+      checked.push({ parts, labels: run.labels, texts: contents.selfTest!.texts });
     }
-    const written = writeEnsembleBundle(
+    // The ensemble's own self-test: the members' self-test texts, scored by every member and combined with the
+    // fitted weights and temperatures, so that a load with an edited weight or temperature is refused.
+    const texts = [...new Set(checked.flatMap((c) => c.texts.slice(0, 8)))].slice(0, 32);
+    const aligned: Float64Array[] = [];
+    for (const c of checked) {
+      const { probabilities } = await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${c.parts.origin}`, parts: c.parts }, texts }, 'check');
+      aligned.push(alignColumns(Float64Array.from(probabilities!), c.labels, fit.labels));
+    }
+    const combined = ensembleProbabilities(aligned, { weights: fit.members.map((m) => m.weight), temperatures: fit.members.map((m) => m.temperature) }, fit.labels.length);
+    const written = await writeEnsembleBundle(
       out,
       {
         name: summary.name,
@@ -174,6 +187,7 @@ export class ModelService {
         config: { members: fit.members.map((m) => ({ run: m.run, name: m.name, model: m.model })), validationLoss: fit.validationLoss },
         training: { run: runId, project: summary.projectId, dataHash: runs.getRunDataHash(this.ctx.db, runId) ?? '', backend: summary.backend ?? '', epoch: 0, checkpoint: 'best' },
         metrics: { validation: summary.validation, test: summary.test },
+        selfTest: makeSelfTest(texts, combined, fit.labels),
       },
       { force: options.force },
     );
@@ -181,7 +195,7 @@ export class ModelService {
   }
 
   /** A run's bundle contents with its self-test, after building its network once in the classification worker. */
-  private async checkedContents(run: models.RunForExport): Promise<{ contents: BundleContents }> {
+  private async checkedContents(run: models.RunForExport): Promise<{ contents: BundleContents; parts: ModelParts }> {
     const contents = this.runContents(run);
     const { manifest } = renderBundle(contents);
     // Build the network once before writing anything (a bundle that cannot load is never written), and record
@@ -190,7 +204,7 @@ export class ModelService {
     const texts = selfTestTexts(run.pipeline, run.labels);
     const { probabilities } = await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${run.id}`, parts }, texts }, 'check');
     contents.selfTest = makeSelfTest(texts, probabilities!, run.labels);
-    return { contents };
+    return { contents, parts };
   }
 
   /** The models row for a run's current weights, created on first use. */
