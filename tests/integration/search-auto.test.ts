@@ -86,7 +86,8 @@ describe('automatic search', () => {
     expect(r.verdict.startsWith(`${family} won: ${r.best!.name} reached validation macro-F1 ${r.best!.validation!.macroF1.toFixed(3)}, ${margin} above the best `)).toBe(true);
     expect(r.verdict).toMatch(/ (Yes|No): |No recurrent model was searched or finished/);
     if (r.recurrentBeatBaseline !== null) expect(r.verdict).toContain(r.recurrentBeatBaseline ? ' Yes: ' : ' No: ');
-  });
+    // Seven trainings: about a minute alone, several on a machine shared with other test runs.
+  }, 900_000);
 
   it('stops at a time budget', async () => {
     const r = await wb.training.autoSearch({ budgetSeconds: 8, baseline: false, families: ['baseline'], rungs: [1, 2, 3], fixed: { sequenceLength: 16, embeddingDim: 8 }, seed: 9 });

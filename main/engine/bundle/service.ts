@@ -58,6 +58,8 @@ export class ModelService {
   /** The models row of each run's current checkpoint, by run id. */
   private readonly runModels = new Map<string, { stamp: string; info: ModelInfo }>();
   private static readonly CACHE_SIZE = 3;
+  /** Ensemble runs' bundle folders being exported (ensembleBundle), so that two requests export once. */
+  private readonly ensembleExports = new Map<string, Promise<string>>();
   /** Lines TensorFlow.js printed in the worker (kept short; shown with TEXTBENCH_DEBUG). */
   readonly logs: string[] = [];
 
@@ -243,17 +245,39 @@ export class ModelService {
     };
   }
 
-  private resolve(ref: { run?: string; model?: string; bundle?: string }): Resolved {
+  /**
+   * The bundle folder of an ensemble run, exported once into the workspace (ensemble-bundles/) and exported again
+   * when the fit or a member's kept weights change (the folder's name carries a hash of both). Predictions of an
+   * ensemble are not stored: it has no model row of its own.
+   */
+  private async ensembleBundle(runId: string, fit: runs.EnsembleFit): Promise<string> {
+    const stamps = fit.members.map((m) => models.runCheckpointStamp(this.ctx.db, m.run).stamp);
+    const key = sha256Hex(Buffer.from(JSON.stringify({ fit, stamps }))).slice(0, 16);
+    const dir = path.join(this.ctx.dir, 'ensemble-bundles', `${runId}-${key}`);
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+    let pending = this.ensembleExports.get(dir);
+    if (!pending) {
+      pending = this.exportEnsemble(runId, fit, dir, { force: true }).then(
+        () => dir,
+        (err: unknown) => {
+          this.ensembleExports.delete(dir);
+          throw err;
+        },
+      );
+      this.ensembleExports.set(dir, pending);
+    }
+    return pending;
+  }
+
+  private async resolve(ref: { run?: string; model?: string; bundle?: string }): Promise<Resolved> {
     if (refCount(ref) !== 1) {
       throw new TextbenchError('Say which model classifies: exactly one of --run RUN, --stored MODEL or --bundle DIR.', 'CLASSIFY_MODEL_REQUIRED');
     }
     if (ref.bundle) return { source: { kind: 'bundle', dir: path.resolve(ref.bundle) }, modelId: null };
-    if (ref.run && runs.getRunConfig(this.ctx.db, runs.resolveRunId(this.ctx.db, ref.run)).ensemble) {
-      throw new TextbenchError(
-        `Run ${ref.run} is an ensemble: it classifies through its exported bundle. Export it with \`textbench export ${ref.run} --out DIR\`, then classify with --bundle DIR.`,
-        'RUN_IS_ENSEMBLE',
-        { run: ref.run },
-      );
+    if (ref.run) {
+      const fit = runs.getRunConfig(this.ctx.db, runs.resolveRunId(this.ctx.db, ref.run)).ensemble;
+      // An ensemble classifies through its bundle (each member a complete bundle, combined by the fitted weights).
+      if (fit) return { source: { kind: 'bundle', dir: await this.ensembleBundle(runs.resolveRunId(this.ctx.db, ref.run), fit) }, modelId: null };
     }
     if (ref.run) {
       // Reading and hashing a run's weights costs milliseconds per call; skip it while its checkpoint is unchanged.
@@ -279,7 +303,7 @@ export class ModelService {
    * probabilities, source); with a bare bundle nothing is stored anywhere.
    */
   async classify(request: ClassifyRequest): Promise<Prediction[]> {
-    const r = this.resolve(request as { run?: string; model?: string; bundle?: string });
+    const r = await this.resolve(request as { run?: string; model?: string; bundle?: string });
     const { predictions } = await this.ask({ type: 'classify', source: r.source, texts: request.texts }, 'classify');
     if (r.modelId) insertPredictions(this.ctx.db, r.modelId, predictions, request.source ?? 'classify');
     return predictions;
@@ -290,14 +314,14 @@ export class ModelService {
    * to highlight. Nothing is stored. Other models are refused (EXPLAIN_UNSUPPORTED).
    */
   async explain(request: ExplainRequest): Promise<TextExplanation[]> {
-    const r = this.resolve(request as { run?: string; model?: string; bundle?: string });
+    const r = await this.resolve(request as { run?: string; model?: string; bundle?: string });
     const { explanations } = await this.ask({ type: 'explain', source: r.source, texts: request.texts, label: request.label, k: request.k }, 'explain');
     return explanations;
   }
 
   /** Classifies every row of a CSV/TSV/JSONL file into a CSV/TSV/JSONL output, with task.progress events. */
   async classifyFile(request: Omit<ClassifyFileRequest, 'out'> & { out?: string }): Promise<ClassifyFileResult> {
-    const r = this.resolve(request);
+    const r = await this.resolve(request);
     const out = path.resolve(request.out ?? defaultOutPath(request.file));
     let stored = 0;
     const source = `file:${path.basename(request.file)}`;
@@ -382,7 +406,7 @@ export class ModelService {
         { project: p.name },
       );
     }
-    const r = this.resolve(ref);
+    const r = await this.resolve(ref);
     const { labels, probabilities } = await this.ask({ type: 'scores', source: r.source, texts: examples.map((e) => e.text) }, 'scores');
     const unknown = [...new Set(examples.map((e) => e.label).filter((l) => !labels.includes(l)))].sort();
     const all = [...labels, ...unknown];
@@ -395,7 +419,7 @@ export class ModelService {
     const yTrue = Int32Array.from(examples.map((e) => index.get(e.label)!));
     const report = classificationReport(all, yTrue, probs);
     return {
-      model: r.modelId ?? (ref.bundle as string),
+      model: r.modelId ?? ref.bundle ?? ref.run!,
       project: p.id,
       split: 'test',
       examples: examples.length,

@@ -3,7 +3,8 @@
 // cross-validated choice of features, loss and C, and keeps it under its own run id (run_linear_models). Then the
 // members' probabilities on the validation split calibrate each member (one temperature) and fit the mixture
 // weights (combine.ts); validation and test are scored like any run's. Runs in the training worker. The fit is
-// stored in the run's config (`ensemble`), naming the member runs, their weights and temperatures.
+// stored in the run's config (`ensemble`), naming the member runs, their weights and temperatures. Last, the linear
+// member is fitted again on train + validation with the settings chosen (the weights are kept), and test is scored with it.
 import type { Db } from '../../store/db.ts';
 import * as runs from '../../store/runs.ts';
 import type { EnsembleFit } from '../../store/runs.ts';
@@ -19,7 +20,7 @@ import { argmax } from '../linear/select.ts';
 import { macroF1 } from '../linear/metrics.ts';
 import { evaluateProbabilities, type JobHooks } from '../job.ts';
 import { resolveConfig } from '../config.ts';
-import { linearOptions } from '../linear/job.ts';
+import { linearOptions, loadRunLinearModel, TOP_NGRAMS } from '../linear/job.ts';
 import { trainLinear } from '../linear/train.ts';
 import { poolRunner } from '../linear/fit-pool.ts';
 import { saveLinearModel } from '../../store/linearModels.ts';
@@ -27,8 +28,8 @@ import { saveLinearModel } from '../../store/linearModels.ts';
 /** A member as scored: a neural run, or the ensemble's own linear model (stored under the ensemble's run id). */
 type Scored = Pick<MemberRun, 'id' | 'name' | 'model' | 'labels'>;
 
-/** Name of the linear member the ensemble fits itself. */
-const OWN_LINEAR = 'linear (fitted on the train split)';
+/** Name of the linear member the ensemble fits itself (on train, then again on train + validation). */
+const OWN_LINEAR = 'linear (weights fitted on validation, refitted on train + validation)';
 
 /** The members' probabilities on `examples`, each aligned to `labels`. */
 async function memberProbabilities(db: Db, members: readonly Scored[], examples: readonly SplitExample[], labels: readonly string[]): Promise<Float64Array[]> {
@@ -178,8 +179,29 @@ export async function runEnsembleJob(db: Db, runId: string, hooks: JobHooks): Pr
     runs.setRunConfig(db, runId, { ...started, runs: members.map((m) => m.id), ensemble: fit });
 
     const valEval = evaluateProbabilities(ensembleProbabilities(validation, fitted, labels.length), data.validation, labels, runId, 'validation', db);
+    // The linear member is fitted again on train + validation with the settings cross-validation chose, and the
+    // weights and temperatures fitted above are kept: the final model learns from every labelled row the linear run
+    // would (validation was needed only to fit the combination, and its score above is from the train-only fit).
+    // On few examples per class this is worth more than the exactness of weights fitted to the train-only member.
+    const both = [...data.train, ...data.validation];
+    log(`  refitting the linear member on train + validation (${both.length} examples) with ${report.chosen.featureSet}, ${report.chosen.loss}, C=${report.chosen.C}`);
+    const refitConfig = resolveConfig({ model: 'linear', seed: config.seed, lowercase: config.lowercase, features: report.chosen.featureSet, linearLoss: report.chosen.loss, C: report.chosen.C });
+    const refit = await trainLinear(
+      both.map((e) => e.text),
+      labelIds(both, labels),
+      labels,
+      linearOptions(refitConfig),
+      { shouldStop: hooks.shouldStop, runner: poolRunner },
+    );
+    const final = refit.model.toJSON();
+    saveLinearModel(db, runId, { model: final.json, weights: final.weights, search: report });
+
     const testEval = data.test.length
-      ? evaluateProbabilities(ensembleProbabilities(await memberProbabilities(db, scored, data.test, labels), fitted, labels.length), data.test, labels, runId, 'test', db)
+      ? {
+          ...evaluateProbabilities(ensembleProbabilities(await memberProbabilities(db, scored, data.test, labels), fitted, labels.length), data.test, labels, runId, 'test', db),
+          // The n-grams that weigh most for each label in the ensemble's own linear member.
+          ngrams: refit.model.topFeatures(TOP_NGRAMS),
+        }
       : null;
     const metrics = { validation: splitMetrics(valEval), test: testEval ? splitMetrics(testEval) : null };
     runs.finishRun(db, runId, { status: 'finished', epochs: 0, bestEpoch: 0, metrics, evaluation: testEval, findings: [], actions: [] });
@@ -223,5 +245,5 @@ export async function evaluateEnsembleRun(db: Db, runId: string, fit: EnsembleFi
   if (!examples.length) throw new TextbenchError(`The project has no examples in its ${split} split to evaluate on.`, 'EMPTY_SPLIT', { split });
   const scored: Scored[] = fit.members.map((m) => (m.run === runId ? { id: runId, name: m.name, model: 'linear', labels: fit.labels } : neural.find((n) => n.id === m.run)!));
   const probs = ensembleProbabilities(await memberProbabilities(db, scored, examples, fit.labels), { temperatures: fit.members.map((m) => m.temperature), weights: fit.members.map((m) => m.weight) }, fit.labels.length);
-  return evaluateProbabilities(probs, examples, fit.labels, runId, split, db);
+  return { ...evaluateProbabilities(probs, examples, fit.labels, runId, split, db), ngrams: loadRunLinearModel(db, runId).topFeatures(TOP_NGRAMS) };
 }
