@@ -23,7 +23,7 @@ function csvField(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-async function generate(file: string, bytes: number): Promise<number> {
+export async function generate(file: string, bytes: number): Promise<number> {
   const rows = parseSync(fs.readFileSync(ONET), { columns: true }) as { task: string; major_group: string }[];
   const byGroup = new Map<string, string[]>();
   for (const r of rows) (byGroup.get(r.major_group) ?? byGroup.set(r.major_group, []).get(r.major_group)!).push(r.task);

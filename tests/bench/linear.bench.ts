@@ -10,6 +10,8 @@
 //    SVM fit, what scikit-learn's LinearSVC does);
 //  - scikit-learn's TF-IDF + LinearSVC and + LogisticRegression (defaults), and with LINEAR_BENCH_GRID=1 its
 //    GridSearchCV over the same C grid and both losses;
+//  - single-text classification latency (median, p99) of the seed-1 run's exported bundle, loaded with
+//    loadBundle, one test text per call (issue 10: p99 under 2 ms);
 //  - the ratios of textbench's times to scikit-learn's LinearSVC time (issue 10's goal: within 3x including
 //    the search, on O*NET task sentences).
 // LINEAR_BENCH_DATASETS=uci,jobs,tasks picks datasets (default: all three). Each dataset's table row is printed
@@ -28,6 +30,7 @@ import { DEFAULT_LINEAR, trainLinear, type LinearTrainOptions } from '../../main
 import { poolRunner } from '../../main/engine/train/linear/fit-pool.ts';
 import { argmax } from '../../main/engine/train/linear/select.ts';
 import { macroF1 } from '../../main/engine/train/linear/metrics.ts';
+import { loadBundle } from '../../main/engine/bundle/index.ts';
 import { datasets } from '../fixtures/data.ts';
 
 interface Dataset {
@@ -63,7 +66,37 @@ function f(x: number, d = 3): string {
   return x.toFixed(d);
 }
 
-async function userPath(d: Dataset, tmp: string): Promise<Array<{ seed: number; macroF1: number; seconds: number; chosen: string }>> {
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/** Single-text latency of the exported bundle (issue 10: p99 under 2 ms), one text per call, test texts in turn. */
+async function singleTextLatency(dir: string, texts: string[]): Promise<{ median: number; p99: number; calls: number }> {
+  const model = await loadBundle(dir);
+  try {
+    for (let i = 0; i < 50; i++) await model.classify([texts[i % texts.length]!]);
+    const times: number[] = [];
+    const calls = Math.max(1000, Math.min(texts.length, 3000));
+    for (let i = 0; i < calls; i++) {
+      const t = performance.now();
+      await model.classify([texts[i % texts.length]!]);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    return { median: quantile(times, 0.5), p99: quantile(times, 0.99), calls };
+  } finally {
+    model.dispose();
+  }
+}
+
+interface UserRun {
+  seed: number;
+  macroF1: number;
+  seconds: number;
+  chosen: string;
+}
+
+async function userPath(d: Dataset, tmp: string, testTexts: string[]): Promise<{ runs: UserRun[]; latency: { median: number; p99: number; calls: number } }> {
   const wb = Workbench.open({ workspace: path.join(tmp, `ws-${d.key}`) });
   try {
     await wb.data.importFile(path.join(datasets, d.file), { project: d.key, text: [d.text], label: d.label, split: 'split' });
@@ -74,17 +107,22 @@ async function userPath(d: Dataset, tmp: string): Promise<Array<{ seed: number; 
       const took = seconds(t);
       if (r.status !== 'finished') throw new Error(`${d.name}: the run ${r.status}: ${r.error ?? ''}`);
       const c = wb.training.get(r.run).linear!.chosen;
-      out.push({ seed, macroF1: r.test.macroF1, seconds: took, chosen: `${c.featureSet}, ${c.loss}, C=${c.C}` });
+      out.push({ seed, macroF1: r.test.macroF1, seconds: took, chosen: `${c.featureSet}, ${c.loss}, C=${c.C}`, run: r.run });
     }
-    return out;
+    const bundle = path.join(tmp, `bundle-${d.key}`);
+    await wb.models.exportRun(out[0]!.run, bundle);
+    const latency = await singleTextLatency(bundle, testTexts);
+    return { runs: out.map(({ run: _r, ...u }) => u), latency };
   } finally {
     await wb.close();
   }
 }
 
 function printTable(rows: string[]): void {
-  console.log('\n| task | train rows | classes | sklearn SVM | sklearn LR | textbench linear (seed 1 / seed 2) | minus best sklearn | textbench train (with search) | fixed setting | bare fit | sklearn SVM time | train / sklearn SVM |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '\n| task | train rows | classes | sklearn SVM | sklearn LR | textbench linear (seed 1 / seed 2) | minus best sklearn | textbench train (with search) | fixed setting (no search) | bare fit | sklearn SVM time | with search / sklearn | fixed / sklearn | bare / sklearn | single-text p99 |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const line of rows) console.log(line);
 }
 
@@ -117,7 +155,8 @@ export async function run(): Promise<void> {
       console.log(`  scikit-learn TF-IDF + LogisticRegression: macro-F1 ${f(sk.lr.macroF1)}, ${f(sk.lr.seconds, 2)} s`);
       if (sk.grid) console.log(`  scikit-learn GridSearchCV (C grid x SVM/LR, 5 folds, words): macro-F1 ${f(sk.grid.macroF1)}, ${f(sk.grid.seconds, 2)} s, chose ${sk.grid.chosen}`);
 
-      const user = await userPath(d, tmp);
+      const { runs: user, latency } = await userPath(d, tmp, testTexts);
+      console.log(`  single-text classification with the exported bundle (${latency.calls} calls): median ${f(latency.median, 2)} ms, p99 ${f(latency.p99, 2)} ms (issue 10: p99 under 2 ms)`);
       for (const u of user) console.log(`  textbench train --seed ${u.seed} (workspace + worker): macro-F1 ${f(u.macroF1)}, ${f(u.seconds, 2)} s, chose ${u.chosen}`);
       const same = user.every((u) => u.macroF1 === user[0]!.macroF1);
       console.log(`  seeds 1 and 2 give ${same ? 'identical' : 'DIFFERENT'} test macro-F1`);
@@ -157,7 +196,7 @@ export async function run(): Promise<void> {
       const best = Math.max(sk.svm.macroF1, sk.lr.macroF1);
       table.push(
         `| ${d.name} | ${train.length} | ${labels.length} | ${f(sk.svm.macroF1)} | ${f(sk.lr.macroF1)} | ${user.map((u) => f(u.macroF1)).join(' / ')} | ${f(user[0]!.macroF1 - best, 3)} | ` +
-          `${f(user[0]!.seconds, 1)} s | ${f(fixed.took, 1)} s | ${f(bare, 2)} s | ${f(sk.svm.seconds, 2)} s | ${ratio(user[0]!.seconds)} |`,
+          `${f(user[0]!.seconds, 1)} s | ${f(fixed.took, 1)} s | ${f(bare, 2)} s | ${f(sk.svm.seconds, 2)} s | ${ratio(user[0]!.seconds)} | ${ratio(fixed.took)} | ${ratio(bare)} | ${f(latency.p99, 2)} ms |`,
       );
       printTable(table);
     }

@@ -310,7 +310,8 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     const first = await page.locator('[data-testid="run-picker"] option').last().getAttribute('value');
     await page.selectOption('[data-testid="run-picker"]', first!);
     await page.fill('[data-testid="classify-text"]', 'Excellent product, works great and I love it.');
-    await page.waitForSelector('[data-testid="prediction"] .probs li');
+    // The first classification starts the classification worker (TensorFlow.js): 20-40 s at load 30 on two cores.
+    await page.waitForSelector('[data-testid="prediction"] .probs li', { timeout: 120_000 });
     expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/positive|negative/);
     expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/^positive/);
     await views('11-classify');
@@ -350,7 +351,8 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.click('[data-testid="bundle-add"]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="bundle-picker"] option').length === 1);
     await page.fill('[data-testid="classify-text"]', 'Excellent product, works great and I love it.');
-    await page.waitForSelector('[data-testid="prediction"] .probs li');
+    // The first classification starts the classification worker (TensorFlow.js): 20-40 s at load 30 on two cores.
+    await page.waitForSelector('[data-testid="prediction"] .probs li', { timeout: 120_000 });
     expect(await page.textContent('[data-testid="prediction"] .big')).toMatch(/^positive/);
     await shot('12b-classify-bundle');
     // The same bundle again is the same model, not a second one.

@@ -67,6 +67,14 @@ describe.skipIf(!haveChromium)('Evaluate with 40 classes', () => {
     await shotAll(page, 'evaluate-40-classes', { axe: false });
     await page.locator('table.pc').scrollIntoViewIfNeeded();
     expect(await page.locator('table.pc tbody tr').count()).toBe(40);
+    // What the linear model looks for: one class at a time out of 40, fifteen n-grams each way, inside the window.
+    await page.locator('[data-testid="ngrams"]').scrollIntoViewIfNeeded();
+    expect(await page.locator('[data-testid="ngram-class"] option').count()).toBe(40);
+    expect(await page.locator('[data-testid="ngrams"] ol.for li').count()).toBe(15);
+    expect(await page.locator('[data-testid="ngrams"] ol.against li').count()).toBe(15);
+    expect(await page.locator('[data-testid="ngrams"]').evaluate((el) => el.getBoundingClientRect().right <= window.innerWidth)).toBe(true);
+    expect(Number(await page.textContent('[data-testid="ece"]'))).toBeGreaterThanOrEqual(0);
+    await shotAll(page, 'evaluate-40-classes-ngrams', { axe: false, before: (p) => p.locator('[data-testid="ngrams"]').scrollIntoViewIfNeeded() });
     await page.locator('table.mistakes').scrollIntoViewIfNeeded();
     await shotAll(page, 'evaluate-40-classes-mistakes', { axe: false });
   });

@@ -74,10 +74,11 @@ describe('ensemble', () => {
     expect(runs.getRunConfig(db, auto.run).ensemble!.members.map((m) => m.run)).toEqual([members[1], auto.run]);
   }, 300_000);
 
-  it('refuses an ensemble as a member, and says how an ensemble classifies', async () => {
+  it('refuses an ensemble as a member; its evaluation shows its linear member\'s n-grams', async () => {
     const nested = await wb.training.train({ project: 'mini', model: 'ensemble', runs: [members[0]!, ensembleRun] });
     expect(nested.error).toMatch(/is itself an ensemble/);
-    await expect(wb.models.classify({ run: ensembleRun, texts: ['fine'] })).rejects.toThrow(/is an ensemble: .*--out DIR.*then classify with --bundle DIR/);
+    const evaluation = await wb.training.evaluate(ensembleRun, 'test');
+    expect(evaluation.ngrams?.length).toBeGreaterThan(0);
   }, 300_000);
 
   it('exports one bundle that a fresh process classifies with, giving the ensemble’s probabilities (rows sum to 1)', async () => {
@@ -113,6 +114,9 @@ model.dispose();
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', script, bundle, textsFile], { cwd: repoRoot, maxBuffer: 64 << 20 });
     const fresh = JSON.parse(stdout.trim().split('\n').pop()!) as { labels: string[]; probabilities: number[] };
     expect(fresh.labels).toEqual(fit.labels);
+    // Classifying by the run gives the same probabilities (the workspace exports the ensemble's bundle once).
+    const byRun = await wb.models.classify({ run: ensembleRun, texts: texts.slice(0, 5) });
+    byRun.forEach((p, i) => fit.labels.forEach((l, c) => expect(p.probabilities[l]).toBeCloseTo(expected[i * fit.labels.length + c]!, 5)));
     expect(fresh.probabilities).toHaveLength(expected.length);
     const C = fit.labels.length;
     for (let i = 0; i < texts.length; i++) {
@@ -123,6 +127,21 @@ model.dispose();
       }
       expect(sum).toBeCloseTo(1, 6);
     }
+
+    // A weight moved from one member to another (the weights still sum to 1, every checksum still holds) gives
+    // other probabilities than the self-test recorded at export: refused.
+    const manifestFile = path.join(bundle, 'manifest.json');
+    const original = fs.readFileSync(manifestFile, 'utf8');
+    const edited = JSON.parse(original) as { ensemble: { members: Array<{ weight: number }> }; selfTest: { texts: string[] } };
+    expect(edited.selfTest.texts.length).toBeGreaterThan(0);
+    const ws = edited.ensemble.members.map((m) => m.weight);
+    const big = ws.indexOf(Math.max(...ws));
+    const shift = Math.min(0.3, ws[big]!);
+    edited.ensemble.members[big]!.weight -= shift;
+    edited.ensemble.members[(big + 1) % ws.length]!.weight += shift;
+    fs.writeFileSync(manifestFile, JSON.stringify(edited, null, 2));
+    await expect(exec(process.execPath, ['--import', 'tsx', script, bundle, textsFile], { cwd: repoRoot })).rejects.toThrow(/The ensemble bundle .* fails its self-test/);
+    fs.writeFileSync(manifestFile, original);
 
     // An edited member file is refused by the member's own checks; an edited member manifest by the ensemble's.
     const memberManifest = path.join(bundle, 'member-2', 'manifest.json');

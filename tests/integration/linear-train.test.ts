@@ -63,8 +63,16 @@ describe('the default linear model in a workspace', () => {
     expect(d.device).toMatchObject({ kind: 'cpu' });
     const search = d.linear!;
     expect(search.folds).toBe(5);
-    // The default grid: 2 feature sets x 2 losses x 7 values of C.
-    expect(search.rows).toHaveLength(28);
+    // The default grid: 2 feature sets x 2 losses x 7 values of C, each (features, loss) walked up C from 0.1
+    // until it stops improving, so every walk in the table starts at the grid's smallest C and has no gaps.
+    const grid = [0.1, 0.3, 1, 3, 10, 30, 100];
+    for (const featureSet of ['words', 'words+chars']) {
+      for (const loss of ['svm', 'lr']) {
+        const walked = search.rows.filter((r) => r.featureSet === featureSet && r.loss === loss).map((r) => r.C);
+        expect(walked).toEqual(grid.slice(0, walked.length));
+        expect(walked.length).toBeGreaterThanOrEqual(3);
+      }
+    }
     const complete = search.rows.filter((r) => r.folds.length === 5);
     const best = complete.reduce((x, r) => (r.macroF1 > x.macroF1 ? r : x));
     expect(search.chosen).toEqual({ featureSet: best.featureSet, loss: best.loss, C: best.C });

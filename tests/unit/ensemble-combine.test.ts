@@ -1,6 +1,7 @@
 // The ensemble's arithmetic: temperature calibration, mixture weights by EM, and pooled probabilities.
 import { describe, expect, it } from 'vitest';
-import { applyTemperature, ensembleProbabilities, fitEnsemble, fitTemperature, fitWeights, logLoss, pool } from '../../main/engine/train/ensemble/combine.ts';
+import { applyTemperature, crossFittedProbabilities, ensembleProbabilities, fitEnsemble, fitTemperature, fitWeights, logLoss, pool } from '../../main/engine/train/ensemble/combine.ts';
+import { chooseMembers } from '../../main/engine/train/ensemble/job.ts';
 import { mulberry32 } from '../../main/engine/random.ts';
 
 const C = 4;
@@ -58,5 +59,58 @@ describe('ensemble arithmetic', () => {
     expect(fitted.loss).toBeLessThan(Math.min(...fitted.memberLoss));
     const p = ensembleProbabilities([a, b], fitted, C);
     for (let i = 0; i < y.length; i++) expect(p.slice(i * C, i * C + C).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 10);
+  });
+
+  it('cross-fitted probabilities are distributions scored on rows their fit never saw', () => {
+    const a = member(y, 2, 7);
+    const b = member(y, 1.5, 8);
+    const oof = crossFittedProbabilities([a, b], y, C);
+    for (let i = 0; i < y.length; i++) expect(oof.slice(i * C, i * C + C).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 10);
+    // Held out, the pool does a little worse than the pool fitted and scored on the same rows, but it is close.
+    const inSample = fitEnsemble([a, b], y, C).loss;
+    const held = logLoss(oof, y, C);
+    expect(held).toBeGreaterThanOrEqual(inSample - 1e-9);
+    expect(held).toBeLessThan(inSample + 0.05);
+    // Fold 0 (every 5th row of each class) gets the pool fitted on the other rows only.
+    const seen = new Int32Array(C);
+    const inFold = Array.from(y, (t) => seen[t]!++ % 5 === 0);
+    const rows = (p: Float64Array, keep: boolean) => Float64Array.from(Array.from(p).filter((_, j) => inFold[Math.floor(j / C)] === keep));
+    const fitted = fitEnsemble([rows(a, false), rows(b, false)], y.filter((_, i) => !inFold[i]), C);
+    const expected = ensembleProbabilities([rows(a, true), rows(b, true)], fitted, C);
+    const got = rows(oof, true);
+    expect(got.length).toBe(expected.length);
+    for (let j = 0; j < got.length; j++) expect(got[j]).toBeCloseTo(expected[j]!, 12);
+  });
+});
+
+describe('choosing the ensemble members', () => {
+  const runsOf = (...models: string[]) => models.map((model) => ({ name: model, model }));
+  const quiet = () => {};
+
+  it('takes the run that adds most to the linear model, not the best run alone', () => {
+    // The linear model and a near copy of it (the best run alone), and a weaker run whose errors are its own.
+    const linear = member(y, 2.5, 21);
+    const copy = applyTemperature(linear, C, 0.9);
+    const own = member(y, 2, 22);
+    expect(logLoss(copy, y, C)).toBeLessThan(logLoss(own, y, C));
+    const choice = chooseMembers(runsOf('lstm', 'gru'), [copy, own, linear], y, C, true, quiet);
+    expect(choice).toEqual({ members: [{ name: 'gru', model: 'gru' }], linearAlone: false });
+  });
+
+  it('falls back to the linear model alone when no run helps it on held-out validation rows', () => {
+    const linear = member(y, 2.5, 23);
+    const noise = member(y, 0, 24);
+    const lines: string[] = [];
+    const choice = chooseMembers(runsOf('gru'), [noise, linear], y, C, true, (l) => lines.push(l));
+    expect(choice.linearAlone).toBe(true);
+    expect(lines.join('\n')).toMatch(/the linear model alone scores best/);
+  });
+
+  it('keeps named runs together, judging only the fall-back', () => {
+    const linear = member(y, 2, 25);
+    const a = member(y, 2, 26);
+    const b = member(y, 2, 27);
+    const choice = chooseMembers(runsOf('gru', 'lstm'), [a, b, linear], y, C, false, quiet);
+    expect(choice).toEqual({ members: runsOf('gru', 'lstm'), linearAlone: false });
   });
 });

@@ -19,9 +19,11 @@ export const AUTO_USAGE = `
 Automatic search (--model auto):
   --budget 15m | --trials N   time budget (s, m, h) or number of random trials; at least one is needed
   --families a,b              model families to search (default linear,baseline,gru,lstm,bigru,bilstm)
-  Trains the default baseline first, then random configurations (family, size, layers, dropout, learning
-  rate, batch size, loss) with successive halving, judged on validation macro-F1 only; prints the
-  leaderboard, keeps the best run and says whether a recurrent model beat the baseline.`;
+  Trains the baseline, the linear model and the first recurrent family with their defaults, then random
+  configurations (family, size, layers, dropout, learning rate, batch size, loss) with successive halving,
+  then an ensemble of the linear model and the recurrent runs; judged on validation macro-F1 only. Prints
+  the leaderboard, keeps the best run and says which family won and by how much, and whether a recurrent
+  model beat the baseline.`;
 
 export async function runAutoTrain(ctx: CommandContext): Promise<number> {
   const wb = ctx.workbench();

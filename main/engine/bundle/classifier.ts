@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelOutputKind } from '../../../shared/bundle.ts';
 import type { Prediction } from '../../../shared/domain.ts';
-import type { TextPipeline } from '../text/types.ts';
+import type { EncodedTexts, TextPipeline } from '../text/types.ts';
 import { TextbenchError } from '../errors.ts';
 
 export interface ClassifierOptions {
@@ -68,6 +68,36 @@ export function averageWindows(
   return sums;
 }
 
+/**
+ * Rows of a token-id sequence input reordered longest first (real tokens: ids other than the padding id 0), with
+ * textIndex following them. The recurrent kernels then run each step's products on the rows still real at that step
+ * only (compute/wasm/rnn.c real_end); each row's numbers stay what they were. Other inputs are left as they are.
+ */
+export function longestFirst(enc: EncodedTexts): EncodedTexts {
+  const [input] = enc.inputs;
+  if (enc.inputs.length !== 1 || !input || input.dtype !== 'int32' || input.shape.length !== 2) return enc;
+  const [rows, T] = input.shape as [number, number];
+  const data = input.data as Int32Array;
+  const real = new Int32Array(rows);
+  let sorted = true;
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    for (let t = r * T, end = t + T; t < end; t++) if (data[t] !== 0) n++;
+    real[r] = n;
+    if (r > 0 && n > real[r - 1]!) sorted = false;
+  }
+  if (sorted) return enc;
+  const order = Array.from({ length: rows }, (_, r) => r).sort((a, b) => real[b]! - real[a]! || a - b);
+  const out = new Int32Array(data.length);
+  const textIndex = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const r = order[i]!;
+    out.set(data.subarray(r * T, (r + 1) * T), i * T);
+    textIndex[i] = enc.textIndex[r]!;
+  }
+  return { ...enc, inputs: [{ ...input, data: out }], textIndex };
+}
+
 export class Classifier {
   readonly labels: readonly string[];
   private disposed = false;
@@ -100,9 +130,14 @@ export class Classifier {
     const chunk = this.options.chunkTexts ?? 256;
     const out = new Float64Array(texts.length * classes);
     const long: Prediction['long'][] = new Array(texts.length);
+    // Texts of similar length go through the model together (longest first), so that a chunk's short texts do not
+    // pay for its long ones' steps; results go back to the callers' order.
+    const order = Array.from({ length: texts.length }, (_, i) => i);
+    if (texts.length > 1) order.sort((a, b) => texts[b]!.length - texts[a]!.length || a - b);
     for (let start = 0; start < texts.length; start += chunk) {
-      const part = texts.slice(start, start + chunk);
-      const enc = this.pipeline.encode(part, this.pipeline.options.long);
+      const ids = order.slice(start, start + chunk);
+      const part = ids.map((i) => texts[i]!);
+      const enc = longestFirst(this.pipeline.encode(part, this.pipeline.options.long));
       const rows = enc.textIndex.length;
       const tensors = enc.inputs.map((i) => tf.tensor(i.data, i.shape, i.dtype));
       let raw: Float32Array | Int32Array | Uint8Array;
@@ -119,8 +154,11 @@ export class Classifier {
         for (const t of tensors) t.dispose();
       }
       const probs = averageWindows(raw, rows, width, classes, this.output, enc.textIndex, part.length);
-      out.set(probs, start * classes);
-      for (let i = 0; i < part.length; i++) long[start + i] = enc.long[i];
+      for (let i = 0; i < part.length; i++) {
+        const at = ids[i]!;
+        out.set(probs.subarray(i * classes, (i + 1) * classes), at * classes);
+        long[at] = enc.long[i];
+      }
     }
     return { probabilities: out, long };
   }

@@ -12,13 +12,13 @@
 // manifest, so one edited byte anywhere is caught. Nothing here is executed: JSON.parse and binary reads only.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest } from '../../../shared/bundle.ts';
+import { BUNDLE_FORMAT_VERSION, BUNDLE_KIND, type BundleManifest, type BundleSelfTest } from '../../../shared/bundle.ts';
 import type { Prediction } from '../../../shared/domain.ts';
 import { TextbenchError } from '../errors.ts';
 import { MANIFEST_FILE, README_FILE, isPlainFileName, sha256Hex } from './format.ts';
 import { MAX_MANIFEST_BYTES, readRegular } from './reader.ts';
 import { ensembleProbabilities } from '../train/ensemble/combine.ts';
+import { checkSelfTest, selfTestShapeProblem } from './selftest.ts';
 
 export const ENSEMBLE_TYPE = 'ensemble';
 
@@ -43,144 +43,18 @@ export interface EnsembleManifest {
   ensemble: { members: EnsembleMemberSpec[] };
   training: BundleManifest['training'];
   metrics: Record<string, unknown> | null;
+  /**
+   * The ensemble's own probabilities on a few texts at export (selftest.ts), checked at every load: the members'
+   * checksums prove each member is the one exported, this proves the weights and temperatures are too (an edited
+   * weight that still sums to 1 gives other probabilities and is refused).
+   */
+  selfTest: BundleSelfTest;
   files: Record<string, { sha256: string; bytes: number }>;
-}
-
-/** One member ready to be written: the files of a complete bundle (renderBundle's output, or a linear bundle's). */
-export interface EnsembleMemberFiles {
-  type: string;
-  weight: number;
-  temperature: number;
-  files: Map<string, Buffer>;
-}
-
-export interface EnsembleContents {
-  name: string;
-  labels: string[];
-  members: EnsembleMemberFiles[];
-  config: Record<string, unknown>;
-  training: BundleManifest['training'];
-  metrics: Record<string, unknown> | null;
 }
 
 /** True when a parsed manifest describes an ensemble bundle. */
 export function isEnsembleManifest(value: unknown): value is EnsembleManifest {
   return typeof value === 'object' && value !== null && (value as { model?: { type?: unknown } }).model?.type === ENSEMBLE_TYPE && 'ensemble' in value;
-}
-
-function memberFolder(i: number): string {
-  return `member-${i + 1}`;
-}
-
-function readme(m: Omit<EnsembleManifest, 'files'>): string {
-  const rows = m.ensemble.members.map((s) => `| ${s.folder} | ${s.type} | ${s.weight.toFixed(3)} | ${s.temperature.toFixed(3)} |`);
-  return `# ${m.name}
-
-An ensemble text classifier exported by Textbench on ${m.createdAt}. It predicts one of ${m.labels.length} labels
-(${m.labels.join(', ')}) by averaging the calibrated probabilities of ${m.ensemble.members.length} models, each a complete
-bundle in its own folder:
-
-| folder | model | weight | temperature |
-|---|---|---|---|
-${rows.join('\n')}
-
-Each member's probabilities are recalibrated as softmax(log(p) / temperature), then averaged with the weights.
-Weights and temperatures were fitted on the validation split of the project.
-
-## Use it
-
-    npx textbench classify --bundle ./this-folder "a text to classify"
-
-or, from Node: \`const model = await loadBundle('./this-folder')\` (package \`textbench\`). Keep the folder whole:
-every file is checksummed, and an edited or missing file is refused.
-`;
-}
-
-/** Every file of the ensemble bundle, by relative path ("member-1/model.json"), and its manifest. */
-export function renderEnsembleBundle(c: EnsembleContents): { manifest: EnsembleManifest; files: Map<string, Buffer> } {
-  if (c.members.length < 2) throw new TextbenchError('An ensemble needs at least two members.', 'ENSEMBLE_TOO_SMALL');
-  const files = new Map<string, Buffer>();
-  const members: EnsembleMemberSpec[] = c.members.map((m, i) => {
-    const folder = memberFolder(i);
-    if (!m.files.has(MANIFEST_FILE)) throw new Error(`Ensemble member ${i + 1} has no ${MANIFEST_FILE}: it is not a rendered bundle.`);
-    for (const [name, bytes] of m.files) files.set(`${folder}/${name}`, bytes);
-    return { folder, weight: m.weight, temperature: m.temperature, type: m.type };
-  });
-  const base: Omit<EnsembleManifest, 'files'> = {
-    kind: BUNDLE_KIND,
-    formatVersion: BUNDLE_FORMAT_VERSION,
-    name: c.name,
-    createdAt: new Date().toISOString(),
-    createdBy: 'Textbench',
-    labels: [...c.labels],
-    model: { type: ENSEMBLE_TYPE, config: c.config, output: 'softmax', inputs: [] },
-    ensemble: { members },
-    training: c.training,
-    metrics: c.metrics,
-  };
-  files.set(README_FILE, Buffer.from(readme(base)));
-  const manifest: EnsembleManifest = { ...base, files: {} };
-  manifest.files[README_FILE] = { sha256: sha256Hex(files.get(README_FILE)!), bytes: files.get(README_FILE)!.byteLength };
-  for (const m of members) {
-    const key = `${m.folder}/${MANIFEST_FILE}`;
-    manifest.files[key] = { sha256: sha256Hex(files.get(key)!), bytes: files.get(key)!.byteLength };
-  }
-  files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
-  return { manifest, files };
-}
-
-/**
- * Writes the ensemble bundle atomically: into a temporary folder beside `target`, the top manifest last, then
- * renamed into place (an existing target only with `force`, swapped in whole).
- */
-export function writeEnsembleBundle(target: string, c: EnsembleContents, options: { force?: boolean } = {}): { dir: string; manifest: EnsembleManifest; files: string[]; sha256: Record<string, string> } {
-  const dir = path.resolve(target);
-  const exists = fs.existsSync(dir);
-  if (exists && !options.force) {
-    throw new TextbenchError(`${dir} already exists. Choose another --out folder, or add --force to replace it.`, 'BUNDLE_TARGET_EXISTS', { path: dir });
-  }
-  if (exists && !fs.statSync(dir).isDirectory()) {
-    throw new TextbenchError(`${dir} exists and is a file, not a folder. Choose another --out folder.`, 'BUNDLE_TARGET_NOT_DIR', { path: dir });
-  }
-  const { manifest, files } = renderEnsembleBundle(c);
-  const parent = path.dirname(dir);
-  fs.mkdirSync(parent, { recursive: true });
-  const tag = crypto.randomBytes(4).toString('hex');
-  const temp = path.join(parent, `.${path.basename(dir)}.tmp-${tag}`);
-  fs.mkdirSync(temp);
-  let old: string | undefined;
-  try {
-    const order = [...files.keys()].filter((f) => f !== MANIFEST_FILE).concat(MANIFEST_FILE);
-    for (const name of order) {
-      const file = path.join(temp, name);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const fd = fs.openSync(file, 'wx');
-      try {
-        fs.writeSync(fd, files.get(name)!);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-    if (exists) {
-      old = path.join(parent, `.${path.basename(dir)}.old-${tag}`);
-      fs.renameSync(dir, old);
-      try {
-        fs.renameSync(temp, dir);
-      } catch (err) {
-        fs.renameSync(old, dir);
-        old = undefined;
-        throw err;
-      }
-    } else fs.renameSync(temp, dir);
-  } catch (err) {
-    fs.rmSync(temp, { recursive: true, force: true });
-    throw err;
-  }
-  if (old) fs.rmSync(old, { recursive: true, force: true });
-  const sha256: Record<string, string> = {};
-  for (const [name, bytes] of files) sha256[name] = sha256Hex(bytes);
-  return { dir, manifest, files: [...files.keys()].sort(), sha256 };
 }
 
 function bad(dir: string, field: string, problem: string): never {
@@ -212,6 +86,9 @@ export function verifyEnsembleFolder(dir: string, value: EnsembleManifest): Ense
     total += m.weight;
   }
   if (Math.abs(total - 1) > 1e-6) bad(dir, 'ensemble.members', `weights sum to ${total}, not 1`);
+  if (value.selfTest === undefined) bad(dir, 'selfTest', 'is missing (every ensemble bundle carries one)');
+  const selfTest = selfTestShapeProblem(value.selfTest, value.labels);
+  if (selfTest) bad(dir, 'selfTest', selfTest);
   const files = value.files;
   if (typeof files !== 'object' || files === null) bad(dir, 'files', 'must list the sha256 of every file');
   for (const m of members) {
@@ -299,7 +176,11 @@ export async function loadEnsembleFolder<M extends ScoringModel>(dir: string, ma
   const loaded: M[] = [];
   try {
     for (const spec of m.ensemble.members) loaded.push(await loadMember(path.join(dir, spec.folder)));
-    return { manifest: m, members: loaded, combined: combineMembers(m.labels, loaded, m.ensemble.members, `the bundle ${dir}`) };
+    const combined = combineMembers(m.labels, loaded, m.ensemble.members, `the bundle ${dir}`);
+    // The whole ensemble's self-test: the weights and temperatures in the manifest must give the probabilities
+    // recorded at export.
+    await checkSelfTest(m, `The ensemble bundle ${dir}`, async (texts) => (await combined.scores(texts)).probabilities);
+    return { manifest: m, members: loaded, combined };
   } catch (err) {
     for (const l of loaded) l.dispose();
     throw err;

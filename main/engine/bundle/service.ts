@@ -29,7 +29,9 @@ import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
 import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';
 import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
-import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble.ts';
+import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble-writer.ts';
+import { alignColumns } from '../train/ensemble/members.ts';
+import { ensembleProbabilities } from '../train/ensemble/combine.ts';
 import { isLinearTopology } from '../store/linear-parts.ts';
 
 /** Where a request's model comes from, and where its predictions go (null: a bare bundle, nothing is stored). */
@@ -56,6 +58,8 @@ export class ModelService {
   /** The models row of each run's current checkpoint, by run id. */
   private readonly runModels = new Map<string, { stamp: string; info: ModelInfo }>();
   private static readonly CACHE_SIZE = 3;
+  /** Ensemble runs' bundle folders being exported (ensembleBundle), so that two requests export once. */
+  private readonly ensembleExports = new Map<string, Promise<string>>();
   /** Lines TensorFlow.js printed in the worker (kept short; shown with TEXTBENCH_DEBUG). */
   readonly logs: string[] = [];
 
@@ -159,13 +163,24 @@ export class ModelService {
   private async exportEnsemble(runId: string, fit: runs.EnsembleFit, out: string, options: ExportOptions): Promise<ExportResult> {
     const summary = runs.getRunSummary(this.ctx.db, runId);
     const members: EnsembleMemberFiles[] = [];
+    const checked: Array<{ parts: ModelParts; labels: string[]; texts: string[] }> = [];
     for (const m of fit.members) {
       const run = models.readRunForExport(this.ctx.db, m.run, m.run === runId ? undefined : options.checkpoint);
       // The ensemble's own linear member is kept under the ensemble's run id: its bundle says what it is.
-      const { contents } = await this.checkedContents(m.run === runId ? { ...run, model: 'linear', name: `${run.name}: ${m.name}` } : run);
+      const { contents, parts } = await this.checkedContents(m.run === runId ? { ...run, model: 'linear', name: `${run.name}: ${m.name}` } : run);
       members.push({ type: m.model, weight: m.weight, temperature: m.temperature, files: renderBundle(contents).files });
+      checked.push({ parts, labels: run.labels, texts: contents.selfTest!.texts });
     }
-    const written = writeEnsembleBundle(
+    // The ensemble's own self-test: the members' self-test texts, scored by every member and combined with the
+    // fitted weights and temperatures, so that a load with an edited weight or temperature is refused.
+    const texts = [...new Set(checked.flatMap((c) => c.texts.slice(0, 8)))].slice(0, 32);
+    const aligned: Float64Array[] = [];
+    for (const c of checked) {
+      const { probabilities } = await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${c.parts.origin}`, parts: c.parts }, texts }, 'check');
+      aligned.push(alignColumns(Float64Array.from(probabilities!), c.labels, fit.labels));
+    }
+    const combined = ensembleProbabilities(aligned, { weights: fit.members.map((m) => m.weight), temperatures: fit.members.map((m) => m.temperature) }, fit.labels.length);
+    const written = await writeEnsembleBundle(
       out,
       {
         name: summary.name,
@@ -174,6 +189,7 @@ export class ModelService {
         config: { members: fit.members.map((m) => ({ run: m.run, name: m.name, model: m.model })), validationLoss: fit.validationLoss },
         training: { run: runId, project: summary.projectId, dataHash: runs.getRunDataHash(this.ctx.db, runId) ?? '', backend: summary.backend ?? '', epoch: 0, checkpoint: 'best' },
         metrics: { validation: summary.validation, test: summary.test },
+        selfTest: makeSelfTest(texts, combined, fit.labels),
       },
       { force: options.force },
     );
@@ -181,7 +197,7 @@ export class ModelService {
   }
 
   /** A run's bundle contents with its self-test, after building its network once in the classification worker. */
-  private async checkedContents(run: models.RunForExport): Promise<{ contents: BundleContents }> {
+  private async checkedContents(run: models.RunForExport): Promise<{ contents: BundleContents; parts: ModelParts }> {
     const contents = this.runContents(run);
     const { manifest } = renderBundle(contents);
     // Build the network once before writing anything (a bundle that cannot load is never written), and record
@@ -190,7 +206,7 @@ export class ModelService {
     const texts = selfTestTexts(run.pipeline, run.labels);
     const { probabilities } = await this.ask({ type: 'check', source: { kind: 'parts', key: `check-${run.id}`, parts }, texts }, 'check');
     contents.selfTest = makeSelfTest(texts, probabilities!, run.labels);
-    return { contents };
+    return { contents, parts };
   }
 
   /** The models row for a run's current weights, created on first use. */
@@ -229,17 +245,39 @@ export class ModelService {
     };
   }
 
-  private resolve(ref: { run?: string; model?: string; bundle?: string }): Resolved {
+  /**
+   * The bundle folder of an ensemble run, exported once into the workspace (ensemble-bundles/) and exported again
+   * when the fit or a member's kept weights change (the folder's name carries a hash of both). Predictions of an
+   * ensemble are not stored: it has no model row of its own.
+   */
+  private async ensembleBundle(runId: string, fit: runs.EnsembleFit): Promise<string> {
+    const stamps = fit.members.map((m) => models.runCheckpointStamp(this.ctx.db, m.run).stamp);
+    const key = sha256Hex(Buffer.from(JSON.stringify({ fit, stamps }))).slice(0, 16);
+    const dir = path.join(this.ctx.dir, 'ensemble-bundles', `${runId}-${key}`);
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+    let pending = this.ensembleExports.get(dir);
+    if (!pending) {
+      pending = this.exportEnsemble(runId, fit, dir, { force: true }).then(
+        () => dir,
+        (err: unknown) => {
+          this.ensembleExports.delete(dir);
+          throw err;
+        },
+      );
+      this.ensembleExports.set(dir, pending);
+    }
+    return pending;
+  }
+
+  private async resolve(ref: { run?: string; model?: string; bundle?: string }): Promise<Resolved> {
     if (refCount(ref) !== 1) {
       throw new TextbenchError('Say which model classifies: exactly one of --run RUN, --stored MODEL or --bundle DIR.', 'CLASSIFY_MODEL_REQUIRED');
     }
     if (ref.bundle) return { source: { kind: 'bundle', dir: path.resolve(ref.bundle) }, modelId: null };
-    if (ref.run && runs.getRunConfig(this.ctx.db, runs.resolveRunId(this.ctx.db, ref.run)).ensemble) {
-      throw new TextbenchError(
-        `Run ${ref.run} is an ensemble: it classifies through its exported bundle. Export it with \`textbench export ${ref.run} --out DIR\`, then classify with --bundle DIR.`,
-        'RUN_IS_ENSEMBLE',
-        { run: ref.run },
-      );
+    if (ref.run) {
+      const fit = runs.getRunConfig(this.ctx.db, runs.resolveRunId(this.ctx.db, ref.run)).ensemble;
+      // An ensemble classifies through its bundle (each member a complete bundle, combined by the fitted weights).
+      if (fit) return { source: { kind: 'bundle', dir: await this.ensembleBundle(runs.resolveRunId(this.ctx.db, ref.run), fit) }, modelId: null };
     }
     if (ref.run) {
       // Reading and hashing a run's weights costs milliseconds per call; skip it while its checkpoint is unchanged.
@@ -265,7 +303,7 @@ export class ModelService {
    * probabilities, source); with a bare bundle nothing is stored anywhere.
    */
   async classify(request: ClassifyRequest): Promise<Prediction[]> {
-    const r = this.resolve(request as { run?: string; model?: string; bundle?: string });
+    const r = await this.resolve(request as { run?: string; model?: string; bundle?: string });
     const { predictions } = await this.ask({ type: 'classify', source: r.source, texts: request.texts }, 'classify');
     if (r.modelId) insertPredictions(this.ctx.db, r.modelId, predictions, request.source ?? 'classify');
     return predictions;
@@ -276,14 +314,14 @@ export class ModelService {
    * to highlight. Nothing is stored. Other models are refused (EXPLAIN_UNSUPPORTED).
    */
   async explain(request: ExplainRequest): Promise<TextExplanation[]> {
-    const r = this.resolve(request as { run?: string; model?: string; bundle?: string });
+    const r = await this.resolve(request as { run?: string; model?: string; bundle?: string });
     const { explanations } = await this.ask({ type: 'explain', source: r.source, texts: request.texts, label: request.label, k: request.k }, 'explain');
     return explanations;
   }
 
   /** Classifies every row of a CSV/TSV/JSONL file into a CSV/TSV/JSONL output, with task.progress events. */
   async classifyFile(request: Omit<ClassifyFileRequest, 'out'> & { out?: string }): Promise<ClassifyFileResult> {
-    const r = this.resolve(request);
+    const r = await this.resolve(request);
     const out = path.resolve(request.out ?? defaultOutPath(request.file));
     let stored = 0;
     const source = `file:${path.basename(request.file)}`;
@@ -368,7 +406,7 @@ export class ModelService {
         { project: p.name },
       );
     }
-    const r = this.resolve(ref);
+    const r = await this.resolve(ref);
     const { labels, probabilities } = await this.ask({ type: 'scores', source: r.source, texts: examples.map((e) => e.text) }, 'scores');
     const unknown = [...new Set(examples.map((e) => e.label).filter((l) => !labels.includes(l)))].sort();
     const all = [...labels, ...unknown];
@@ -381,7 +419,7 @@ export class ModelService {
     const yTrue = Int32Array.from(examples.map((e) => index.get(e.label)!));
     const report = classificationReport(all, yTrue, probs);
     return {
-      model: r.modelId ?? (ref.bundle as string),
+      model: r.modelId ?? ref.bundle ?? ref.run!,
       project: p.id,
       split: 'test',
       examples: examples.length,

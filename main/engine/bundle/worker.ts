@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../compute/backend.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
 import { readBundle } from './reader.ts';
+import { readEnsembleManifest } from './ensemble.ts';
+import { loadBundle } from './index.ts';
 import { modelFromParts, type LoadedModel } from './loader.ts';
 import { classifyFile } from './batch.ts';
 import { explainTexts } from './explain.ts';
@@ -14,6 +16,8 @@ const cache = new Map<string, LoadedModel>();
 
 async function modelFor(source: ModelSource, keep: boolean): Promise<{ model: LoadedModel; transient: boolean }> {
   if (source.kind === 'bundle') {
+    // An ensemble folder: its members are bundles, loaded, verified and combined by loadBundle.
+    if (readEnsembleManifest(source.dir)) return { model: await loadBundle(source.dir), transient: true };
     const b = readBundle(source.dir);
     return { model: await modelFromParts({ origin: `the bundle ${b.dir}`, ...b }, pipelineFromJSON), transient: true };
   }

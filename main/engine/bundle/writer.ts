@@ -141,15 +141,15 @@ function writeFileDurable(file: string, data: Buffer): void {
   }
 }
 
-/** Writes the bundle to `target`. Refuses an existing target unless `force`; then swaps the new folder in. */
-export async function writeBundle(target: string, contents: BundleContents, options: WriteBundleOptions = {}): Promise<WrittenBundle> {
+/**
+ * Checks that a bundle may be written to `target`: clears what an export killed before left beside it (and puts
+ * back a folder a kill left half swapped), then refuses an existing target unless `force`, and a file always.
+ */
+export function checkBundleTarget(target: string, force: boolean | undefined): string {
   const dir = path.resolve(target);
-  const parent = path.dirname(dir);
-  // An export killed here before left its temp or old folder beside the target: clear those (and put back a
-  // bundle a kill left half swapped) before looking at what exists.
   sweepBeside(dir);
   const exists = fs.existsSync(dir);
-  if (exists && !options.force) {
+  if (exists && !force) {
     throw new TextbenchError(
       `${dir} already exists. Choose another --out folder, or add --force to replace it.`,
       'BUNDLE_TARGET_EXISTS',
@@ -159,18 +159,28 @@ export async function writeBundle(target: string, contents: BundleContents, opti
   if (exists && !fs.statSync(dir).isDirectory()) {
     throw new TextbenchError(`${dir} exists and is a file, not a folder. Choose another --out folder.`, 'BUNDLE_TARGET_NOT_DIR', { path: dir });
   }
-  if (!contents.selfTest) contents = { ...contents, selfTest: await selfTestHere(contents, options.makePipeline ?? pipelineFromJSON) };
-  const { manifest, files } = renderBundle(contents);
-  fs.mkdirSync(parent, { recursive: true });
+  return dir;
+}
+
+/**
+ * Writes `files` (relative paths, sub-folders allowed) as the folder `dir`, atomically: everything goes into a
+ * temporary folder beside it, manifest.json last (a folder with a manifest is a complete folder), each file
+ * synced; then the folder is renamed into place, an existing one swapped out whole. A failure at any point
+ * leaves the old folder (or none) and no half-written one. Call checkBundleTarget first.
+ */
+export async function writeFolderAtomically(dir: string, files: ReadonlyMap<string, Buffer>, afterFile?: (file: string) => void | Promise<void>): Promise<void> {
+  const exists = fs.existsSync(dir);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   const temp = besideName(dir, 'tmp');
   fs.mkdirSync(temp);
   let old: string | undefined;
   try {
-    // manifest.json last: a folder with a manifest is a complete folder.
     const order = [...files.keys()].filter((f) => f !== MANIFEST_FILE).concat(MANIFEST_FILE);
     for (const name of order) {
-      writeFileDurable(path.join(temp, name), files.get(name)!);
-      await options.afterFile?.(name);
+      const file = path.join(temp, name);
+      if (path.dirname(name) !== '.') fs.mkdirSync(path.dirname(file), { recursive: true });
+      writeFileDurable(file, files.get(name)!);
+      await afterFile?.(name);
     }
     if (exists) {
       old = besideName(dir, 'old');
@@ -190,6 +200,14 @@ export async function writeBundle(target: string, contents: BundleContents, opti
     throw err;
   }
   if (old) fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Writes the bundle to `target`. Refuses an existing target unless `force`; then swaps the new folder in. */
+export async function writeBundle(target: string, contents: BundleContents, options: WriteBundleOptions = {}): Promise<WrittenBundle> {
+  const dir = checkBundleTarget(target, options.force);
+  if (!contents.selfTest) contents = { ...contents, selfTest: await selfTestHere(contents, options.makePipeline ?? pipelineFromJSON) };
+  const { manifest, files } = renderBundle(contents);
+  await writeFolderAtomically(dir, files, options.afterFile);
   const sha256: Record<string, string> = {};
   for (const [name, entry] of Object.entries(manifest.files)) sha256[name] = entry.sha256;
   sha256[MANIFEST_FILE] = sha256Hex(files.get(MANIFEST_FILE)!);

@@ -237,15 +237,33 @@ export class WasmRnn {
    * Splits B rows over the threads worth using (`macsPerRow`: a row's multiply-adds in this call); writes the slices;
    * returns the thread count.
    */
-  private slices(B: number, macsPerRow: number, scratchFloats: (rows: number) => number, partialFloats: number, blocks: number[]): number {
+  private slices(B: number, macsPerRow: number, scratchFloats: (rows: number) => number, partialFloats: number, blocks: number[], rowWork?: Float64Array): number {
     const worth = Math.min(Math.floor(B / MIN_ROWS_PER_THREAD), Math.floor((B * macsPerRow) / Math.max(1, threadPolicy.minMacsPerThread)));
     const n = Math.max(1, Math.min(this.info.threads, worth));
     const base = Math.floor(B / n);
     const extra = B % n;
+    // With per-row work (a forward over rows of different real lengths), cut where the running work passes each
+    // thread's share, so that the thread holding the long rows does not finish last by far.
+    const ends: number[] = [];
+    if (rowWork && n > 1) {
+      let total = 0;
+      for (let b = 0; b < B; b++) total += rowWork[b]!;
+      let acc = 0;
+      let b = 0;
+      for (let i = 1; i < n; i++) {
+        // At least one row for this slice and one for each slice after it.
+        const first = b + 1;
+        while (b < B - (n - i) && (b < first || acc + rowWork[b]! <= (total * i) / n)) acc += rowWork[b++]!;
+        ends.push(b);
+      }
+      ends.push(B);
+    } else {
+      for (let i = 0, at = 0; i < n; i++) ends.push((at += base + (i < extra ? 1 : 0)));
+    }
     let b0 = 0;
     const s = this.params / 4 + P.SLICES;
     for (let i = 0; i < n; i++) {
-      const rows = base + (i < extra ? 1 : 0);
+      const rows = ends[i]! - b0;
       const scratch = this.alloc(scratchFloats(rows) + 16);
       blocks.push(scratch);
       const partial = partialFloats ? this.alloc(partialFloats) : 0;
@@ -313,12 +331,23 @@ export class WasmRnn {
       temp.push(rk);
       const bias = this.alloc(G);
       temp.push(bias);
-      const threads = this.slices(B, T * G * (E + U), (rows) => 2 * rows * U, 0, temp);
+      // The mask first: with it the rows are split by their real steps, not by their count.
+      let rowWork: Float64Array | undefined;
+      if (hasMask) {
+        io.read(inputs.mask!, this.f32, mask / 4);
+        rowWork = new Float64Array(B);
+        const m = this.f32;
+        for (let b = 0, at = mask / 4; b < B; b++) {
+          let real = 1;
+          for (let t = 0; t < T; t++, at++) if (m[at] !== 0) real++;
+          rowWork[b] = real;
+        }
+      }
+      const threads = this.slices(B, T * G * (E + U), (rows) => 2 * rows * U, 0, temp, rowWork);
       io.read(inputs.x, this.f32, x / 4);
       io.read(inputs.kernel, this.f32, w / 4);
       io.read(inputs.recurrentKernel, this.f32, rk / 4);
       io.read(inputs.bias, this.f32, bias / 4);
-      if (hasMask) io.read(inputs.mask!, this.f32, mask / 4);
       if (hasRm) io.read(inputs.recurrentMask!, this.f32, rm / 4);
       const flags = (attrs.gate === 'sigmoid' ? F.SIGMOID : 0) | (attrs.goBackwards ? F.BACK : 0) | (hasMask ? F.MASK : 0) | (hasRm ? F.RM : 0);
       this.i32.set([B, T, E, U, flags, x, w, rk, bias, mask, rm, h, state], this.params / 4);

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
 import type { Dataset, Split } from '../../../shared/domain.ts';
 import type { ColumnGuess, ImportOptions, ImportPreview, ImportProblem, ImportResult, ReadOptions } from '../../../shared/data.ts';
 import type { EngineContext } from '../context.ts';
@@ -10,6 +9,7 @@ import { newId, nowIso } from '../store/ids.ts';
 import { stagingPath } from '../leftovers.ts';
 import { createProject, findProject } from '../store/projects.ts';
 import { freeDatasetName, insertDataset } from '../store/datasets.ts';
+import { StagingTable, STAGING_BATCH, commitStaged, datasetFromSameSource, otherLabelCount } from '../store/staging.ts';
 import { NotUtf8Error } from './decode.ts';
 import { guessColumns, splitOf } from './guess.ts';
 import { ImportProgress } from './progress.ts';
@@ -163,28 +163,20 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
   const table = await openTable(file, opts);
   // Named for this process, so that a later one removes it if this one is killed (leftovers.ts).
   const stagingFile = stagingPath(ctx.dir);
-  let staging: Database.Database | undefined;
+  let staging: StagingTable | undefined;
   const signal = pass.control.signal;
   try {
     const progress = (pass.progress ??= new ImportProgress(ctx.emit, table.sizeBytes, findProject(ctx.db, projectName)?.id));
     const cols = pickColumns(table, opts);
-    staging = new Database(stagingFile);
-    staging.pragma('journal_mode = OFF');
-    staging.pragma('synchronous = OFF');
-    staging.exec('CREATE TABLE staged (rn INTEGER NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL, split INTEGER NOT NULL, hash TEXT NOT NULL)');
-    const insert = staging.prepare('INSERT INTO staged (rn, text, label, split, hash) VALUES (?, ?, ?, ?, ?)');
-    // Rows go in 64 at a time: one statement call per row costs more than SQLite's own work.
-    const BATCH = 64;
-    const insertMany = staging.prepare(`INSERT INTO staged (rn, text, label, split, hash) VALUES ${Array(BATCH).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+    const stage = (staging = new StagingTable(stagingFile));
     let pendingValues: (string | number)[] = [];
     // Batched rows are held in memory: a batch of long texts goes out early rather than 64 texts at the cell limit.
     let pendingChars = 0;
     const flush = (): void => {
-      for (let i = 0; i < pendingValues.length; i += 5) insert.run(pendingValues.slice(i, i + 5));
+      stage.insert(pendingValues);
       pendingValues = [];
       pendingChars = 0;
     };
-    staging.exec('BEGIN');
 
     const t0 = performance.now();
     const checkWidth = table.format === 'csv' || table.format === 'tsv';
@@ -246,11 +238,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       rowSplits.push(split);
       pendingValues.push(r.line, text, label, split, contentHash(text));
       pendingChars += text.length;
-      if (pendingValues.length === BATCH * 5) {
-        insertMany.run(pendingValues);
-        pendingValues = [];
-        pendingChars = 0;
-      } else if (pendingChars > PENDING_CHARS) flush();
+      if (pendingValues.length === STAGING_BATCH * 5 || pendingChars > PENDING_CHARS) flush();
       n++;
     };
 
@@ -314,18 +302,16 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     // Looked up again: another import may have created the project while this one was reading.
     const existing = findProject(ctx.db, projectName);
     if (existing) {
-      const same = ctx.db.prepare('SELECT name FROM datasets WHERE project_id = ? AND source_path = ? LIMIT 1').get(existing.id, file) as { name: string } | undefined;
+      const same = datasetFromSameSource(ctx.db, existing.id, file);
       if (same) {
         warnings.push(
-          `This file was already imported into project "${existing.name}" (dataset "${same.name}"); its rows are now in the project twice. ` +
-            `If that was not intended, remove one copy: textbench datasets --delete "${same.name}" --yes --project "${existing.name}".`,
+          `This file was already imported into project "${existing.name}" (dataset "${same}"); its rows are now in the project twice. ` +
+            `If that was not intended, remove one copy: textbench datasets --delete "${same}" --yes --project "${existing.name}".`,
         );
       }
     }
     if (labels.length === 1) {
-      const others = existing
-        ? (ctx.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE project_id = ? AND label <> ?').get(existing.id, labels[0]) as { n: number }).n
-        : 0;
+      const others = existing ? otherLabelCount(ctx.db, existing.id, labels[0]!) : 0;
       if (!others) {
         throw new TextbenchError(
           `${file}: every row has the same label ("${labels[0]}") in column "${labelName}"; a classifier needs at least two classes. Check the --label column, or import into a project that has the other classes (--project).`,
@@ -350,13 +336,11 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       splits = stratifiedSplit(rowLabels, seed);
       splitSource = 'auto';
     }
-    const update = staging.prepare('UPDATE staged SET split = ? WHERE rowid = ?');
-    for (let i = 0; i < splits.length; i++) if (splits[i] !== rowSplits[i]) update.run(splits[i], i + 1);
-    staging.exec('COMMIT');
+    stage.updateSplits(splits, rowSplits);
+    stage.finish();
     const splitCounts: Record<Split, number> = { train: 0, validation: 0, test: 0 };
     for (const s of splits) splitCounts[SPLIT_CODES[s]!]++;
     if (!splitCounts.train) warnings.push('No rows are in the train split; training needs some. Check the split column, or import with --split none.');
-    staging.close();
     staging = undefined;
 
     const t2 = performance.now();
@@ -364,40 +348,28 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
     const datasetId = newId('ds');
     let projectId = '';
     let datasetName = '';
-    ctx.db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
-    try {
-      ctx.db.transaction(() => {
-        const project = existing ?? createProject(ctx.db, projectName);
-        projectId = project.id;
-        datasetName = freeDatasetName(ctx.db, project.id, opts.datasetName?.trim() || path.basename(file));
-        const dataset: Dataset = {
-          id: datasetId,
-          projectId: project.id,
-          name: datasetName,
-          sourcePath: file,
-          format: table.format,
-          encoding: table.currentEncoding(),
-          textColumns: cols.guess.textColumns,
-          labelColumn: labelName,
-          splitColumn: cols.guess.splitColumn,
-          splitSeed: splitSource === 'column' ? null : seed,
-          rows: n,
-          skipped: { emptyText: skippedText, emptyLabel: skippedLabel },
-          createdAt: nowIso(),
-        };
-        insertDataset(ctx.db, dataset);
-        ctx.db
-          .prepare(
-            `INSERT INTO examples (project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
-             SELECT ?, ?, rn, text, label, label, CASE split WHEN 0 THEN 'train' WHEN 1 THEN 'validation' ELSE 'test' END, hash
-             FROM staging.staged ORDER BY rowid`,
-          )
-          .run(project.id, datasetId);
-        ctx.db.prepare('UPDATE projects SET updated_at = ?, last_used_at = ? WHERE id = ?').run(nowIso(), nowIso(), project.id);
-      }).immediate();
-    } finally {
-      ctx.db.exec('DETACH DATABASE staging');
-    }
+    commitStaged(ctx.db, stagingFile, () => {
+      const project = existing ?? createProject(ctx.db, projectName);
+      projectId = project.id;
+      datasetName = freeDatasetName(ctx.db, project.id, opts.datasetName?.trim() || path.basename(file));
+      const dataset: Dataset = {
+        id: datasetId,
+        projectId: project.id,
+        name: datasetName,
+        sourcePath: file,
+        format: table.format,
+        encoding: table.currentEncoding(),
+        textColumns: cols.guess.textColumns,
+        labelColumn: labelName,
+        splitColumn: cols.guess.splitColumn,
+        splitSeed: splitSource === 'column' ? null : seed,
+        rows: n,
+        skipped: { emptyText: skippedText, emptyLabel: skippedLabel },
+        createdAt: nowIso(),
+      };
+      insertDataset(ctx.db, dataset);
+      return { projectId: project.id, datasetId };
+    });
     const t3 = performance.now();
     progress.finish();
     return {

@@ -33,6 +33,11 @@ export interface SearchOptions {
   keep?: number;
   /** Train the default baseline first as the reference (default true). */
   baseline?: boolean;
+  /**
+   * Also train, before the random trials, the linear model and the first recurrent family of `families` with
+   * their defaults, and after them an ensemble of the linear model and the recurrent runs (default true).
+   */
+  references?: boolean;
   /** Extra fixed options for every trial (tests: shorter sequences, smaller vocabularies). */
   fixed?: Partial<TrainOptions>;
   log?: (message: string) => void;
@@ -77,7 +82,10 @@ export function sampleTrial(rand: () => number, families: readonly SearchFamily[
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   // Families are drawn by group (linear, baseline, recurrent) so that four recurrent variants do not crowd out the
   // fast models: on a CPU a recurrent trial costs several baseline trials, and a budget buys only a few of them.
-  const groups = [families.filter((f) => f === 'linear'), families.filter((f) => f === 'baseline'), families.filter((f) => RECURRENT.includes(f as ModelName))].filter((g) => g.length);
+  // The linear model is not drawn: it chooses its own features, loss and C by cross-validation, so the search
+  // trains it once with its defaults (runAutoSearch) instead of sampling settings it would not use.
+  const groups = [families.filter((f) => f === 'baseline'), families.filter((f) => RECURRENT.includes(f as ModelName))].filter((g) => g.length);
+  if (!groups.length) throw new TextbenchError('No family to draw random trials from: name baseline or a recurrent model in --families.', 'BAD_OPTION', { field: 'families' });
   const model = pick(pick(groups));
   const recurrent = RECURRENT.includes(model as ModelName);
   const lr = model === 'linear' ? 10 ** (-2.3 + rand() * 1.3) : 10 ** (-3.5 + rand() * 1.7); // 5e-3..0.1 or 3e-4..1.6e-2
@@ -127,9 +135,36 @@ interface Trial {
   seconds: number;
   epochsAsked: number;
   entry: LeaderboardEntry | null;
+  /** A model trained with its defaults (no sampled settings): baseline, linear, a recurrent preset or the ensemble. */
+  reference?: ModelName;
 }
 
 const valF1 = (t: Trial) => t.result?.validation && Number.isFinite(t.result.validation.macroF1) ? t.result.validation.macroF1 : -1;
+
+type Family = 'linear' | 'baseline' | 'recurrent' | 'ensemble';
+const FAMILY_WORDS: Record<Family, string> = { linear: 'The linear model', baseline: 'The embedding baseline', recurrent: 'A recurrent model', ensemble: 'The ensemble' };
+
+function familyOf(e: LeaderboardEntry): Family {
+  const m = String(e.settings.model);
+  return m === 'linear' || m === 'baseline' || m === 'ensemble' ? m : 'recurrent';
+}
+
+/**
+ * Plain words on which family won on validation macro-F1 and by how much over the best model of any other family
+ * (a family: the linear model, the embedding baseline, the recurrent models, the ensemble).
+ */
+export function winnerSentence(ranked: readonly LeaderboardEntry[]): string {
+  const scored = ranked.filter((e) => e.status !== 'failed' && e.validation && Number.isFinite(e.validation.macroF1));
+  const best = scored[0];
+  if (!best) return 'No model finished.';
+  const family = familyOf(best);
+  const runner = scored.find((e) => familyOf(e) !== family);
+  const head = `${FAMILY_WORDS[family]} won: ${best.name} reached validation macro-F1 ${best.validation!.macroF1.toFixed(3)}`;
+  if (!runner) return `${head}; no other family finished to compare with.`;
+  const margin = best.validation!.macroF1 - runner.validation!.macroF1;
+  const other = FAMILY_WORDS[familyOf(runner)].replace(/^(The|A) /, '');
+  return `${head}, ${margin.toFixed(3)} above the best ${other} (${runner.name}, ${runner.validation!.macroF1.toFixed(3)}).`;
+}
 
 /** Checks the budget before anything trains. */
 export function checkSearchBudget(options: SearchOptions): void {
@@ -162,21 +197,23 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
   const trials: Trial[] = [];
   const common: TrainOptions = { ...options.fixed, project: project.id, seed, ...(options.backend ? { backend: options.backend } : {}) };
 
-  /** Trains (or continues) one trial, stopping it when the budget runs out. */
-  const train = async (t: Trial, opts: TrainOptions | null, epochs: number): Promise<void> => {
+  /** Trains (or continues) one trial, stopping it when the budget runs out; `epochs` null: the model's own default. */
+  const train = async (t: Trial, opts: TrainOptions | null, epochs: number | null, capSeconds = Infinity): Promise<void> => {
     const t0 = performance.now();
     let runId: string;
-    if (opts) runId = host.start({ ...common, ...opts, epochs, name: `auto: ${t.name}` }).run.id;
-    else runId = host.resume(t.run!, { epochs }).run.id;
+    if (opts) runId = host.start({ ...common, ...opts, ...(epochs === null ? {} : { epochs }), name: `auto: ${t.name}` }).run.id;
+    else runId = host.resume(t.run!, { epochs: epochs! }).run.id;
     t.run = runId;
-    t.epochsAsked = epochs;
-    options.onTrialStart?.({ name: t.name, run: runId, settings: t.config ? { ...t.config } : { model: 'baseline', defaults: true } });
+    t.epochsAsked = epochs ?? 0;
+    const defaults = { model: t.reference ?? 'baseline', defaults: true };
+    options.onTrialStart?.({ name: t.name, run: runId, settings: t.config ? { ...t.config } : defaults });
     let timer: NodeJS.Timeout | undefined;
-    if (budget !== null) {
+    if (budget !== null || capSeconds !== Infinity) {
+      const share = capSeconds < left();
       timer = setTimeout(() => {
-        log(`auto: budget reached, stopping ${t.name} (its best epoch so far is kept)`);
+        log(`auto: ${share ? 'its share of the budget' : 'budget'} reached, stopping ${t.name} (its best epoch so far is kept)`);
         void host.stop(runId).catch((err: unknown) => log(`auto: could not stop ${runId}: ${(err as Error).message}`));
-      }, Math.max(0, left() * 1000));
+      }, Math.max(0, Math.min(left(), capSeconds) * 1000));
     }
     try {
       t.result = await waitStoppable(host, runId, options.signal, log);
@@ -184,15 +221,15 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
       if (timer) clearTimeout(timer);
     }
     t.seconds += (performance.now() - t0) / 1000;
-    t.done = t.result.status !== 'finished' || t.result.epochs < epochs;
+    t.done = epochs === null || t.result.status !== 'finished' || t.result.epochs < epochs;
     let detail: RunDetail | null = null;
     try {
       detail = host.get(runId);
     } catch (err) {
       log(`auto: no stored details for ${t.name}: ${(err as Error).message}`);
     }
-    const settings: LeaderboardEntry['settings'] = t.config ? { ...t.config } : { model: 'baseline', defaults: true };
-    t.entry = entryFromRun(t.name, 'trial', t.result, detail, settings, t.seconds);
+    const settings: LeaderboardEntry['settings'] = t.config ? { ...t.config } : defaults;
+    t.entry = entryFromRun(t.name, t.config ? 'trial' : 'model', t.result, detail, settings, t.seconds);
     t.entry.seconds = Math.round(t.seconds * 10) / 10;
     options.onEntry?.(t.entry);
     log(
@@ -204,11 +241,32 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
   // 1. The default baseline: the reference every trial must beat.
   let baseline: Trial | null = null;
   if (options.baseline !== false) {
-    baseline = { id: 0, name: 'baseline (defaults)', config: null, run: null, result: null, done: true, seconds: 0, epochsAsked: 0, entry: null };
+    baseline = { id: 0, name: 'baseline (defaults)', config: null, run: null, result: null, done: true, seconds: 0, epochsAsked: 0, entry: null, reference: 'baseline' };
     trials.push(baseline);
     log('auto: training the default baseline first');
     await train(baseline, { model: 'baseline' }, 30);
   }
+
+  // The other models with their defaults: the linear model (it chooses its own settings by cross-validation) and
+  // the first recurrent family searched (its preset: epochs from the train size, pooling, schedule).
+  const references = options.references !== false;
+  const reference = async (model: ModelName, capSeconds = Infinity): Promise<Trial> => {
+    const t: Trial = { id: 0, name: `${model} (defaults)`, config: null, run: null, result: null, done: true, seconds: 0, epochsAsked: 0, entry: null, reference: model };
+    trials.push(t);
+    log(`auto: training ${model} with its defaults`);
+    try {
+      await train(t, { model }, null, capSeconds);
+    } catch (err) {
+      log(`auto: ${t.name} could not start: ${(err as Error).message}`);
+    }
+    return t;
+  };
+  let linearRef: Trial | null = null;
+  if (references && families.includes('linear') && !stopped() && left() > 5) linearRef = await reference('linear');
+  const firstRecurrent = families.find((f) => RECURRENT.includes(f as ModelName)) as ModelName | undefined;
+  // At most 40% of the time left, so that random trials and the ensemble still get some (its best epoch is kept).
+  if (references && firstRecurrent && !stopped() && left() > 5) await reference(firstRecurrent, 0.4 * left());
+  const drawable = families.filter((f) => f !== 'linear');
 
   // 2.-3. Brackets of successive halving, repeated while the time budget lasts (one bracket with --trials):
   //   rung 0: random configurations for a few epochs each, within about 45% of the time left (a trial is started
@@ -218,7 +276,7 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
   const perTrial: number[] = [];
   let tried = 0;
   let bracket = 0;
-  while (!stopped() && (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials)) {
+  while (drawable.length && !stopped() && (maxTrials === null ? (bracket === 0 || left() > 30) && tried < 200 : tried < maxTrials)) {
     bracket++;
     if (bracket > 1) log(`auto: ${Math.round(left())}s left: another bracket of random trials`);
     const rung0End = budget === null ? Infinity : elapsed() + 0.45 * left();
@@ -258,28 +316,38 @@ export async function runAutoSearch(host: SearchHost, project: { id: string; nam
     if (budget !== null && left() <= 30) break;
   }
 
+  // The ensemble of the linear model and the recurrent runs (train/ensemble/: it fits its own linear member on
+  // the train split and chooses the recurrent members by the cross-fitted validation score of the combination).
+  // It costs about one linear fit; with a time budget it is trained only when that still fits.
+  const recurrentDone = trials.some((t) => t.result && (t.result.status === 'finished' || t.result.status === 'stopped') && RECURRENT.includes((t.config?.model ?? t.reference) as ModelName));
+  if (references && linearRef?.result?.status === 'finished' && recurrentDone && !stopped()) {
+    if (budget === null || left() > 1.5 * linearRef.seconds + 5) await reference('ensemble');
+    else log(`auto: no time left for the ensemble (it needs about ${Math.round(1.5 * linearRef.seconds)}s, ${Math.max(0, Math.round(left()))}s are left)`);
+  }
+
   // 4. The leaderboard, by validation macro-F1 only; the test scores are shown, never used to choose.
   const entries = trials.filter((t) => t.entry).map((t) => t.entry!);
   const ranked = [...entries].sort((a, b) => (b.validation?.macroF1 ?? -1) - (a.validation?.macroF1 ?? -1));
   const best = ranked.find((e) => e.status !== 'failed' && e.validation) ?? null;
   const baseEntry = baseline?.entry ?? null;
-  const recurrentEntries = entries.filter((e) => RECURRENT.includes(String(e.settings.model) as ModelName) && e.validation);
+  const recurrentEntries = entries.filter((e) => familyOf(e) === 'recurrent' && e.validation);
   const bestRecurrent = recurrentEntries.sort((a, b) => b.validation!.macroF1 - a.validation!.macroF1)[0] ?? null;
   let recurrentBeatBaseline: boolean | null = null;
-  let verdict: string;
+  let versus: string;
   const f3 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
   if (!baseEntry?.validation) {
-    verdict = bestRecurrent ? `Best recurrent model: ${bestRecurrent.name} (validation macro-F1 ${f3(bestRecurrent.validation?.macroF1)}); no baseline to compare with.` : 'No baseline and no recurrent model finished.';
+    versus = bestRecurrent ? `Best recurrent model: ${bestRecurrent.name} (validation macro-F1 ${f3(bestRecurrent.validation?.macroF1)}); no baseline to compare with.` : 'No baseline and no recurrent model finished.';
   } else if (!bestRecurrent) {
-    verdict = `No recurrent model was searched or finished within the budget; the baseline's validation macro-F1 is ${f3(baseEntry.validation.macroF1)}.`;
+    versus = `No recurrent model was searched or finished within the budget; the baseline's validation macro-F1 is ${f3(baseEntry.validation.macroF1)}.`;
   } else {
     recurrentBeatBaseline = bestRecurrent.validation!.macroF1 > baseEntry.validation.macroF1;
-    verdict = recurrentBeatBaseline
+    versus = recurrentBeatBaseline
       ? `Yes: a recurrent model beat the baseline on validation macro-F1: ${bestRecurrent.name} ${f3(bestRecurrent.validation!.macroF1)} vs ${f3(baseEntry.validation.macroF1)} ` +
         `(test ${f3(bestRecurrent.test?.macroF1)} vs ${f3(baseEntry.test?.macroF1)}).`
       : `No: no recurrent model beat the baseline on validation macro-F1 (best recurrent: ${bestRecurrent.name} ${f3(bestRecurrent.validation!.macroF1)} vs baseline ` +
         `${f3(baseEntry.validation.macroF1)}). On this data, with this budget, the simpler model is the better choice.`;
   }
+  const verdict = `${winnerSentence(ranked)} ${versus}`;
   log(`auto: ${verdict}`);
   return {
     project: project.name,

@@ -15,10 +15,14 @@ export interface LiveRun {
   validation: SplitMetrics | null;
   test: SplitMetrics | null;
   error: string | null;
+  /** The pretraining step (--pretrain subword) before the first epoch: its last progress event, null when none. */
+  pretrain: { epoch: number; epochs: number; fraction: number; tokensPerSecond: number; loss: number } | null;
+  /** A run without epochs (linear): its phase and progress (features, cross-validation fits, final fit). */
+  progress: { phase: string; done: number; total: number; message: string } | null;
 }
 
 export function emptyLive(run: string, status: RunStatus = 'running'): LiveRun {
-  return { run, status, epochs: [], batchLoss: [], batch: null, etaSeconds: null, findings: [], actions: [], validation: null, test: null, error: null };
+  return { run, status, epochs: [], batchLoss: [], batch: null, etaSeconds: null, findings: [], actions: [], validation: null, test: null, error: null, pretrain: null, progress: null };
 }
 
 /** Keep the batch line light: at most this many points (older ones are thinned). */
@@ -42,6 +46,10 @@ export function applyEvent(live: LiveRun, e: ApiEvent): LiveRun {
       const epochs = [...live.epochs.filter((x) => x.epoch !== e.metrics.epoch), e.metrics].sort((a, b) => a.epoch - b.epoch);
       return { ...live, status: 'running', epochs, etaSeconds: e.etaSeconds };
     }
+    case 'training.pretrain':
+      return { ...live, status: 'running', pretrain: { epoch: e.epoch, epochs: e.epochs, fraction: e.fraction, tokensPerSecond: e.tokensPerSecond, loss: e.loss } };
+    case 'training.progress':
+      return { ...live, status: 'running', progress: { phase: e.phase, done: e.done, total: e.total, message: e.message }, etaSeconds: e.etaSeconds };
     case 'training.finding':
       return { ...live, findings: [...live.findings, e.finding] };
     case 'training.action':

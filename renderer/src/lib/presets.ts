@@ -1,14 +1,26 @@
 // Train view presets used when the engine does not list its own (and to order and describe those it does).
 import type { TrainPreset, TrainSettings } from '../../../shared/api.ts';
 import type { TrainingConfig } from '../../../shared/training.ts';
+import { MODEL_PRESETS } from '../../../shared/presets.ts';
 
-export const FALLBACK_PRESETS: TrainPreset[] = [
-  { name: 'baseline', title: 'Baseline', kind: 'model', description: 'Embedding → global max pooling → dense. Fast, smooth, a strong first line.', defaults: {} },
-  { name: 'linear', title: 'Linear (TF-IDF)', kind: 'model', description: 'TF-IDF word (and, where it helps, character) n-grams with a linear SVM or logistic regression, chosen by cross-validation on the train split: the yardstick the neural models have to beat.', defaults: {} },
-  { name: 'lstm', title: 'LSTM', kind: 'model', description: 'A recurrent network with long short-term memory cells.', defaults: {} },
-  { name: 'gru', title: 'GRU', kind: 'model', description: 'A gated recurrent network: fewer weights than an LSTM, often as good.', defaults: {} },
-  { name: 'bigru', title: 'BiGRU', kind: 'model', description: 'A GRU reading the text in both directions.', defaults: {} },
-];
+/** The model presets and their descriptions, shared with the engine (shared/presets.ts). */
+export const FALLBACK_PRESETS: TrainPreset[] = [...MODEL_PRESETS];
+
+/** The ensemble, offered after the single models (the engine's preset list may not name it). */
+export const ENSEMBLE_PRESET: TrainPreset = {
+  name: 'ensemble',
+  title: 'Ensemble',
+  kind: 'model',
+  description: 'Combines the probabilities of the linear model and one or more finished neural runs, weighted by how well each does on the validation split.',
+  defaults: {},
+};
+
+/** The presets with the ensemble among the models (after the last model preset, before the recipes). */
+export function withEnsemble(presets: readonly TrainPreset[]): TrainPreset[] {
+  if (presets.some((p) => p.name === 'ensemble')) return [...presets];
+  const models = presets.filter((p) => p.kind === 'model');
+  return [...models, ENSEMBLE_PRESET, ...presets.filter((p) => p.kind !== 'model')];
+}
 
 /** The knobs shown without opening "Advanced". */
 export const MAIN_KNOBS = ['epochs', 'learningRate', 'batchSize'] as const;

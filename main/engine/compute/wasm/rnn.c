@@ -237,11 +237,16 @@ static Fwd fwd_of(const i32 *p, int gates, int state_width) {
 
 static inline int is_real(const Fwd *f, int b, int t) { return !f->has_mask || f->mask[b * f->T + t] != 0; }
 
-static int any_real(const Fwd *f, int b0, int b1, int t) {
-  if (!f->has_mask) return 1;
-  for (int b = b0; b < b1; b++)
-    if (f->mask[b * f->T + t] != 0) return 1;
-  return 0;
+/**
+ * One past the last row of b0..b1 that is real at step t (b0 when none is). Rows sorted by length, longest first
+ * (the classifier sorts them so), make the real rows of every step a prefix of the slice: the step's products then
+ * run on those rows only, not on the padding of the short ones.
+ */
+static int real_end(const Fwd *f, int b0, int b1, int t) {
+  if (!f->has_mask) return b1;
+  for (int b = b1; b > b0; b--)
+    if (f->mask[(b - 1) * f->T + t] != 0) return b;
+  return b0;
 }
 
 /** state[rows, 0:G] = bias + x[rows] · W for the slice's rows (b0..b1, every t). */
@@ -292,11 +297,12 @@ static void lstm_forward(const i32 *p, int thread) {
     const int t = f.back ? T - 1 - s : s;
     const int t_prev = f.back ? t + 1 : t - 1;
     const int first = s == 0;
-    const int real = any_real(&f, b0, b1, t);
+    const int end = real_end(&f, b0, b1, t);
+    const int real = end > b0;
     if (real && !first) {
       int ld;
-      const f32 *a = recurrent_operand(&f, b0, b1, t_prev, tmp, &ld);
-      gemm(b1 - b0, 4 * U, U, a, ld, 0, f.rk, 4 * U, f.state + (b0 * T + t) * S, T * S, 1);
+      const f32 *a = recurrent_operand(&f, b0, end, t_prev, tmp, &ld);
+      gemm(end - b0, 4 * U, U, a, ld, 0, f.rk, 4 * U, f.state + (b0 * T + t) * S, T * S, 1);
     }
     for (int b = b0; b < b1; b++) {
       if (!real || !is_real(&f, b, t)) {
@@ -453,19 +459,21 @@ static void gru_forward(const i32 *p, int thread) {
     const int t = f.back ? T - 1 - s : s;
     const int t_prev = f.back ? t + 1 : t - 1;
     const int first = s == 0;
-    if (!any_real(&f, b0, b1, t)) {
+    const int end = real_end(&f, b0, b1, t);
+    if (end == b0) {
       for (int b = b0; b < b1; b++) carry(&f, b, t, t_prev, first, -1);
       continue;
     }
+    const int ne = end - b0;
     f32 *rows = f.state + (b0 * T + t) * S;
     if (first) {
-      fill(hd, nb * U, 0);
+      fill(hd, ne * U, 0);
     } else {
-      for (int b = b0; b < b1; b++) mul_into(hd + (b - b0) * U, f.h + (b * T + t_prev) * U, f.has_rm ? f.rm + b * U : 0, U);
+      for (int b = b0; b < end; b++) mul_into(hd + (b - b0) * U, f.h + (b * T + t_prev) * U, f.has_rm ? f.rm + b * U : 0, U);
       // [z | r] pre-activations += hd · Ur[:, 0:2U]
-      gemm(nb, 2 * U, U, hd, U, 0, f.rk, 3 * U, rows, T * S, 1);
+      gemm(ne, 2 * U, U, hd, U, 0, f.rk, 3 * U, rows, T * S, 1);
     }
-    for (int b = b0; b < b1; b++) {
+    for (int b = b0; b < end; b++) {
       f32 *g = f.state + (b * T + t) * S;
       const f32 *hdb = hd + (b - b0) * U;
       f32 *rhb = rh + (b - b0) * U;
@@ -483,9 +491,9 @@ static void gru_forward(const i32 *p, int thread) {
       }
     }
     // h~ pre-activation += (r⊙hd) · Ur[:, 2U:3U] (zero at the first step: hd is zero there)
-    if (!first) gemm(nb, U, U, rh, U, 0, f.rk + 2 * U, 3 * U, rows + 2 * U, T * S, 1);
+    if (!first) gemm(ne, U, U, rh, U, 0, f.rk + 2 * U, 3 * U, rows + 2 * U, T * S, 1);
     for (int b = b0; b < b1; b++) {
-      if (!is_real(&f, b, t)) {
+      if (b >= end || !is_real(&f, b, t)) {
         carry(&f, b, t, t_prev, first, -1);
         continue;
       }

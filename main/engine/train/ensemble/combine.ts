@@ -135,3 +135,44 @@ export function ensembleProbabilities(members: readonly ArrayLike<number>[], fit
     fitted.weights,
   );
 }
+
+/**
+ * Out-of-fold probabilities of the fitted pool: the validation rows are dealt into `folds` folds per class
+ * (stratified, in order), and each fold gets the pool whose temperatures and weights were fitted on the other
+ * folds. Scoring these judges a choice of members on rows none of its fitted numbers saw, so choosing among a
+ * few candidate member sets by this score does not reward the set that merely fits validation best.
+ */
+export function crossFittedProbabilities(validation: readonly ArrayLike<number>[], yTrue: ArrayLike<number>, classes: number, folds = 5): Float64Array {
+  const n = yTrue.length;
+  const fold = new Int32Array(n);
+  const seen = new Int32Array(classes);
+  for (let i = 0; i < n; i++) fold[i] = seen[yTrue[i]!]!++ % folds;
+  const out = new Float64Array(n * classes);
+  for (let f = 0; f < folds; f++) {
+    const fit: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < n; i++) (fold[i] === f ? held : fit).push(i);
+    if (!held.length) continue;
+    const rows = (p: ArrayLike<number>, idx: readonly number[]) => {
+      const r = new Float64Array(idx.length * classes);
+      idx.forEach((i, j) => {
+        for (let c = 0; c < classes; c++) r[j * classes + c] = p[i * classes + c]!;
+      });
+      return r;
+    };
+    const fitted = fitEnsemble(
+      validation.map((p) => rows(p, fit)),
+      fit.map((i) => yTrue[i]!),
+      classes,
+    );
+    const probs = ensembleProbabilities(
+      validation.map((p) => rows(p, held)),
+      fitted,
+      classes,
+    );
+    held.forEach((i, j) => {
+      for (let c = 0; c < classes; c++) out[i * classes + c] = probs[j * classes + c]!;
+    });
+  }
+  return out;
+}

@@ -24,7 +24,8 @@ export interface MemberRun {
   summary: RunSummary;
 }
 
-const NEURAL = ['baseline', 'gru', 'lstm', 'bigru', 'bilstm'];
+const RECURRENT = ['gru', 'lstm', 'bigru', 'bilstm'];
+const NEURAL = ['baseline', ...RECURRENT];
 const usable = (s: RunSummary) => (s.status === 'finished' || s.status === 'stopped') && NEURAL.includes(s.model) && s.validation !== null && Number.isFinite(s.validation.macroF1);
 
 function memberRun(db: Db, id: string): MemberRun {
@@ -83,16 +84,20 @@ export function resolveMembers(db: Db, projectId: string, refs: readonly string[
 }
 
 /**
- * The neural run to combine with the linear model when none are named: the best recurrent run by validation
- * macro-F1 (never test), or the best neural run when no recurrent one finished. Null when there is none.
+ * The neural runs the ensemble may combine with the linear model when none are named: every finished recurrent
+ * run trained on the same data and splits as the best recurrent run by validation macro-F1 (never test), or the
+ * best neural run alone when no recurrent one finished. The ensemble job chooses among them by the validation
+ * score of the combination itself (job.ts), not by each run's own score. Null when there is none.
  */
-export function chooseMembers(db: Db, projectId: string): string[] | null {
+export function candidateRuns(db: Db, projectId: string): string[] | null {
   const done = runs
     .listRuns(db, projectId)
     .filter(usable)
     .sort((a, b) => b.validation!.macroF1 - a.validation!.macroF1);
-  const best = done.find((r) => ['gru', 'lstm', 'bigru', 'bilstm'].includes(r.model)) ?? done[0];
-  return best ? [best.id] : null;
+  const recurrent = done.filter((r) => RECURRENT.includes(r.model));
+  if (!recurrent.length) return done[0] ? [done[0].id] : null;
+  const hash = runs.getRunDataHash(db, recurrent[0]!.id);
+  return recurrent.filter((r) => runs.getRunDataHash(db, r.id) === hash).map((r) => r.id);
 }
 
 /** A member's probabilities on `texts`, row-major [texts × its labels], by its kept weights on its own pipeline. */

@@ -46,10 +46,26 @@ export function poolRunner(matrices: Matrices, settings: FitSettings, expectedFi
   return new FitPool(matrices, settings, workers);
 }
 
+interface Queued {
+  job: FitJob;
+  shouldStop?: () => boolean;
+  resolve: (o: FitOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Workers take queued fits as soon as they are free. `run` may be called again before an earlier call has
+ * finished (the search walks several settings along C at once): all calls share one queue, first come first
+ * served.
+ */
 class FitPool implements FitRunner {
   private readonly init: FitWorkerInit;
   private workers: Worker[] = [];
-  private ready: Promise<void>[] = [];
+  private idle: Worker[] = [];
+  private queue: Queued[] = [];
+  private readonly busy = new Map<Worker, { id: number; item: Queued }>();
+  private nextId = 0;
+  private failure: Error | null = null;
 
   constructor(
     matrices: Matrices,
@@ -66,65 +82,76 @@ class FitPool implements FitRunner {
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(new URL('./fit-worker-entry.mjs', import.meta.url), { workerData: this.init });
       this.workers.push(w);
-      this.ready.push(
-        new Promise((resolve, reject) => {
-          const onMessage = (m: FitWorkerReply) => {
-            if (m.type === 'ready') {
-              w.off('message', onMessage);
-              resolve();
-            }
-          };
-          w.on('message', onMessage);
-          w.once('error', reject);
-        }),
-      );
+      w.on('message', (m: FitWorkerReply) => {
+        if (m.type === 'ready') {
+          this.idle.push(w);
+        } else {
+          const current = this.busy.get(w);
+          this.busy.delete(w);
+          this.idle.push(w);
+          if (current && m.type === 'done') current.item.resolve(m.outcome);
+          else if (current && m.type === 'error') current.item.reject(new Error(`A cross-validation worker failed: ${m.message}`));
+        }
+        this.pump();
+      });
+      w.on('error', (err: Error) => this.fail(new Error(`A cross-validation worker failed: ${err.message}`)));
     }
+  }
+
+  /** A worker that dies fails every fit queued or running: the search cannot finish as planned. */
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const { item } of this.busy.values()) item.reject(err);
+    this.busy.clear();
+    for (const item of this.queue.splice(0)) item.reject(err);
+  }
+
+  private pump(): void {
+    while (this.idle.length && this.queue.length) {
+      const item = this.queue.shift()!;
+      if (item.shouldStop?.()) {
+        item.reject(new SearchStopped());
+        continue;
+      }
+      const w = this.idle.shift()!;
+      const id = this.nextId++;
+      this.busy.set(w, { id, item });
+      w.postMessage({ type: 'fit', id, job: item.job } satisfies FitWorkerRequest);
+    }
+  }
+
+  private submit(job: FitJob, shouldStop?: () => boolean): Promise<FitOutcome> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.queue.push({ job, shouldStop, resolve, reject });
+      this.pump();
+    });
   }
 
   async run(jobs: readonly FitJob[], onDone: (index: number) => void, shouldStop?: () => boolean): Promise<FitOutcome[]> {
     this.start();
-    await Promise.all(this.ready);
-    const out: FitOutcome[] = new Array(jobs.length);
-    let next = 0;
-    let stopped = false;
-    // Each worker takes the next job as soon as it is free; outcomes land at their job's index.
-    const drive = (w: Worker) =>
-      new Promise<void>((resolve, reject) => {
-        const finish = (err?: Error) => {
-          w.off('message', onMessage);
-          w.off('error', finish);
-          if (err) reject(err);
-          else resolve();
-        };
-        const dispatch = () => {
-          if (stopped || shouldStop?.()) {
-            stopped = true;
-            finish();
-          } else if (next >= jobs.length) finish();
-          else {
-            const id = next++;
-            w.postMessage({ type: 'fit', id, job: jobs[id]! } satisfies FitWorkerRequest);
-          }
-        };
-        const onMessage = (m: FitWorkerReply) => {
-          if (m.type === 'done') {
-            out[m.id] = m.outcome;
-            onDone(m.id);
-            dispatch();
-          } else if (m.type === 'error') finish(new Error(`A cross-validation worker failed: ${m.message}`));
-        };
-        w.on('message', onMessage);
-        w.on('error', finish);
-        dispatch();
-      });
-    await Promise.all(this.workers.map(drive));
-    if (stopped) throw new SearchStopped();
-    return out;
+    const settled = await Promise.allSettled(
+      jobs.map((job, i) =>
+        this.submit(job, shouldStop).then((o) => {
+          onDone(i);
+          return o;
+        }),
+      ),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    return settled.map((r) => (r as PromiseFulfilledResult<FitOutcome>).value);
   }
 
   async close(): Promise<void> {
+    this.fail(new Error('The cross-validation pool was closed.'));
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers = [];
-    this.ready = [];
+    this.idle = [];
   }
+}
+
+/** A pool of `workers` worker threads over the matrices, whatever the amount of work (tests compare it with LocalRunner). */
+export function fitPool(matrices: Matrices, settings: FitSettings, workers: number): FitRunner {
+  return new FitPool(matrices, settings, workers);
 }

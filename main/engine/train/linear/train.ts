@@ -140,22 +140,31 @@ export async function trainLinear(
   const runner: FitRunner = hooks.runner ? hooks.runner(matrices, fitSettings, total - 1) : new LocalRunner(matrices, fitSettings);
   let cv: CvResult;
   try {
-    cv = await crossValidate(y, classes, options.search, runner, {
-      folds: options.folds,
-      classWeights: options.classWeights,
-      bias: 1,
-      solver: options.solver,
-      shouldStop: hooks.shouldStop,
-      onProgress: (p) =>
-        progress({ phase: 'search', done: p.done, total, message: `cross-validation: ${p.setting.featureSet}, ${p.setting.loss}, C=${p.setting.C}, fold ${p.fold + 1} of ${options.folds}` }),
-    });
+    cv = await crossValidate(
+      y,
+      classes,
+      options.search,
+      runner,
+      {
+        folds: options.folds,
+        classWeights: options.classWeights,
+        bias: 1,
+        solver: options.solver,
+        shouldStop: hooks.shouldStop,
+        onProgress: (p) =>
+          progress({ phase: 'search', done: p.done, total: p.total + 1, message: `cross-validation: ${p.setting.featureSet}, ${p.setting.loss}, C=${p.setting.C}, fold ${p.fold + 1} of ${options.folds}` }),
+      },
+      // Jobs start most expensive first; a fit's work grows with its matrix's stored entries.
+      (s) => nnz(matrices[s.featureSet]!),
+    );
   } finally {
     await runner.close?.();
   }
   const t2 = cpuMs();
 
   const best = cv.best;
-  progress({ phase: 'final', done: total - 1, total, message: `final fit on all ${texts.length} train texts: ${best.featureSet}, ${best.loss}, C=${best.C}` });
+  const fits = cv.cost.fits + 1;
+  progress({ phase: 'final', done: fits - 1, total: fits, message: `final fit on all ${texts.length} train texts: ${best.featureSet}, ${best.loss}, C=${best.C}` });
   const x = matrices[best.featureSet]!;
   const all = Int32Array.from({ length: x.rows }, (_, i) => i);
   const classWeights = options.classWeights === 'balanced' ? balancedWeights(y, all, classes) : null;
@@ -170,7 +179,7 @@ export async function trainLinear(
     probability: { kind: 'temperature', a: factor },
   });
   const t3 = cpuMs();
-  progress({ phase: 'final', done: total, total, message: 'done' });
+  progress({ phase: 'final', done: fits, total: fits, message: 'done' });
 
   const report: LinearSearchReport = {
     folds: cv.folds,

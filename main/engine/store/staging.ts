@@ -1,0 +1,99 @@
+// The import's SQL (data/importer.ts holds none): a private staging database that rows stream into while the file
+// is read, and the one workspace transaction that copies them into the examples table.
+//
+// The staging file belongs to one import of one process (leftovers.ts removes it if the process dies), so it runs
+// without a journal and without syncs: a crash loses only the staging file, which is thrown away anyway. The
+// workspace only ever sees the final INSERT … SELECT inside one transaction: an import that fails before it leaves
+// the workspace exactly as it was.
+import Database from 'better-sqlite3';
+import type { Db } from './db.ts';
+import { nowIso } from './ids.ts';
+
+/** Split codes in the staging table: 0 train, 1 validation, 2 test (data/split.ts SPLIT_CODES). */
+const SPLIT_CASE = "CASE split WHEN 0 THEN 'train' WHEN 1 THEN 'validation' ELSE 'test' END";
+/** Rows per multi-row INSERT: one statement call per row costs more than SQLite's own work. */
+export const STAGING_BATCH = 64;
+const COLUMNS = 5;
+
+export class StagingTable {
+  private readonly db: Database.Database;
+  private readonly insertOne: Database.Statement;
+  private readonly insertBatch: Database.Statement;
+  private closed = false;
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    try {
+      this.db.pragma('journal_mode = OFF');
+      this.db.pragma('synchronous = OFF');
+      this.db.exec('CREATE TABLE staged (rn INTEGER NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL, split INTEGER NOT NULL, hash TEXT NOT NULL)');
+      this.insertOne = this.db.prepare('INSERT INTO staged (rn, text, label, split, hash) VALUES (?, ?, ?, ?, ?)');
+      this.insertBatch = this.db.prepare(`INSERT INTO staged (rn, text, label, split, hash) VALUES ${Array(STAGING_BATCH).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      this.db.exec('BEGIN');
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Stages rows given flat as (line, text, label, split code, content hash) five values per row, in file order
+   * (the staged rowid is the row's position among the kept rows, from 1).
+   */
+  insert(values: (string | number)[]): void {
+    let i = 0;
+    const full = STAGING_BATCH * COLUMNS;
+    for (; i + full <= values.length; i += full) this.insertBatch.run(i === 0 && values.length === full ? values : values.slice(i, i + full));
+    for (; i < values.length; i += COLUMNS) this.insertOne.run(values.slice(i, i + COLUMNS));
+  }
+
+  /** Sets the split code of the rows whose final split differs from the staged one (positions from 0). */
+  updateSplits(splits: Uint8Array, staged: readonly number[]): void {
+    const update = this.db.prepare('UPDATE staged SET split = ? WHERE rowid = ?');
+    for (let i = 0; i < splits.length; i++) if (splits[i] !== staged[i]) update.run(splits[i], i + 1);
+  }
+
+  /** Commits the staged rows to the staging file and closes it (the file stays for copyStagedExamples). */
+  finish(): void {
+    this.db.exec('COMMIT');
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/** The name of a dataset of `projectId` imported from the same file before, if any. */
+export function datasetFromSameSource(db: Db, projectId: string, sourcePath: string): string | undefined {
+  return (db.prepare('SELECT name FROM datasets WHERE project_id = ? AND source_path = ? LIMIT 1').get(projectId, sourcePath) as { name: string } | undefined)?.name;
+}
+
+/** How many distinct labels other than `label` the project's examples have. */
+export function otherLabelCount(db: Db, projectId: string, label: string): number {
+  return (db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE project_id = ? AND label <> ?').get(projectId, label) as { n: number }).n;
+}
+
+/**
+ * Runs `inTransaction` and the copy of every staged row into the examples of `projectId`/`datasetId` (in staged
+ * order) in one immediate write transaction on the workspace, with the staging file attached for its duration.
+ * `inTransaction` returns the project and dataset ids (it creates them, inside the same transaction).
+ */
+export function commitStaged(db: Db, stagingFile: string, inTransaction: () => { projectId: string; datasetId: string }): void {
+  db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
+  try {
+    db.transaction(() => {
+      const { projectId, datasetId } = inTransaction();
+      db.prepare(
+        `INSERT INTO examples (project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
+         SELECT ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
+      ).run(projectId, datasetId);
+      const now = nowIso();
+      db.prepare('UPDATE projects SET updated_at = ?, last_used_at = ? WHERE id = ?').run(now, now, projectId);
+    }).immediate();
+  } finally {
+    db.exec('DETACH DATABASE staging');
+  }
+}
