@@ -4,6 +4,7 @@
 //   dist/cli.js            the `textbench` command (package.json bin)
 //   dist/library.js        `import { loadBundle } from 'textbench'` (package.json exports)
 //   dist/electron-main.js  the Electron main process (package.json main)
+//   dist/sqlite-electron.js  run by `npm start` with Electron as Node: builds the app's own SQLite native module once
 //   dist/app/preload.cjs   the Electron preload, one CommonJS file (a sandboxed preload cannot import modules)
 //   dist/<worker>.js       every worker thread and child process the engine starts (WORKERS below)
 //   dist/chunk-*.js        code the entries share, loaded on demand (so `textbench --help` loads no TensorFlow.js)
@@ -42,6 +43,8 @@ const ENTRIES = {
   cli: 'main/cli/bin.ts',
   library: 'main/engine/bundle/index.ts',
   'electron-main': 'main/app/main.ts',
+  // run by npm start with Electron as Node: the desktop app's own SQLite build (main/app/sqlite-electron.ts)
+  'sqlite-electron': 'main/app/sqlite-electron.ts',
 };
 
 /** Source path (repository-relative) -> output file name in dist/, for workers and their shims. */

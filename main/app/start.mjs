@@ -59,30 +59,54 @@ function forward(child) {
   });
 }
 
+/** The same app in the browser, through `textbench serve --open`, after saying why there is no desktop window. */
+function serveInBrowser(why) {
+  console.error([...why, 'textbench: starting the same app in your browser instead (textbench serve --open). Stop it with Ctrl+C.'].join('\n'));
+  // TEXTBENCH_NO_OPEN=1 prints the URL without opening a browser (headless machines, tests).
+  const open = process.env.TEXTBENCH_NO_OPEN ? [] : ['--open'];
+  // The built CLI (dist/cli.js, from npm ci); the TypeScript sources through tsx when it has not been built.
+  const built = path.join(root, 'dist/cli.js');
+  const cli = fs.existsSync(built) ? built : path.join(root, 'main/cli/textbench.mjs');
+  forward(spawn(process.execPath, [cli, 'serve', ...open, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+}
+
+/**
+ * The desktop app loads its own build of SQLite's native module (the one in node_modules is for plain Node: the CLI
+ * and the tests). dist/sqlite-electron.js, run with Electron as Node, builds it once into node_modules/.textbench-electron/
+ * (a download: a prebuilt binary or Electron's headers) and returns at once when it is there.
+ */
+function electronSqlite(electronPath) {
+  const r = spawnSync(electronPath, [path.join(root, 'dist/sqlite-electron.js')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    timeout: 15 * 60_000,
+  });
+  return r.status === 0;
+}
+
 try {
   ensureRenderer();
   const electron = electronBinary();
   if (electron.path) {
-    if (!fs.existsSync(path.join(root, 'dist/electron-main.js')) || !fs.existsSync(path.join(root, 'dist/app/preload.cjs'))) {
+    if (['dist/electron-main.js', 'dist/app/preload.cjs', 'dist/sqlite-electron.js'].some((f) => !fs.existsSync(path.join(root, f)))) {
       run(process.execPath, [path.join(root, 'tools/build.mjs')]);
     }
-    forward(spawn(electron.path, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+    if (electronSqlite(electron.path)) {
+      forward(spawn(electron.path, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+    } else {
+      serveInBrowser([
+        "textbench: the desktop window needs SQLite's native module built for Electron, and it could not be built (above).",
+        '  It is built once, on the first `npm start` with an internet connection; run `npm start` again when online.',
+      ]);
+    }
   } else {
-    console.error(
-      [
-        'textbench: the Electron binary is not installed, so the desktop window cannot open.',
-        `  (${electron.missing})`,
-        '  Electron downloads its binary from the internet on first launch, and this machine could not reach it.',
-        '  To get the desktop window later: connect to the internet and run `npm start` again (or `npx install-electron`).',
-        'textbench: starting the same app in your browser instead (textbench serve --open). Stop it with Ctrl+C.',
-      ].join('\n'),
-    );
-    // TEXTBENCH_NO_OPEN=1 prints the URL without opening a browser (headless machines, tests).
-    const open = process.env.TEXTBENCH_NO_OPEN ? [] : ['--open'];
-    // The built CLI (dist/cli.js, from npm ci); the TypeScript sources through tsx when it has not been built.
-    const built = path.join(root, 'dist/cli.js');
-    const cli = fs.existsSync(built) ? built : path.join(root, 'main/cli/textbench.mjs');
-    forward(spawn(process.execPath, [cli, 'serve', ...open, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' }));
+    serveInBrowser([
+      'textbench: the Electron binary is not installed, so the desktop window cannot open.',
+      `  (${electron.missing})`,
+      '  Electron downloads its binary from the internet on first launch, and this machine could not reach it.',
+      '  To get the desktop window later: connect to the internet and run `npm start` again (or `npx install-electron`).',
+    ]);
   }
 } catch (err) {
   console.error(`textbench: ${err instanceof Error ? err.message : String(err)}`);

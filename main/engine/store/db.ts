@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openDatabase } from './native.ts';
 import type { Database as Db } from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,7 +28,7 @@ export function resolveWorkspaceDir(explicit?: string, env: NodeJS.ProcessEnv = 
 export function openWorkspaceDb(dir: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, WORKSPACE_FILE);
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  const db = openDatabase(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     // The wait first: switching a new file to WAL, or migrating it, may meet another process doing the same.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -1,6 +1,6 @@
 // The heartbeat of the runs this process trains: a timestamp every HEARTBEAT_MS, so that where /proc cannot
 // tell a live owner from a reused pid (macOS, Windows) a silent owner is known to be gone (store/owners.ts).
-import Database from 'better-sqlite3';
+import { openDatabase } from './native.ts';
 import path from 'node:path';
 import { WORKSPACE_FILE, type Db } from './db.ts';
 import { HEARTBEAT_MS, beat } from './owners.ts';
@@ -34,7 +34,7 @@ export class Heartbeat {
     try {
       // Its own connection that never waits: a beat on the main thread must not stall the app or the server
       // behind another process's long write. A missed beat costs nothing; STALE_MS is 24 beats.
-      this.db ??= new Database(path.join(this.dir, WORKSPACE_FILE), { timeout: 0 });
+      this.db ??= openDatabase(path.join(this.dir, WORKSPACE_FILE), { timeout: 0 });
       beat(this.db);
     } catch (err) {
       // Best effort by design: a beat runs from a timer, where a throw would take the whole process down, and

@@ -5,7 +5,8 @@
 // without a journal and without syncs: a crash loses only the staging file, which is thrown away anyway. The
 // workspace only ever sees the final INSERT … SELECT inside one transaction: an import that fails before it leaves
 // the workspace exactly as it was.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './native.ts';
 import type { Db } from './db.ts';
 import { nowIso } from './ids.ts';
 
@@ -22,7 +23,7 @@ export class StagingTable {
   private closed = false;
 
   constructor(readonly file: string) {
-    this.db = new Database(file);
+    this.db = openDatabase(file);
     try {
       this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
