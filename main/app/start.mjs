@@ -35,7 +35,12 @@ function electronBinary() {
   const again = installedElectron();
   if (again.path) return again;
   const why = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').map((l) => l.trim()).find((l) => /error|failed|ENOTFOUND|EAI_AGAIN|ECONN/i.test(l));
-  return { missing: `the download failed${why ? `: ${why}` : r.error ? `: ${r.error.message}` : ''}` };
+  // Electron's downloader declares a newer Node than the CLI needs (package.json desktopEngines).
+  const desktop = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).desktopEngines?.node;
+  const [maj, min] = process.versions.node.split('.').map(Number);
+  const [needMaj, needMin] = (/(\d+)\.(\d+)/.exec(desktop ?? '') ?? [0, 0, 0]).slice(1).map(Number);
+  const old = desktop && (maj < needMaj || (maj === needMaj && min < needMin)) ? `; note that Electron's downloader needs Node ${desktop}, this is ${process.version}` : '';
+  return { missing: `the download failed${why ? `: ${why}` : r.error ? `: ${r.error.message}` : ''}${old}` };
 }
 
 function run(cmd, args) {
