@@ -153,6 +153,16 @@ model.dispose();
     const long = testTexts.join(' ');
     const { stdout: longOut } = await cli(['classify', '--bundle', bundle, '--json', '--backend', BACKEND, long]);
     expect(JSON.parse(longOut)).toMatchObject({ text: long, long: 'truncated' });
+
+    // A file, through the same classification worker: the same labels, a progress line, and still nothing stored.
+    const input = path.join(tmp, 'to-classify.csv');
+    fs.writeFileSync(input, ['text', ...texts.map((t) => csvField(t, ','))].join('\n') + '\n');
+    const out = path.join(tmp, 'to-classify.out.csv');
+    const file = await cli(['classify', '--bundle', bundle, '--file', input, '--out', out, '--json', '--backend', BACKEND]);
+    expect(JSON.parse(file.stdout)).toMatchObject({ rows: 3, out, stored: 0 });
+    expect(file.stderr).toMatch(/100%/);
+    const rows = parse(fs.readFileSync(out), { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r.predicted_label)).toEqual(lines.map((l) => l.label));
     expect(countPredictions(db)).toBe(before);
   });
 

@@ -2,13 +2,11 @@ import readline from 'node:readline';
 import type { Command, CommandContext } from '../command.ts';
 import { num, str } from '../command.ts';
 import { TextbenchError } from '../../engine/errors.ts';
-import { initBackend } from '../../engine/compute/backend.ts';
-import { loadBundle } from '../../engine/bundle/index.ts';
-import { classifyFile, defaultOutPath } from '../../engine/bundle/batch.ts';
+import { BundleClassifier, ClassifyClient } from '../../engine/bundle/classify-client.ts';
+import { defaultOutPath } from '../../engine/bundle/batch.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { NgramContribution, TextExplanation } from '../../../shared/linear.ts';
-import { explainTexts } from '../../engine/bundle/explain.ts';
 
 async function readStdinLines(): Promise<string[]> {
   const lines: string[] = [];
@@ -133,23 +131,25 @@ with the summary.`,
     }
     const read = ctx.values['max-cell-chars'] !== undefined ? { maxCellChars: num(ctx.values['max-cell-chars'], 'max-cell-chars') } : undefined;
     if (bundle) {
-      await initBackend(str(ctx.values.backend));
-      // A bare bundle: no workspace is opened and nothing is stored.
-      const loaded = await loadBundle(bundle);
+      // A bare bundle: no workspace is opened and nothing is stored. The classification worker loads and runs it,
+      // as it does for the workspace's models (TensorFlow.js never loads on this thread).
+      const loaded = new BundleClassifier(bundle, new ClassifyClient(str(ctx.values.backend)));
       try {
         if (file) {
-          const r = await classifyFile(loaded, {
-            file,
-            out: str(ctx.values.out) ?? defaultOutPath(file),
-            column: str(ctx.values.column),
-            force: ctx.values.force === true,
-            read,
-            keepFormulas: ctx.values['keep-formulas'] === true,
-            onProgress: progressPrinter(ctx),
-          });
+          const r = await loaded.classifyFile(
+            {
+              file,
+              out: str(ctx.values.out) ?? defaultOutPath(file),
+              column: str(ctx.values.column),
+              force: ctx.values.force === true,
+              read,
+              keepFormulas: ctx.values['keep-formulas'] === true,
+            },
+            progressPrinter(ctx),
+          );
           printFileResult(ctx, r);
         } else {
-          printPredictions(ctx, await loaded.classify(texts), explain ? await explainTexts(loaded, texts, { k: EXPLAIN_K }) : undefined);
+          printPredictions(ctx, await loaded.classify(texts), explain ? await loaded.explain(texts, EXPLAIN_K) : undefined);
         }
       } finally {
         loaded.dispose();

@@ -26,8 +26,9 @@ import { readBundle } from './reader.ts';
 import type { ModelParts } from './loader.ts';
 import { defaultOutPath } from './batch.ts';
 import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
-import type { ClassifyEvent, ClassifyInit, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';
-import { WorkerClient, type RequestOptions } from '../tasks/worker-client.ts';
+import type { ClassifyEvent, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';
+import type { RequestOptions } from '../tasks/worker-client.ts';
+import { ClassifyClient } from './classify-client.ts';
 import { makeSelfTest, selfTestTexts } from './selftest.ts';
 import { writeEnsembleBundle, type EnsembleMemberFiles } from './ensemble-writer.ts';
 import { alignColumns } from '../train/ensemble/members.ts';
@@ -50,8 +51,8 @@ function refCount(ref: { run?: string; model?: string; bundle?: string }): numbe
  * this side reads and writes the workspace (models, predictions) and streams progress as task.progress events.
  */
 export class ModelService {
-  private host: WorkerClient<ClassifyJob, ClassifyResult, ClassifyEvent> = this.newHost(undefined);
-  private backend: string | undefined;
+  /** The classification worker (one per backend). */
+  private readonly worker = new ClassifyClient();
   /** Model keys the worker holds (most recently used last), so their weights are not sent again. */
   private known: string[] = [];
   private knownGeneration = -1;
@@ -60,51 +61,32 @@ export class ModelService {
   private static readonly CACHE_SIZE = 3;
   /** Ensemble runs' bundle folders being exported (ensembleBundle), so that two requests export once. */
   private readonly ensembleExports = new Map<string, Promise<string>>();
-  /** Lines TensorFlow.js printed in the worker (kept short; shown with TEXTBENCH_DEBUG). */
-  readonly logs: string[] = [];
 
   constructor(protected readonly ctx: EngineContext) {}
 
-  private newHost(backend: string | undefined): WorkerClient<ClassifyJob, ClassifyResult, ClassifyEvent> {
-    return new WorkerClient({
-      role: 'classify',
-      name: 'the classification worker',
-      data: { backend } satisfies ClassifyInit,
-      unrefWhenIdle: true,
-      onLog: (_level, message) => {
-        this.logs.push(message);
-        if (this.logs.length > 50) this.logs.shift();
-        if (process.env.TEXTBENCH_DEBUG) process.stderr.write(`[classify worker] ${message}\n`);
-      },
-    });
+  /** Lines TensorFlow.js printed in the worker (kept short; shown with TEXTBENCH_DEBUG). */
+  get logs(): readonly string[] {
+    return this.worker.logs;
   }
 
   /** The TensorFlow.js backend classification uses (--backend); default: the best one that loads. */
   useBackend(name: string | undefined): void {
-    if (name === this.backend) return;
-    this.backend = name;
-    // Takes effect with the next worker; a busy one finishes its requests first.
-    if (!this.host.busy) this.host.stop();
-    this.host = this.newHost(name);
-    this.known = [];
+    if (this.worker.useBackend(name)) this.known = [];
   }
 
   private async ask<K extends ClassifyResult['kind']>(body: ClassifyJob, kind: K, options: RequestOptions<ClassifyEvent> = {}): Promise<Extract<ClassifyResult, { kind: K }>> {
-    let r: ClassifyResult;
     try {
-      r = await this.host.request(body, options).done;
+      return await this.worker.ask(body, kind, options);
     } catch (err) {
       // The worker may not have kept a model it failed on: send its parts again next time.
       if ('source' in body && body.source.kind === 'parts') this.known = this.known.filter((k) => k !== (body.source as { key: string }).key);
       throw err;
     }
-    if (r.kind !== kind) throw new Error(`The classification worker answered a ${kind} request with ${r.kind}.`);
-    return r as Extract<ClassifyResult, { kind: K }>;
   }
 
   /** A source for a workspace model: its parts are sent only if the worker does not hold them yet. */
   private partsSource(key: string, parts: () => ModelParts): ModelSource {
-    const generation = this.host.start();
+    const generation = this.worker.start();
     if (generation !== this.knownGeneration) {
       this.known = [];
       this.knownGeneration = generation;
@@ -116,7 +98,7 @@ export class ModelService {
       return { kind: 'parts', key, parts: null };
     }
     this.known.push(key);
-    while (this.known.length > ModelService.CACHE_SIZE) this.host.notify({ type: 'evict', key: this.known.shift()! });
+    while (this.known.length > ModelService.CACHE_SIZE) this.worker.notify({ type: 'evict', key: this.known.shift()! });
     return { kind: 'parts', key, parts: parts() };
   }
 
@@ -433,7 +415,7 @@ export class ModelService {
 
   /** Ends the classification worker and frees its models; the next call starts a new one. */
   dispose(): void {
-    this.host.stop();
+    this.worker.stop();
     this.known = [];
   }
 }
