@@ -3,10 +3,37 @@
 // the weights, and a text pipeline JSON (here the TF-IDF vocabulary in `extra.tfidf`). So the models table,
 // the classification worker, export and import carry linear models without a second storage format, and a
 // bundle's model.json still has TensorFlow.js's outer layout (one weights file, described by its specs).
-// Pure data, no runtime imports: the store (which keeps linear models in this shape) and the bundle code use it.
+// Pure data, no runtime imports, nothing from above store/: the store (which keeps linear models in this shape) and the bundle code use it.
 import type { PipelineJSON } from '../text/types.ts';
 import type { TfidfJSON } from '../text/tfidf.ts';
-import type { LinearModelJSON } from '../train/linear/model.ts';
+import type { LinearFeatureSet, LinearLossName } from '../../../shared/linear.ts';
+
+// The trained model's own stored form (train/linear/model.ts LinearModel.toJSON/fromJSON), declared here
+// because the store keeps it (run_linear_models, the models table).
+/**
+ * How decision values become probabilities. 'temperature': softmax(a · scores) with a fitted on out-of-fold
+ * decision values (both losses). 'ovr-sigmoid': logistic regression's own one-vs-rest sigmoids normalised to
+ * sum to 1 (liblinear's predict_probability), used when there were no out-of-fold values to fit a on.
+ */
+export type ProbabilityMap = { kind: 'temperature'; a: number } | { kind: 'ovr-sigmoid' };
+
+export interface LinearModelMeta {
+  loss: LinearLossName;
+  C: number;
+  featureSet: LinearFeatureSet;
+  classWeights: 'none' | 'balanced';
+  bias: number;
+  probability: ProbabilityMap;
+}
+
+/** Everything but the weights, as JSON. The weights travel as raw little-endian float32 beside it. */
+export interface LinearModelJSON extends LinearModelMeta {
+  version: 1;
+  labels: string[];
+  vectorizer: TfidfJSON;
+  /** Length of the weight array: (features + 1) × problems. */
+  weights: number;
+}
 
 export const LINEAR_FORMAT = 'textbench-linear';
 export const LINEAR_WEIGHTS_NAME = 'linear/W';

@@ -1,7 +1,7 @@
 // The trained linear model of a run: one row, written once when the run finishes (run_linear_models).
 import type { Db } from './db.ts';
 import { nowIso } from './ids.ts';
-import type { LinearModelJSON } from '../train/linear/model.ts';
+import type { LinearModelJSON } from './linear-parts.ts';
 import type { LinearSearchReport } from '../../../shared/linear.ts';
 
 export interface StoredLinearModel {

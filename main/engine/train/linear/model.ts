@@ -3,7 +3,8 @@
 // parts build on (evaluation, bundles, the ensemble): decision values, probabilities, explanations, and a
 // JSON + Float32Array form that round-trips to identical probabilities.
 import { TextbenchError } from '../../errors.ts';
-import { TfidfVectorizer, type TfidfJSON } from '../../text/tfidf.ts';
+import { TfidfVectorizer } from '../../text/tfidf.ts';
+import type { LinearModelJSON, LinearModelMeta, ProbabilityMap } from '../../store/linear-parts.ts';
 import type { ClassNgrams, NgramContribution, NgramWeight, TextExplanation } from '../../../../shared/linear.ts';
 import { charNgramsOfToken, preprocess, wordTokenSpans } from '../../text/tfidf-analyzer.ts';
 import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
@@ -11,30 +12,9 @@ import { softmaxRows } from '../../evaluate/calibration.ts';
 import { decisionValues, problemCount, type LinearLoss } from './ovr.ts';
 import type { FeatureSet } from './select.ts';
 
-/**
- * How decision values become probabilities. 'temperature': softmax(a · scores) with a fitted on out-of-fold
- * decision values (both losses). 'ovr-sigmoid': logistic regression's own one-vs-rest sigmoids normalised to
- * sum to 1 (liblinear's predict_probability), used when there were no out-of-fold values to fit a on.
- */
-export type ProbabilityMap = { kind: 'temperature'; a: number } | { kind: 'ovr-sigmoid' };
-
-export interface LinearModelMeta {
-  loss: LinearLoss;
-  C: number;
-  featureSet: FeatureSet;
-  classWeights: 'none' | 'balanced';
-  bias: number;
-  probability: ProbabilityMap;
-}
-
-/** Everything but the weights, as JSON. The weights travel as raw little-endian float32 beside it. */
-export interface LinearModelJSON extends LinearModelMeta {
-  version: 1;
-  labels: string[];
-  vectorizer: TfidfJSON;
-  /** Length of the weight array: (features + 1) × problems. */
-  weights: number;
-}
+// The stored form of the model (its settings, labels, calibration and vocabulary) is plain data that the store
+// keeps: it is declared in store/linear-parts.ts, below train/ and store/ alike.
+export type { LinearModelJSON, LinearModelMeta, ProbabilityMap } from '../../store/linear-parts.ts';
 
 export class LinearModel {
   readonly labels: string[];
