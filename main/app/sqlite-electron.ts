@@ -1,6 +1,6 @@
 // dist/sqlite-electron.js: builds the desktop app's own copy of SQLite's native module (better-sqlite3) for the
 // installed Electron, once, in a development checkout. `npm start` (main/app/start.mjs) runs it with Electron's
-// binary as Node (ELECTRON_RUN_AS_NODE=1), so process.versions tells the Electron version and ABI it must match,
+// binary as Node (with ELECTRON_RUN_AS_NODE set), so process.versions tells the Electron version and ABI it must match,
 // and @electron/rebuild runs on Electron's Node (it needs Node >= 22.12; the checkout's Node may be older).
 //
 // The package's own build in node_modules/better-sqlite3 stays as npm ci made it, for plain Node (CLI, server,
@@ -51,7 +51,7 @@ export async function buildElectronBinding(o: BuildOptions): Promise<void> {
 async function main(): Promise<number> {
   const rt: NativeRuntime = currentRuntime();
   if (!rt.electron) {
-    console.error('sqlite-electron: run this with Electron as Node: ELECTRON_RUN_AS_NODE=1 <electron> dist/sqlite-electron.js (npm start does)');
+    console.error('sqlite-electron: run this with Electron as Node (npm start does: the Electron binary with ELECTRON_RUN_AS_NODE set)');
     return 2;
   }
   const pkg = sqlitePackage();
