@@ -63,6 +63,7 @@ export class Workbench {
   }
 
   async close(): Promise<void> {
+    this.data.stopSearchIndex();
     await this.tasks.cancelAll();
     await this.training.shutdown();
     this.models.dispose();

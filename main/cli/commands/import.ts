@@ -111,6 +111,11 @@ and header row are detected; the text, label and split columns are guessed from 
     let result;
     try {
       result = await wb.data.importFile(file, opts);
+      // A large import leaves the search index to be built after it; a command line process ends here, so it
+      // builds it now rather than leave the work to whichever process opens the workspace next.
+      await wb.data.finishSearchIndex(
+        tty ? (done, pending) => process.stderr.write(`\rbuilding the search index ${pending ? Math.floor((done / pending) * 100) : 100}%\x1b[K`) : undefined,
+      );
     } finally {
       off();
       if (tty) process.stderr.write('\r\x1b[K');

@@ -15,11 +15,17 @@ import { importFile, previewImport, type ImportControl } from './importer.ts';
 import { reviewProject } from './review.ts';
 import { reviewInBackground } from './review-background.ts';
 import { existingSample, SAMPLE_FILE, SAMPLE_IMPORT } from './sample.ts';
+import { SearchIndexer } from './search-index.ts';
 
 /** Import, review, examples and label edits: the engine's public data API (CLI, app and server call these). */
 export class DataService {
+  /** Builds the search index of large imports after them; a backlog a killed process left is taken up at once. */
+  private readonly indexer: SearchIndexer;
+
   constructor(protected readonly ctx: EngineContext) {
     registerTextFunctions(ctx.db);
+    this.indexer = new SearchIndexer(ctx.db);
+    this.indexer.kick();
   }
 
   /** The named project, or the most recently used one, marked as used (store/projects.ts resolveProject). */
@@ -48,7 +54,28 @@ export class DataService {
       const signal = control.signal ? AbortSignal.any([control.signal, task.signal]) : task.signal;
       return importFile(ctx, file, opts, { ...control, signal });
     });
-    return done;
+    return done.then((result) => {
+      this.indexer.kick();
+      return result;
+    });
+  }
+
+  /** How many examples wait for the search index (search finds them all the same, more slowly). */
+  searchIndexPending(): number {
+    return this.indexer.pending();
+  }
+
+  /**
+   * Builds the rest of the search index now (the CLI's import does, so that it leaves no work behind);
+   * `onProgress` gets the rows indexed so far and the rows there were to index. Returns the rows indexed.
+   */
+  finishSearchIndex(onProgress?: (indexed: number, pending: number) => void): Promise<number> {
+    return this.indexer.finish(onProgress);
+  }
+
+  /** Stops building the search index in the background (the workspace is closing; the next open goes on). */
+  stopSearchIndex(): void {
+    this.indexer.stop();
   }
 
   /**

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from './native.ts';
 import type { Db } from './db.ts';
 import { nowIso } from './ids.ts';
+import { deferIndexing, firstFreeExampleId } from './fts-backlog.ts';
 
 /** Split codes in the staging table: 0 train, 1 validation, 2 test (data/split.ts SPLIT_CODES). */
 const SPLIT_CASE = "CASE split WHEN 0 THEN 'train' WHEN 1 THEN 'validation' ELSE 'test' END";
@@ -81,16 +82,29 @@ export function otherLabelCount(db: Db, projectId: string, label: string): numbe
  * Runs `inTransaction` and the copy of every staged row into the examples of `projectId`/`datasetId` (in staged
  * order) in one immediate write transaction on the workspace, with the staging file attached for its duration.
  * `inTransaction` returns the project and dataset ids (it creates them, inside the same transaction).
+ * With `deferIndex` the rows get ids above every id in use and wait in the full-text index's backlog
+ * (fts-backlog.ts) instead of being indexed here, which was most of the commit's time on a large file.
  */
-export function commitStaged(db: Db, stagingFile: string, inTransaction: () => { projectId: string; datasetId: string }): void {
+export function commitStaged(db: Db, stagingFile: string, inTransaction: () => { projectId: string; datasetId: string }, options: { deferIndex?: boolean } = {}): void {
   db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
   try {
     db.transaction(() => {
       const { projectId, datasetId } = inTransaction();
-      db.prepare(
-        `INSERT INTO examples (project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
-         SELECT ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
-      ).run(projectId, datasetId);
+      if (options.deferIndex) {
+        // Staged rowids run 1..n in file order; the examples take base + rowid, a range nothing else uses.
+        const base = firstFreeExampleId(db) - 1;
+        const span = db.prepare('SELECT MIN(rowid) AS lo, MAX(rowid) AS hi FROM staging.staged').get() as { lo: number | null; hi: number | null };
+        if (span.lo !== null && span.hi !== null) deferIndexing(db, base + span.lo, base + span.hi);
+        db.prepare(
+          `INSERT INTO examples (id, project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
+           SELECT ? + rowid, ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
+        ).run(base, projectId, datasetId);
+      } else {
+        db.prepare(
+          `INSERT INTO examples (project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
+           SELECT ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
+        ).run(projectId, datasetId);
+      }
       const now = nowIso();
       db.prepare('UPDATE projects SET updated_at = ?, last_used_at = ? WHERE id = ?').run(now, now, projectId);
     }).immediate();
