@@ -1,7 +1,9 @@
 // Import throughput and memory on a generated 200 MB CSV of job-description-length texts (5-12 real O*NET
 // duty sentences each, 22 labels, RFC 4180 quoting because the texts hold commas).
 // Comparisons on the same file: reading it with a plain stream (the disk + decode floor) and parsing it with
-// csv-parse alone (the parser floor); the import adds NFC, hashing, staging and the one-transaction copy.
+// csv-parse alone (the parser floor); the import adds NFC, hashing, staging and the one-transaction copy. The
+// search index is built after a large import and timed apart; the same import with the index built inline runs
+// next to it for the comparison.
 // Then the examples queries the UI pages with (offset/limit, search, flags) and the review, on the result.
 // `npm run bench import` runs it; TEXTBENCH_BENCH_MB changes the size.
 import fs from 'node:fs';
@@ -143,6 +145,28 @@ export async function run(): Promise<void> {
       `comparison: the import runs at ${fmt((plain.seconds / imp.seconds) * 100, 0)}% of the plain-read speed, ` +
         `${fmt((own.seconds / imp.seconds) * 100, 0)}% of its own parser alone and ${fmt((parsed.seconds / imp.seconds) * 100, 0)}% of csv-parse alone; memory stays flat because rows stream ` +
         `through a staging database (the file is ${fmt(size / MB, 0)} MB, the RSS grew ${fmt((imp.peakRss - imp.startRss) / MB, 0)} MB).`,
+    );
+
+    // The full-text index of a large import is built after it (data/search-index.ts); search works meanwhile.
+    const pendingRows = wb.data.searchIndexPending();
+    wb.data.stopSearchIndex();
+    timeQuery(`examples search "forklift" with ${pendingRows.toLocaleString('en-US')} rows not indexed`, () => wb.data.examples('jobs', { search: 'forklift', limit: 100 }), 1);
+    const idx = await measure(() => wb.data.finishSearchIndex());
+    console.log(
+      `search index built after the import: ${fmt(idx.seconds, 2)} s for ${idx.result.toLocaleString('en-US')} rows; ` +
+        `import alone ${fmt(size / MB / imp.seconds)} MB/s, import + index ${fmt(size / MB / (imp.seconds + idx.seconds))} MB/s; peak RSS while indexing ${fmt(idx.peakRss / MB, 0)} MB`,
+    );
+    // The same import with the index built inside its transaction (as before the backlog), side by side.
+    const wsInline = path.join(dir, 'workspace-inline');
+    const wbInline = Workbench.open({ workspace: wsInline });
+    const inline = await measure(() => wbInline.data.importFile(file, { project: 'jobs', text: ['title', 'description'], label: 'industry' }, { deferIndexRows: Number.POSITIVE_INFINITY }));
+    await wbInline.close();
+    fs.rmSync(wsInline, { recursive: true, force: true });
+    const it = inline.result.timings;
+    console.log(
+      `index inside the import (before): ${fmt(inline.seconds, 2)} s, ${fmt(size / MB / inline.seconds)} MB/s` +
+        (it ? ` (read+stage ${fmt(it.read, 2)} s, split ${fmt(it.split, 2)} s, commit ${fmt(it.commit, 2)} s)` : '') +
+        `; deferred: import ${fmt(imp.seconds / inline.seconds, 2)}x the time, import + index ${fmt((imp.seconds + idx.seconds) / inline.seconds, 2)}x`,
     );
 
     console.log(`queries on ${r.rows.toLocaleString('en-US')} examples (what the UI's virtual list asks):`);
