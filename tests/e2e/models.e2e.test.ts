@@ -216,6 +216,7 @@ describe.skipIf(!haveChromium)('the models in a real browser', () => {
     await page.selectOption('[data-testid="run-picker"]', run);
     await page.fill('[data-testid="classify-text"]', 'Prepare and serve food and drinks to customers in a restaurant.');
     await page.waitForFunction(() => /\d+(\.\d+)?\s*%/.test(document.querySelector('[data-testid="prediction"] .big')?.textContent ?? ''), null, { timeout: 60_000 });
+    await go('train');
   });
 
   it('Train shows the pretraining step of word vectors as it runs', async () => {
