@@ -502,6 +502,14 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await go('train');
     await page.waitForSelector('[data-testid="run-status"]');
+    // The charts were drawn at 1280 px and the window shrank under them: each one follows its card's width.
+    await page.waitForFunction(() => {
+      const charts = [...document.querySelectorAll('.chart')];
+      return charts.length > 0 && charts.every((c) => {
+        const card = c.closest('.card') ?? c.parentElement!;
+        return c.querySelector('canvas')!.getBoundingClientRect().right <= card.getBoundingClientRect().right + 1;
+      });
+    }, null, { timeout: 5_000 });
     await shot('14-train-1024x700');
     // Keyboard: Alt+3 opens the Data view.
     await page.keyboard.press('Alt+3');
