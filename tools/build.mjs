@@ -32,7 +32,6 @@ const rel = (p) => path.relative(root, p).split(path.sep).join('/');
 const WORKERS = {
   worker: { source: 'main/engine/worker.ts', shims: ['main/engine/worker-entry.mjs'] },
   'fit-worker': { source: 'main/engine/train/linear/fit-worker.ts', shims: ['main/engine/train/linear/fit-worker-entry.mjs'] },
-  'review-worker': { source: 'main/engine/data/review-worker.ts', shims: ['main/engine/data/review-worker-entry.mjs'] },
   'rnn-worker': { source: 'main/engine/compute/wasm/rnn-worker.mjs', shims: [] },
   'probe-child': { source: 'main/engine/compute/probe-child.ts', shims: [] },
   'survey-child': { source: 'main/engine/compute/webgpu/survey-child.mjs', shims: [] },

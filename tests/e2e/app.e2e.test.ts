@@ -375,7 +375,7 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.waitForSelector('[data-testid="run-picker"]');
   });
 
-  it('stops a run and resumes it from its checkpoint', async () => {
+  it('stops a run from the task list and resumes it from its checkpoint', async () => {
     await go('train');
     await page.click('[data-preset="baseline"]');
     await page.fill('[data-testid="epochs"]', '5');
@@ -384,8 +384,20 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.click('[data-testid="start"]');
     const run = await startedRun(previous);
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy chart"]')?.getAttribute('data-points') ?? 0) >= 1, null, { timeout: 120_000 });
-    await page.click('button:has-text("Stop")');
+    // The sidebar lists the running training with its progress; its Stop button stops it like the Train view's does.
+    await page.click('button[aria-controls="task-list"]');
+    expect(await page.textContent('button[aria-controls="task-list"]')).toBe('Tasks · 1 running');
+    const task = page.locator('#task-list li[data-state="running"]');
+    expect(await task.count()).toBe(1);
+    expect(await task.locator('.title').textContent()).toMatch(/^Training baseline on /);
+    await page.waitForFunction(() => /of 5 epochs/.test(document.querySelector('#task-list li[data-state="running"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await shot('13-tasks-running');
+    await task.locator('button', { hasText: 'Stop' }).click();
     await page.waitForFunction((id) => document.querySelector(`[data-testid="run-status"][data-run="${id}"] .pill`)?.textContent === 'stopped', run, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('#task-list li')?.getAttribute('data-state') === 'cancelled', null, { timeout: 30_000 });
+    expect(await page.textContent('button[aria-controls="task-list"]')).toBe('Tasks');
+    await shot('13-tasks-stopped');
+    await page.click('button[aria-controls="task-list"]'); // closed again: the other tests' Stop buttons stay the only ones
     const stoppedAt = Number(await page.getAttribute('[aria-label="Accuracy chart"]', 'data-points'));
     expect(stoppedAt).toBeLessThan(5);
     await shot('13a-train-stopped');
@@ -490,6 +502,14 @@ describe.skipIf(!haveChromium)('the app in a real browser', () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await go('train');
     await page.waitForSelector('[data-testid="run-status"]');
+    // The charts were drawn at 1280 px and the window shrank under them: each one follows its card's width.
+    await page.waitForFunction(() => {
+      const charts = [...document.querySelectorAll('.chart')];
+      return charts.length > 0 && charts.every((c) => {
+        const card = c.closest('.card') ?? c.parentElement!;
+        return c.querySelector('canvas')!.getBoundingClientRect().right <= card.getBoundingClientRect().right + 1;
+      });
+    }, null, { timeout: 5_000 });
     await shot('14-train-1024x700');
     // Keyboard: Alt+3 opens the Data view.
     await page.keyboard.press('Alt+3');

@@ -211,6 +211,12 @@ describe.skipIf(!haveChromium)('the models in a real browser', () => {
     // An ensemble has no epochs or curves of its own.
     expect(await page.locator('.charts').count()).toBe(0);
     await views('train-ensemble');
+    // Classify offers the ensemble run like any other and classifies with it (through its bundle, made on first use).
+    await go('classify');
+    await page.selectOption('[data-testid="run-picker"]', run);
+    await page.fill('[data-testid="classify-text"]', 'Prepare and serve food and drinks to customers in a restaurant.');
+    await page.waitForFunction(() => /\d+(\.\d+)?\s*%/.test(document.querySelector('[data-testid="prediction"] .big')?.textContent ?? ''), null, { timeout: 60_000 });
+    await go('train');
   });
 
   it('Train shows the pretraining step of word vectors as it runs', async () => {

@@ -57,7 +57,7 @@ describe('the built JavaScript (dist/)', () => {
       const text = fs.readFileSync(path.join(pkg, 'dist', f), 'utf8');
       expect(text, f).not.toMatch(/from ['"]tsx|import\(['"]tsx|(from |import\()['"][^'"]+\.ts['"]/);
     }
-    for (const f of ['cli.js', 'library.js', 'electron-main.js', 'worker.js', 'fit-worker.js', 'review-worker.js', 'rnn-worker.js', 'probe-child.js', 'survey-child.js', 'app/preload.cjs', 'assets/rnn.wasm', 'assets/adam.wasm']) {
+    for (const f of ['cli.js', 'library.js', 'electron-main.js', 'worker.js', 'fit-worker.js', 'rnn-worker.js', 'probe-child.js', 'survey-child.js', 'app/preload.cjs', 'assets/rnn.wasm', 'assets/adam.wasm']) {
       expect(fs.existsSync(path.join(pkg, 'dist', f)), f).toBe(true);
     }
   });

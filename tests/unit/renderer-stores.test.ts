@@ -12,6 +12,7 @@ import { ApiCallError, unwrap, type ApiClient } from '../../renderer/src/api/cli
 import { AppState } from '../../renderer/src/state/app.svelte.ts';
 import { ExamplesStore, PAGE_SIZE } from '../../renderer/src/state/examples.svelte.ts';
 import { LiveRuns } from '../../renderer/src/state/training.svelte.ts';
+import { TaskList, taskProgressText } from '../../renderer/src/state/tasks.svelte.ts';
 import { EMPTY_FILTER } from '../../renderer/src/lib/filters.ts';
 
 let dir: string;
@@ -144,6 +145,38 @@ describe('LiveRuns', () => {
     expect(live.get('b')?.status).toBe('failed');
     expect(ended).toEqual(['b']);
     expect(live.get(null)).toBeNull();
+  });
+});
+
+describe('TaskList', () => {
+  it('lists the running task from the engine, follows its progress, stops it, and shows how it ended', async () => {
+    const tasks = new TaskList(client);
+    const off = client.onEvent((e) => tasks.handle(e));
+    try {
+      // Real engine work as a task: it reports progress, then waits until it is cancelled.
+      const { task, done } = wb.tasks.run({ kind: 'compare', title: 'Comparing 2 models on reviews', project: projectId }, async (t) => {
+        t.progress({ done: 1, total: 2, unit: 'runs' });
+        await new Promise((resolve) => t.signal.addEventListener('abort', resolve, { once: true }));
+        throw new Error('stopped');
+      });
+      await tasks.load();
+      expect(tasks.running.map((t) => t.id)).toEqual([task.id]);
+      await expect.poll(() => taskProgressText(tasks.running[0]!)).toBe('1 of 2 runs');
+      await tasks.stop(task.id);
+      await expect(done).rejects.toThrow('stopped');
+      await expect.poll(() => tasks.shown[0]?.state).toBe('cancelled');
+      expect(tasks.running).toEqual([]);
+      expect(tasks.stopping).toEqual([]);
+    } finally {
+      off();
+    }
+  });
+
+  it("says progress in a person's words", () => {
+    expect(taskProgressText({ progress: null })).toBe('');
+    expect(taskProgressText({ progress: { done: 3, total: 20, unit: 'epochs' } })).toBe('3 of 20 epochs');
+    expect(taskProgressText({ progress: { done: 1_200_000, total: 4_000_000, unit: 'bytes' } })).toBe('1.2 MB of 4.0 MB');
+    expect(taskProgressText({ progress: { done: 12_500, total: null, unit: 'rows' } })).toBe('12,500 rows');
   });
 });
 

@@ -32,24 +32,15 @@ export interface EnsembleMemberSpec {
 }
 
 /** The manifest of an ensemble bundle: a bundle manifest without tokenizer or network of its own. */
-export interface EnsembleManifest {
-  kind: typeof BUNDLE_KIND;
-  formatVersion: number;
-  name: string;
-  createdAt: string;
-  createdBy: string;
-  labels: string[];
+export interface EnsembleManifest extends Pick<BundleManifest, 'kind' | 'formatVersion' | 'name' | 'createdAt' | 'createdBy' | 'labels' | 'training' | 'metrics' | 'files'> {
   model: { type: typeof ENSEMBLE_TYPE; config: Record<string, unknown>; output: 'softmax'; inputs: [] };
   ensemble: { members: EnsembleMemberSpec[] };
-  training: BundleManifest['training'];
-  metrics: Record<string, unknown> | null;
   /**
    * The ensemble's own probabilities on a few texts at export (selftest.ts), checked at every load: the members'
    * checksums prove each member is the one exported, this proves the weights and temperatures are too (an edited
    * weight that still sums to 1 gives other probabilities and is refused).
    */
   selfTest: BundleSelfTest;
-  files: Record<string, { sha256: string; bytes: number }>;
 }
 
 /** True when a parsed manifest describes an ensemble bundle. */

@@ -2,7 +2,7 @@
 // (feature value x weight adds up to its decision value exactly); other models are refused with what to use.
 import type { TextExplanation } from '../../../shared/linear.ts';
 import { TextbenchError } from '../errors.ts';
-import type { LoadedModel } from './loader.ts';
+import type { LoadedModel } from './model-parts.ts';
 
 /** Most texts one explain request takes: each explanation lists n-grams and word spans, meant to be read. */
 export const MAX_EXPLAIN_TEXTS = 100;

@@ -13,11 +13,11 @@ import { pipelineFromJSON } from '../text/pipeline.ts';
 import path from 'node:path';
 import { readBundle } from './reader.ts';
 import { loadEnsembleFolder, readEnsembleManifest } from './ensemble.ts';
-import type { LoadedModel } from './loader.ts';
+import type { LoadedModel } from './model-parts.ts';
 import type { ClassifierOptions } from './classifier.ts';
 import { isLinearParts, linearModelFromParts } from './linear.ts';
 
-export type { LoadedModel as LoadedBundle } from './loader.ts';
+export type { LoadedModel as LoadedBundle } from './model-parts.ts';
 export type { BundleManifest } from '../../../shared/bundle.ts';
 export type { Prediction } from '../../../shared/domain.ts';
 export type { TextExplanation } from '../../../shared/linear.ts';

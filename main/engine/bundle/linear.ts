@@ -5,7 +5,7 @@ import { TextbenchError } from '../errors.ts';
 import { BAG_CHARS } from '../text/clip.ts';
 import { LinearModel } from '../train/linear/model.ts';
 import { isLinearTopology, linearFromParts } from '../store/linear-parts.ts';
-import type { LoadedModel, ModelParts } from './loader.ts';
+import type { LoadedModel, ModelParts } from './model-parts.ts';
 import { checkSelfTest } from './selftest.ts';
 
 /**

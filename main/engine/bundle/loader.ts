@@ -1,9 +1,7 @@
 // Builds a ready classifier from verified bundle contents. Kept apart from index.ts so that the workspace
 // (models table, runs) reuses it with contents that come from SQLite instead of a folder.
 import * as tf from '@tensorflow/tfjs';
-import type { BundleManifest } from '../../../shared/bundle.ts';
-import type { Prediction } from '../../../shared/domain.ts';
-import type { PipelineJSON, TextPipeline } from '../text/types.ts';
+import type { TextPipeline } from '../text/types.ts';
 import { TextbenchError } from '../errors.ts';
 import { Classifier, type ClassifierOptions } from './classifier.ts';
 // fused-rnn.ts registers the project's own layer classes (imports only @tensorflow/tfjs), for models read from run
@@ -11,39 +9,10 @@ import { Classifier, type ClassifierOptions } from './classifier.ts';
 // fused kernels again where those are registered.
 import { hasFusedKernels } from '../compute/fused-rnn.ts';
 import { fusedTopology } from '../compute/recurrent-twin.ts';
-import { detectOutputKind, type WeightSpec } from './format.ts';
+import { detectOutputKind } from './format.ts';
 import { checkSelfTest } from './selftest.ts';
 import { isLinearParts, linearModelFromParts } from './linear.ts';
-import type { LinearModel } from '../train/linear/model.ts';
-import type { TextExplanation } from '../../../shared/linear.ts';
-
-export type PipelineFactory = (json: PipelineJSON) => TextPipeline;
-
-export interface ModelParts {
-  /** Where the parts came from, for messages (a folder, "run X", "model Y"). */
-  origin: string;
-  manifest: BundleManifest;
-  topology: Record<string, unknown>;
-  weightSpecs: WeightSpec[];
-  weights: Buffer;
-  pipeline: PipelineJSON;
-}
-
-/** What loadBundle returns: labels, the manifest, classify() and dispose(). */
-export interface LoadedModel {
-  readonly labels: readonly string[];
-  readonly manifest: BundleManifest;
-  /** A neural model's text pipeline. */
-  readonly pipeline?: TextPipeline;
-  /** A linear model (TF-IDF vocabulary, weights, calibration): decision values, top n-grams, explanations. */
-  readonly linear?: LinearModel;
-  classify(texts: readonly string[]): Promise<Prediction[]>;
-  /** texts x labels probabilities, row-major, and how each long text was handled. */
-  scores(texts: readonly string[]): Promise<{ probabilities: Float64Array; long: Prediction['long'][] }>;
-  /** Linear models: the n-grams behind a text's label (or behind `label`), and per-word shares to highlight. */
-  explain?(text: string, options?: { k?: number; label?: string }): Promise<TextExplanation>;
-  dispose(): void;
-}
+import type { LoadedModel, ModelParts, PipelineFactory } from './model-parts.ts';
 
 export async function modelFromParts(parts: ModelParts, makePipeline: PipelineFactory, options: ClassifierOptions = {}): Promise<LoadedModel> {
   if (isLinearParts(parts)) return linearModelFromParts(parts);

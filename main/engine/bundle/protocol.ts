@@ -4,7 +4,7 @@
 import type { Prediction, Progress } from '../../../shared/domain.ts';
 import type { ClassifyFileResult } from '../../../shared/bundle.ts';
 import type { TextExplanation } from '../../../shared/linear.ts';
-import type { ModelParts } from './loader.ts';
+import type { ModelParts } from './model-parts.ts';
 import type { ReadOptions } from '../../../shared/data.ts';
 
 /** Which model: a bundle folder the worker reads itself, or parts the main thread read from the workspace. */

@@ -23,7 +23,7 @@ import * as runs from '../store/runs.ts';
 import { insertPredictions } from '../store/predictions.ts';
 import { renderBundle, writeBundle, type BundleContents, type WriteBundleOptions } from './writer.ts';
 import { readBundle } from './reader.ts';
-import type { ModelParts } from './loader.ts';
+import type { ModelParts } from './model-parts.ts';
 import { defaultOutPath } from './batch.ts';
 import { sha256Hex, topologyInputs, type WeightSpec } from './format.ts';
 import type { ClassifyEvent, ClassifyJob, ClassifyResult, ModelSource } from './protocol.ts';

@@ -23,7 +23,8 @@ import {
 } from './format.ts';
 import { bundleReadme } from './readme.ts';
 import { besideName, sweepBeside } from '../leftovers.ts';
-import { modelFromParts, type PipelineFactory } from './loader.ts';
+import { modelFromParts } from './loader.ts';
+import type { PipelineFactory } from './model-parts.ts';
 import { computeSelfTest } from './selftest.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
 

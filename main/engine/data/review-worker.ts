@@ -1,22 +1,28 @@
-// Runs the review checks of a large project off the calling thread, on its own connection to the workspace,
-// posting progress as it scans the texts and then the report (or the error).
-import { parentPort, workerData } from 'node:worker_threads';
+// The review role of the engine worker (worker.ts): runs the review checks of a large project off the calling
+// thread, on its own connection to the workspace, with progress events as it scans the texts, then the report.
+import type { ReviewReport } from '../../../shared/data.ts';
 import { openWorkspaceDb } from '../store/db.ts';
 import { registerTextFunctions } from '../store/examples.ts';
+import { serveRequests, workerInit } from '../tasks/worker-host.ts';
 import { reviewProject } from './review.ts';
-import { isTextbenchError } from '../errors.ts';
-import type { ReviewWorkerMessage } from './review-background.ts';
 
-const { dir, project } = workerData as { dir: string; project: { id: string; name: string } };
-const post = (m: ReviewWorkerMessage) => parentPort!.postMessage(m);
-const db = openWorkspaceDb(dir);
-try {
+export interface ReviewInit {
+  /** The workspace folder. */
+  dir: string;
+}
+export interface ReviewJob {
+  project: { id: string; name: string };
+}
+export interface ReviewProgress {
+  done: number;
+  total: number;
+}
+
+export function startReviewWorker(): void {
+  const db = openWorkspaceDb(workerInit<ReviewInit>().data.dir);
   registerTextFunctions(db);
-  const report = reviewProject(db, project, (done, total) => post({ type: 'progress', done, total }));
-  post({ type: 'result', report });
-} catch (err) {
-  const e = err as Error;
-  post({ type: 'error', message: e.message, code: isTextbenchError(err) ? err.code : undefined, details: isTextbenchError(err) ? err.details : undefined });
-} finally {
-  db.close();
+  serveRequests<ReviewJob, ReviewReport, ReviewProgress>(
+    async (req, job) => ({ result: reviewProject(db, req.project, (done, total) => job.emit({ done, total })) }),
+    { onShutdown: () => db.close() },
+  );
 }

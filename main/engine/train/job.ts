@@ -7,7 +7,6 @@ import { initBackend, type BackendName } from '../compute/backend.ts';
 import { placeModel, type Trial } from '../compute/webgpu/placement.ts';
 import { pipelineFromJSON } from '../text/pipeline.ts';
 import type { TextPipeline } from '../text/types.ts';
-import type { WorkbenchEvent } from '../../../shared/events.ts';
 import type { Evaluation, Finding, Split, SplitMetrics } from '../../../shared/domain.ts';
 import { runSamplesPerSecond, type RunDetail, type TrainResult } from '../../../shared/training.ts';
 import { loadRunData, labelIds, summarize } from './data.ts';
@@ -15,18 +14,10 @@ import { buildNeuralModel, loopSettings, MODEL_FAMILY, prepareRun, type Prepared
 import { batchTensors, trainLoop, predictProbabilities, type LoopDataset, type LoopState } from './loop.ts';
 import { modelFromArtifacts, modelToArtifacts } from './artifacts.ts';
 import { createDoctor } from './doctor/index.ts';
-import { buildEvaluation } from '../evaluate/report.ts';
 import type { SplitExample } from '../store/examples.ts';
 import { isTextbenchError, TextbenchError } from '../errors.ts';
-import { saveRunPredictions } from '../store/runPredictions.ts';
 import { runLinearEvaluation, runLinearJob } from './linear/job.ts';
-
-export interface JobHooks {
-  emit(event: WorkbenchEvent): void;
-  shouldStop(): boolean;
-  /** Progress lines for a person (backend choice, data sizes); the CLI prints them on stderr. */
-  log?(message: string): void;
-}
+import { evaluateProbabilities, type JobHooks } from './outcome.ts';
 
 /** At most one batch event per this many milliseconds (the last batch of an epoch always goes out). */
 const BATCH_EVENT_MS = 100;
@@ -53,14 +44,6 @@ function splitMetrics(e: { accuracy: number; macroF1: number }): SplitMetrics {
 export async function evaluateModel(model: tf.LayersModel, pipeline: TextPipeline, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Promise<Evaluation> {
   const data = encodeFor(pipeline, examples, labels);
   return evaluateProbabilities(await predictProbabilities(model, data.inputs), examples, labels, run, split, db);
-}
-
-/** evaluateModel for probabilities already computed (row-major, examples × labels): an ensemble's, say. */
-export function evaluateProbabilities(probs: ArrayLike<number>, examples: readonly SplitExample[], labels: string[], run: string, split: Split, db?: Db): Evaluation {
-  const truth = labelIds(examples, labels);
-  // Every prediction is kept (not only the mistakes listed below), so each confusion cell opens exactly its examples.
-  if (db) saveRunPredictions(db, run, { split, exampleIds: examples.map((e) => e.id), truth, probabilities: probs, classes: labels.length });
-  return buildEvaluation({ run, split, labels, examples, truth, probabilities: probs });
 }
 
 /** Trains (or resumes) a run to its stored evaluation, by the training path of its model family (prepare.ts). */

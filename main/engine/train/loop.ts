@@ -6,6 +6,7 @@ import { adam } from '../compute/adam.ts';
 import type { EncodedInput } from '../text/types.ts';
 import type { DoctorAction, Finding, TrainingEpoch } from '../../../shared/domain.ts';
 import type { ClassWeightsMode, EarlyStopMonitor, OptimizerName, TrainingConfig } from '../../../shared/training.ts';
+import type { TrainingBatchEvent } from '../../../shared/events.ts';
 import type { DoctorDecision, DoctorVerdict, TrainingDoctor } from './doctor/types.ts';
 import { balancedClassWeights, perExampleCrossEntropy, trainingLoss } from './losses.ts';
 import { classificationReport, predictionEntropy } from '../evaluate/metrics.ts';
@@ -52,14 +53,8 @@ export interface LoopState {
   optimizer: { name: OptimizerName; slots: 'reset-on-resume' };
 }
 
-export interface BatchProgress {
-  epoch: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  samplesPerSecond: number;
-  etaSeconds: number | null;
-}
+/** A batch's progress: the training.batch event (shared/events.ts) before the run's id is put on it. */
+export type BatchProgress = Omit<TrainingBatchEvent, 'type' | 'run'>;
 
 export interface LoopHooks {
   onBatch?(p: BatchProgress): void;

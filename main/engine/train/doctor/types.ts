@@ -1,6 +1,6 @@
 // The contract between the training loop (train/loop.ts) and the training doctor (train/doctor/).
 // The loop measures; the doctor judges and decides; the loop carries out decisions and records them as actions.
-import type { DoctorAction, Finding } from '../../../../shared/domain.ts';
+import type { DoctorAction, Finding, TrainingEpoch } from '../../../../shared/domain.ts';
 
 export interface StepStats {
   epoch: number;
@@ -15,14 +15,8 @@ export interface StepStats {
   classCounts: number[];
 }
 
-export interface EpochStats {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  validationLoss: number;
-  validationAccuracy: number;
-  validationMacroF1: number;
-  learningRate: number;
+/** An epoch's stored figures (shared/domain.ts TrainingEpoch) and what the doctor measures besides. */
+export interface EpochStats extends Pick<TrainingEpoch, 'epoch' | 'trainLoss' | 'trainAccuracy' | 'validationLoss' | 'validationAccuracy' | 'validationMacroF1' | 'learningRate'> {
   /** Validation predictions per class (argmax counts). */
   predictedClassCounts: number[];
   /** Entropy (nats) of the distribution of predicted classes on validation; 0 = one constant output. */

@@ -18,7 +18,7 @@ import { crossFittedProbabilities, ensembleProbabilities, fitEnsemble, logLoss, 
 import { alignColumns, candidateRuns, memberScores, resolveMembers, type MemberRun } from './members.ts';
 import { argmax } from '../linear/select.ts';
 import { macroF1 } from '../linear/metrics.ts';
-import { evaluateProbabilities, type JobHooks } from '../job.ts';
+import { evaluateProbabilities, type JobHooks } from '../outcome.ts';
 import { resolveConfig } from '../config.ts';
 import { linearOptions, loadRunLinearModel, TOP_NGRAMS } from '../linear/job.ts';
 import { trainLinear } from '../linear/train.ts';

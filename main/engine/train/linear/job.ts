@@ -20,7 +20,7 @@ import { classificationReport } from '../../evaluate/metrics.ts';
 import { softmaxRows } from '../../evaluate/calibration.ts';
 import { loadRunData, labelIds, summarize, type RunData } from '../data.ts';
 import { createDoctor } from '../doctor/index.ts';
-import type { JobHooks } from '../job.ts';
+import type { JobHooks } from '../outcome.ts';
 import { DEFAULT_LINEAR, DEFAULT_SEARCH, trainLinear, type LinearProgress, type LinearTrainOptions } from './train.ts';
 import { SearchStopped } from './select.ts';
 import { LinearModel } from './model.ts';

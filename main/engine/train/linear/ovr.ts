@@ -34,48 +34,50 @@ export function balancedWeights(labels: Int32Array, rows: Int32Array, classes: n
 export interface OvrSolution {
   /** Feature-major weights W[j · m + c] of the m problems; row x.cols holds the bias weights. */
   W: Float64Array;
-  /** Dual variables of each problem, for warm starts. */
-  alpha: Float64Array[];
   /** Passes each problem made. */
   iterations: number[];
   /** Problems stopped by the iteration limit before reaching the tolerance. */
   unconverged: number;
 }
 
-/**
- * Trains the one-vs-rest problems on `rows` of the solver's matrix, where labels[r] is the class of row r.
- * `warm` holds each problem's dual variables for the same rows (e.g. at a neighbouring C, rescaled).
- */
-export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int32Array, classes: number, params: OvrParams, warm?: Float64Array[]): OvrSolution {
+/** Trains the one-vs-rest problems on `rows` of the solver's matrix, where labels[r] is the class of row r. */
+export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int32Array, classes: number, params: OvrParams): OvrSolution {
   const m = problemCount(classes);
   const cols = solver.x.cols;
   const cw = params.classWeights;
   const W = new Float64Array((cols + 1) * m);
-  const out: OvrSolution = { W, alpha: [], iterations: [], unconverged: 0 };
+  const out: OvrSolution = { W, iterations: [], unconverged: 0 };
+  const costs = (c: number) => {
+    const positive = classes === 2 ? 1 : c;
+    return { positive, cp: params.C * (cw ? cw[positive]! : 1), cn: params.C * (classes === 2 && cw ? cw[0]! : 1) };
+  };
+  if (params.loss === 'lr') {
+    // All problems at once: they share the rows and the order they are visited in (solver.ts, solveLrOvr).
+    const y = new Int8Array(rows.length * m);
+    const cp = new Float64Array(m);
+    const cn = new Float64Array(m);
+    for (let c = 0; c < m; c++) {
+      const k = costs(c);
+      cp[c] = k.cp;
+      cn[c] = k.cn;
+      for (let i = 0; i < rows.length; i++) y[i * m + c] = labels[rows[i]!] === k.positive ? 1 : -1;
+    }
+    const sol = solver.solveLrOvr({ rows, m, y, cp, cn, bias: params.bias }, params.solver ?? SOLVER_DEFAULTS);
+    W.set(sol.W);
+    out.iterations = sol.iterations;
+    out.unconverged = sol.converged.filter((c) => !c).length;
+    return out;
+  }
   const y = new Int8Array(rows.length);
   for (let c = 0; c < m; c++) {
-    const positive = classes === 2 ? 1 : c;
-    for (let i = 0; i < rows.length; i++) y[i] = labels[rows[i]!] === positive ? 1 : -1;
-    const sol = solver.solve(
-      params.loss,
-      { rows, y, cp: params.C * (cw ? cw[positive]! : 1), cn: params.C * (classes === 2 && cw ? cw[0]! : 1), bias: params.bias },
-      params.solver ?? SOLVER_DEFAULTS,
-      warm?.[c],
-    );
+    const k = costs(c);
+    for (let i = 0; i < rows.length; i++) y[i] = labels[rows[i]!] === k.positive ? 1 : -1;
+    const sol = solver.solveSvm({ rows, y, cp: k.cp, cn: k.cn, bias: params.bias }, params.solver ?? SOLVER_DEFAULTS);
     for (let j = 0; j <= cols; j++) W[j * m + c] = sol.w[j]!;
-    out.alpha.push(sol.alpha);
     out.iterations.push(sol.iterations);
     if (!sol.converged) out.unconverged++;
   }
   return out;
-}
-
-/**
- * Dual variables solved at C_old as a start at C_new: for both losses α_i = C_i · (a loss derivative that moves
- * slowly with C), so α·C_new/C_old lies close to the new optimum; each logistic pair (α, C − α) keeps its sum C_i.
- */
-export function rescaleDuals(alpha: readonly Float64Array[], ratio: number): Float64Array[] {
-  return alpha.map((a) => a.map((v) => v * ratio));
 }
 
 /**

@@ -28,6 +28,26 @@ export interface BinaryProblem {
   bias: number;
 }
 
+/** The m binary problems of one-vs-rest over the same rows: problem c separates its positives from the rest. */
+export interface OvrProblems {
+  rows: Int32Array;
+  /** m problems; y[i * m + c] is +1 or -1, the label of rows[i] in problem c. */
+  m: number;
+  y: Int8Array;
+  /** Costs of each problem's positive and negative examples. */
+  cp: Float64Array;
+  cn: Float64Array;
+  bias: number;
+}
+
+export interface OvrDualSolution {
+  /** Feature-major weights W[j · m + c]; row cols holds the bias weights. */
+  W: Float64Array;
+  /** Passes each problem made, and whether it reached the tolerance. */
+  iterations: number[];
+  converged: boolean[];
+}
+
 export interface BinarySolution {
   /** Weights of the matrix columns followed by the bias weight (cols + 1 values). */
   w: Float64Array;
@@ -38,8 +58,8 @@ export interface BinarySolution {
 }
 
 interface SolverExports {
-  svm_dual(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, w: number, alpha: number, qd: number, index: number, converged: number): number;
-  lr_dual(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, w: number, alpha: number, xtx: number, index: number, warm: number, converged: number): number;
+  svm_dual(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, w: number, alpha: number, qd: number, index: number, start: number, passes: number, st: number): number;
+  lr_dual_ovr(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, m: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, W: number, Wout: number, alpha: number, xtx: number, index: number, work: number, lanes: number, iters: number, converged: number, start: number, passes: number, st: number): number;
   __heap_base: WebAssembly.Global;
 }
 
@@ -56,6 +76,18 @@ function solverModule(): WebAssembly.Module {
 }
 
 const PAGE = 65536;
+
+/** What a solver slice returns (wasm/solver.c): not finished yet, converged, stopped at the pass limit. */
+const SLICE_MORE = 0;
+const SLICE_CONVERGED = 1;
+
+/**
+ * Passes per call into the module. V8 runs a WebAssembly function from its baseline compilation until it has
+ * been optimised, and swaps the optimised code in only at the next call: slices of one pass let a fit run
+ * optimised after its first passes (one long call ran at half speed). A call costs microseconds, a pass
+ * milliseconds.
+ */
+const PASSES_PER_CALL = 1;
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /** A CSR matrix loaded into a solver instance's memory, ready for any number of fits on its rows. */
@@ -66,6 +98,8 @@ export class MatrixSolver {
   private readonly indptr: number;
   private readonly indices: number;
   private readonly data: number;
+  /** Where column j's weight lies in the solver's weight vectors (the bias, column cols, stays last). */
+  private readonly slot: Int32Array;
   /** First byte after the matrix: each fit lays out its own arrays from here. */
   private readonly scratch: number;
 
@@ -84,7 +118,17 @@ export class MatrixSolver {
     this.scratch = at;
     this.ensure(at);
     new Int32Array(this.memory.buffer, this.indptr, x.rows + 1).set(x.indptr);
-    new Int32Array(this.memory.buffer, this.indices, nz).set(x.indices.subarray(0, nz));
+    // Columns renumbered by how many rows use them, most used first (ties in column order): the weights of the
+    // frequent features, which nearly every row reads, then share a few cache lines. Entries keep their order
+    // within each row, so every sum is taken in the same order and the solution is the same, bit for bit.
+    const counts = new Int32Array(x.cols);
+    for (let k = 0; k < nz; k++) counts[x.indices[k]!]!++;
+    const byUse = Int32Array.from({ length: x.cols }, (_, j) => j).sort((a, b) => counts[b]! - counts[a]! || a - b);
+    this.slot = new Int32Array(x.cols + 1);
+    byUse.forEach((j, s) => (this.slot[j] = s));
+    this.slot[x.cols] = x.cols;
+    const ind = new Int32Array(this.memory.buffer, this.indices, nz);
+    for (let k = 0; k < nz; k++) ind[k] = this.slot[x.indices[k]!]!;
     new Float32Array(this.memory.buffer, this.data, nz).set(x.data.subarray(0, nz));
   }
 
@@ -93,11 +137,11 @@ export class MatrixSolver {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
 
-  /** Solves one binary problem; `warm` is a start for the dual variables (same layout as the solution's). */
-  solve(loss: DualLoss, p: BinaryProblem, opts: SolverOptions = SOLVER_DEFAULTS, warm?: Float64Array): BinarySolution {
+  /** Solves one binary SVM problem; `warm` is a start for the dual variables (same layout as the solution's). */
+  solveSvm(p: BinaryProblem, opts: SolverOptions = SOLVER_DEFAULTS, warm?: Float64Array): BinarySolution {
     const l = p.rows.length;
     const cols = this.x.cols;
-    const alphaLength = loss === 'svm' ? l : 2 * l;
+    const alphaLength = l;
     let at = this.scratch;
     const rows = at;
     at = align8(at + 4 * l);
@@ -111,24 +155,79 @@ export class MatrixSolver {
     at = align8(at + 8 * l);
     const index = at;
     at = align8(at + 4 * l);
-    const converged = at;
-    this.ensure(at + 8);
+    const st = at;
+    at = align8(at + 8 * 4);
+    this.ensure(at);
     const buf = this.memory.buffer;
     new Int32Array(buf, rows, l).set(p.rows);
     new Int8Array(buf, y, l).set(p.y);
     const alphaView = new Float64Array(buf, alpha, alphaLength);
     if (warm) alphaView.set(warm);
     else alphaView.fill(0);
-    const iterations =
-      loss === 'svm'
-        ? this.fn.svm_dual(l, rows, this.indptr, this.indices, this.data, cols, y, p.cp, p.cn, p.bias, opts.eps, opts.maxIter, w, alpha, qd, index, converged)
-        : this.fn.lr_dual(l, rows, this.indptr, this.indices, this.data, cols, y, p.cp, p.cn, p.bias, opts.eps, opts.maxIter, w, alpha, qd, index, warm ? 1 : 0, converged);
+    let status = SLICE_MORE;
+    for (let start = 1; status === SLICE_MORE; start = 0) {
+      status = this.fn.svm_dual(l, rows, this.indptr, this.indices, this.data, cols, y, p.cp, p.cn, p.bias, opts.eps, opts.maxIter, w, alpha, qd, index, start, PASSES_PER_CALL, st);
+    }
     const after = this.memory.buffer;
+    const wView = new Float64Array(after, w, cols + 1);
+    const weights = new Float64Array(cols + 1);
+    for (let j = 0; j <= cols; j++) weights[j] = wView[this.slot[j]!]!;
     return {
-      w: new Float64Array(after, w, cols + 1).slice(),
+      w: weights,
       alpha: new Float64Array(after, alpha, alphaLength).slice(),
-      iterations,
-      converged: new Int32Array(after, converged, 1)[0] === 1,
+      iterations: new Float64Array(after, st, 1)[0]!,
+      converged: status === SLICE_CONVERGED,
+    };
+  }
+
+  /**
+   * Solves the m logistic regression problems of one-vs-rest together (wasm/solver.c, lr_dual_ovr): the same
+   * result as solving each alone, bit for bit, for a fraction of the memory traffic.
+   */
+  solveLrOvr(p: OvrProblems, opts: SolverOptions = SOLVER_DEFAULTS): OvrDualSolution {
+    const l = p.rows.length;
+    const cols = this.x.cols;
+    const m = p.m;
+    const M = m + (m % 2);
+    let at = this.scratch;
+    const take = (bytes: number) => {
+      const start = at;
+      at = align8(at + bytes);
+      return start;
+    };
+    const rows = take(4 * l);
+    const y = take(l * M);
+    const cp = take(8 * m);
+    const cn = take(8 * m);
+    const W = take(8 * (cols + 1) * M);
+    const Wout = take(8 * (cols + 1) * m);
+    const alpha = take(16 * l * M);
+    const xtx = take(8 * l);
+    const index = take(4 * l);
+    const work = take(8 * 7 * M);
+    const lanes = take(4 * 3 * M);
+    const iters = take(4 * m);
+    const converged = take(4 * m);
+    const st = take(8 * 3);
+    this.ensure(at);
+    const buf = this.memory.buffer;
+    new Int32Array(buf, rows, l).set(p.rows);
+    const yView = new Int8Array(buf, y, l * M);
+    for (let i = 0; i < l; i++) for (let c = 0; c < M; c++) yView[i * M + c] = c < m ? p.y[i * m + c]! : 1;
+    new Float64Array(buf, cp, m).set(p.cp);
+    new Float64Array(buf, cn, m).set(p.cn);
+    let status = SLICE_MORE;
+    for (let start = 1; status === SLICE_MORE; start = 0) {
+      status = this.fn.lr_dual_ovr(l, rows, this.indptr, this.indices, this.data, cols, m, y, cp, cn, p.bias, opts.eps, opts.maxIter, W, Wout, alpha, xtx, index, work, lanes, iters, converged, start, PASSES_PER_CALL, st);
+    }
+    const after = this.memory.buffer;
+    const Wm = new Float64Array(after, Wout, (cols + 1) * m);
+    const out = new Float64Array((cols + 1) * m);
+    for (let j = 0; j <= cols; j++) out.set(Wm.subarray(this.slot[j]! * m, this.slot[j]! * m + m), j * m);
+    return {
+      W: out,
+      iterations: Array.from(new Int32Array(after, iters, m)),
+      converged: Array.from(new Int32Array(after, converged, m), (v) => v === 1),
     };
   }
 }

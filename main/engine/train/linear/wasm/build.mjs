@@ -20,6 +20,7 @@ try {
     [
       '--target=wasm32',
       '-O3',
+      '-msimd128',
       '-nostdlib',
       '-fno-builtin',
       '-Wall',
@@ -27,7 +28,7 @@ try {
       '-Wl,--no-entry',
       '-Wl,--import-memory',
       '-Wl,--export=svm_dual',
-      '-Wl,--export=lr_dual',
+      '-Wl,--export=lr_dual_ovr',
       '-Wl,--export=__heap_base',
       '-o',
       wasm,
