@@ -30,6 +30,8 @@ export class SearchIndexer {
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private stopped = false;
   private finishing = false;
+  /** Counts stop() calls: a finish() in progress ends at the next chunk when it changes. */
+  private stops = 0;
   private rows: number;
   private readonly fixedRows: boolean;
   /** The last failure of a background chunk (other than a busy workspace), if the indexer stopped on one. */
@@ -62,11 +64,12 @@ export class SearchIndexer {
   async finish(onProgress?: (indexed: number, pending: number) => void): Promise<number> {
     this.cancel();
     this.finishing = true;
+    const stops = this.stops;
     let total = 0;
     try {
       const pending = onProgress ? this.pending() : 0;
       for (;;) {
-        if (this.stopped) break;
+        if (this.stops !== stops) break;
         const n = indexBacklogChunk(this.db, FINISH_CHUNK_ROWS);
         if (!n) break;
         total += n;
@@ -79,9 +82,13 @@ export class SearchIndexer {
     return total;
   }
 
-  /** Stops background indexing (the workspace is closing); what is left is picked up by the next kick or open. */
+  /**
+   * Stops background indexing and a finish() in progress (the workspace is closing); what is left is picked up
+   * when the workspace is next opened, or by an explicit finish().
+   */
   stop(): void {
     this.stopped = true;
+    this.stops++;
     this.cancel();
   }
 
