@@ -90,21 +90,18 @@ export function commitStaged(db: Db, stagingFile: string, inTransaction: () => {
   try {
     db.transaction(() => {
       const { projectId, datasetId } = inTransaction();
+      // Deferred: staged rowids run 1..n in file order and the examples take base + rowid, a range nothing else
+      // uses, recorded in the backlog. Inline: base is NULL, so each id is SQLite's next one (and indexed by trigger).
+      let base: number | null = null;
       if (options.deferIndex) {
-        // Staged rowids run 1..n in file order; the examples take base + rowid, a range nothing else uses.
-        const base = firstFreeExampleId(db) - 1;
+        base = firstFreeExampleId(db) - 1;
         const span = db.prepare('SELECT MIN(rowid) AS lo, MAX(rowid) AS hi FROM staging.staged').get() as { lo: number | null; hi: number | null };
         if (span.lo !== null && span.hi !== null) deferIndexing(db, base + span.lo, base + span.hi);
-        db.prepare(
-          `INSERT INTO examples (id, project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
-           SELECT ? + rowid, ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
-        ).run(base, projectId, datasetId);
-      } else {
-        db.prepare(
-          `INSERT INTO examples (project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
-           SELECT ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
-        ).run(projectId, datasetId);
       }
+      db.prepare(
+        `INSERT INTO examples (id, project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
+         SELECT ? + rowid, ?, ?, rn, text, label, label, ${SPLIT_CASE}, hash FROM staging.staged ORDER BY rowid`,
+      ).run(base, projectId, datasetId);
       const now = nowIso();
       db.prepare('UPDATE projects SET updated_at = ?, last_used_at = ? WHERE id = ?').run(now, now, projectId);
     }).immediate();

@@ -51,7 +51,7 @@ export interface OvrDualSolution {
 export interface BinarySolution {
   /** Weights of the matrix columns followed by the bias weight (cols + 1 values). */
   w: Float64Array;
-  /** Dual variables: SVM one per row; logistic regression the pairs (α_i, C_i − α_i). */
+  /** Dual variables, one per row. */
   alpha: Float64Array;
   iterations: number;
   converged: boolean;
@@ -137,11 +137,10 @@ export class MatrixSolver {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
 
-  /** Solves one binary SVM problem; `warm` is a start for the dual variables (same layout as the solution's). */
-  solveSvm(p: BinaryProblem, opts: SolverOptions = SOLVER_DEFAULTS, warm?: Float64Array): BinarySolution {
+  /** Solves one binary SVM problem, from dual variables all 0. */
+  solveSvm(p: BinaryProblem, opts: SolverOptions = SOLVER_DEFAULTS): BinarySolution {
     const l = p.rows.length;
     const cols = this.x.cols;
-    const alphaLength = l;
     let at = this.scratch;
     const rows = at;
     at = align8(at + 4 * l);
@@ -150,7 +149,7 @@ export class MatrixSolver {
     const w = at;
     at = align8(at + 8 * (cols + 1));
     const alpha = at;
-    at = align8(at + 8 * alphaLength);
+    at = align8(at + 8 * l);
     const qd = at;
     at = align8(at + 8 * l);
     const index = at;
@@ -161,9 +160,7 @@ export class MatrixSolver {
     const buf = this.memory.buffer;
     new Int32Array(buf, rows, l).set(p.rows);
     new Int8Array(buf, y, l).set(p.y);
-    const alphaView = new Float64Array(buf, alpha, alphaLength);
-    if (warm) alphaView.set(warm);
-    else alphaView.fill(0);
+    new Float64Array(buf, alpha, l).fill(0);
     let status = SLICE_MORE;
     for (let start = 1; status === SLICE_MORE; start = 0) {
       status = this.fn.svm_dual(l, rows, this.indptr, this.indices, this.data, cols, y, p.cp, p.cn, p.bias, opts.eps, opts.maxIter, w, alpha, qd, index, start, PASSES_PER_CALL, st);
@@ -174,7 +171,7 @@ export class MatrixSolver {
     for (let j = 0; j <= cols; j++) weights[j] = wView[this.slot[j]!]!;
     return {
       w: weights,
-      alpha: new Float64Array(after, alpha, alphaLength).slice(),
+      alpha: new Float64Array(after, alpha, l).slice(),
       iterations: new Float64Array(after, st, 1)[0]!,
       converged: status === SLICE_CONVERGED,
     };
