@@ -19,8 +19,11 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { rnnDims, type Cell, type RnnAttrs, type RnnBackwardInputs, type RnnForwardInputs } from './rnn-op.ts';
 
-const MODULE_FILE = new URL('./wasm/rnn.wasm', import.meta.url);
-const THREADED_MODULE_FILE = new URL('./wasm/rnn-threads.wasm', import.meta.url);
+// The plain builds, and the builds whose GEMM tiles use fused multiply-adds (relaxed SIMD; see MADD in rnn.c).
+const MODULE_FILES = {
+  simd: { single: new URL('./wasm/rnn.wasm', import.meta.url), threaded: new URL('./wasm/rnn-threads.wasm', import.meta.url) },
+  fma: { single: new URL('./wasm/rnn-fma.wasm', import.meta.url), threaded: new URL('./wasm/rnn-fma-threads.wasm', import.meta.url) },
+} as const;
 const WORKER_FILE = new URL('./wasm/rnn-worker.mjs', import.meta.url);
 
 // Parameter block slots and flags: the P_* and F_* of rnn.c.
@@ -132,6 +135,8 @@ interface Entry {
 export interface WasmRnnInfo {
   /** Threads a kernel call may use (this one included). */
   threads: number;
+  /** The build with fused multiply-adds (relaxed SIMD) runs; false: the plain SIMD build. */
+  fma: boolean;
   /** Why fewer threads than asked for, if so. */
   note?: string;
 }
@@ -159,31 +164,34 @@ export class WasmRnn {
 
   /**
    * Loads the module and starts `threads - 1` helper threads (all of them ready when this resolves). With one
-   * thread, or where shared memory or worker threads are unavailable, the single-thread module is used.
+   * thread, or where shared memory or worker threads are unavailable, the single-thread module is used. The build
+   * with fused multiply-adds is used where the engine compiles it (and `options.fma` is not false), else the plain one.
    */
-  static async load(threads: number): Promise<WasmRnn> {
+  static async load(threads: number, options: { fma?: boolean } = {}): Promise<WasmRnn> {
     const wanted = Math.max(1, Math.min(MAX_THREADS, Math.floor(threads)));
+    const fma = options.fma !== false;
     if (wanted > 1) {
       try {
-        return await WasmRnn.loadThreaded(wanted);
+        return await WasmRnn.loadThreaded(wanted, fma);
       } catch (err) {
-        const single = WasmRnn.loadSingle();
+        const single = WasmRnn.loadSingle(fma);
         single.info.note = `one thread: the threaded kernels did not start (${(err as Error).message.split('\n')[0]})`;
         return single;
       }
     }
-    return WasmRnn.loadSingle();
+    return WasmRnn.loadSingle(fma);
   }
 
-  private static loadSingle(): WasmRnn {
+  private static loadSingle(fma: boolean): WasmRnn {
+    const { module, variant } = compileVariant('single', fma);
     const memory = new WebAssembly.Memory({ initial: 2 });
-    const instance = new WebAssembly.Instance(compile(MODULE_FILE), { env: { memory } });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as unknown as KernelExports;
-    return new WasmRnn(memory, exports, new Heap(memory, exports.__heap_base.value as number), undefined, [], { threads: 1 });
+    return new WasmRnn(memory, exports, new Heap(memory, exports.__heap_base.value as number), undefined, [], { threads: 1, fma: variant === 'fma' });
   }
 
-  private static async loadThreaded(threads: number): Promise<WasmRnn> {
-    const module = compile(THREADED_MODULE_FILE);
+  private static async loadThreaded(threads: number, fma: boolean): Promise<WasmRnn> {
+    const { module, variant } = compileVariant('threaded', fma);
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as unknown as KernelExports;
@@ -203,7 +211,7 @@ export class WasmRnn {
       for (const w of helpers) void w.terminate();
       throw err;
     }
-    return new WasmRnn(memory, exports, heap, control, helpers, { threads });
+    return new WasmRnn(memory, exports, heap, control, helpers, { threads, fma: variant === 'fma' });
   }
 
   /** Stops the helper threads (tests; the process would end them anyway). */
@@ -447,6 +455,35 @@ export function compileOptimised(bytes: Buffer): WebAssembly.Module {
     return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } finally {
     v8.setFlagsFromString('--liftoff');
+  }
+}
+
+/**
+ * The FMA build where this engine compiles it, else the plain one (see compileRelaxed).
+ */
+function compileVariant(kind: 'single' | 'threaded', fma: boolean): { module: WebAssembly.Module; variant: 'fma' | 'simd' } {
+  if (fma) {
+    try {
+      return { module: compileRelaxed(fs.readFileSync(fileURLToPath(MODULE_FILES.fma[kind]))), variant: 'fma' };
+    } catch {
+      // No relaxed SIMD in this engine: the plain build.
+    }
+  }
+  return { module: compile(MODULE_FILES.simd[kind]), variant: 'simd' };
+}
+
+/**
+ * A module that may use relaxed-SIMD instructions, compiled as compileOptimised does. Relaxed SIMD ships enabled
+ * in V8 11.4+ (Node 22, Electron); Node 20's V8 11.3 has it behind --experimental-wasm-relaxed-simd, which is
+ * turned on when the first try fails (and left on: it only admits the instructions, and a later lazy compile of
+ * the module must still accept them). Throws where the engine has no relaxed SIMD at all.
+ */
+export function compileRelaxed(bytes: Buffer): WebAssembly.Module {
+  try {
+    return compileOptimised(bytes);
+  } catch {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return compileOptimised(bytes);
   }
 }
 
