@@ -136,7 +136,7 @@ describe('search with rows waiting for the index', () => {
     const imported = await wb.data.importFile(ONET, { project: 'onet', ...ONET_IMPORT }, DEFER);
     const indexing = () => wb.tasks.list().filter((t) => t.kind === 'search-index');
     const [task] = indexing();
-    expect(task).toMatchObject({ state: 'running', title: 'Building the search index', progress: { done: 0, total: imported.rows, unit: 'rows' } });
+    expect(task).toMatchObject({ state: 'running', title: 'Indexing for search', progress: { done: 0, total: imported.rows, unit: 'rows' } });
     // Paused by the person: the rest waits, and search still finds everything.
     wb.tasks.cancel(task!.id);
     const paused = await wb.tasks.settled(task!.id);

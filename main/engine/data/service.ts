@@ -34,7 +34,7 @@ export class DataService {
     let end!: (error?: Error) => void;
     const ended = new Promise<void>((resolve, reject) => (end = (error) => (error ? reject(error) : resolve())));
     let control!: TaskControl;
-    const { done } = this.ctx.tasks.run({ kind: 'search-index', title: 'Building the search index' }, (task) => {
+    const { done } = this.ctx.tasks.run({ kind: 'search-index', title: 'Indexing for search' }, (task) => {
       control = task;
       task.progress({ done: 0, total: pending, unit: 'rows' });
       return ended;
