@@ -2,8 +2,8 @@
 // duty sentences each, 22 labels, RFC 4180 quoting because the texts hold commas).
 // Comparisons on the same file: reading it with a plain stream (the disk + decode floor) and parsing it with
 // csv-parse alone (the parser floor); the import adds NFC, hashing, staging and the one-transaction copy. The
-// search index is built after a large import and timed apart; the same import with the index built inline runs
-// next to it for the comparison.
+// search index is built after a large import and timed apart (with it the write-ahead log's checkpoint, which the
+// import leaves to the next commit); the same import with the index built inline runs next to it for the comparison.
 // Then the examples queries the UI pages with (offset/limit, search, flags) and the review, on the result.
 // `npm run bench import` runs it; TEXTBENCH_BENCH_MB changes the size.
 import fs from 'node:fs';

@@ -1,7 +1,8 @@
 // One measurement for train-throughput.bench.ts, in its own process so that each configuration starts clean:
 //   node --import tsx train-throughput-worker.ts BACKEND MODEL KERNELS THREADS STEPS
-// MODEL: lstm, gru, bilstm, bigru. KERNELS: simd (the fused layers on the WebAssembly SIMD kernels, the default),
-// js (the fused layers on the JavaScript kernels), stock (tf.layers.lstm/gru on stock TF.js kernels plus only the
+// MODEL: lstm, gru, bilstm, bigru. KERNELS: simd (the fused layers on the WebAssembly SIMD kernels, the default:
+// the build with fused multiply-adds where the engine has relaxed SIMD), simd-plain (the plain SIMD build), js (the
+// fused layers on the JavaScript kernels), stock (tf.layers.lstm/gru on stock TF.js kernels plus only the
 // UnsortedSegmentSum wasm lacks). Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax) with Adam on one
 // fixed batch (64 x 100 token ids) the way the training loop does (optimizer.minimize on a cross-entropy) and
 // prints one JSON line.
@@ -12,7 +13,7 @@ import { bidirectionalLayer, recurrentLayer } from '../../main/engine/compute/fu
 export const SHAPES = { vocab: 5000, embedding: 64, units: 64, sequence: 100, batch: 64, classes: 30 } as const;
 
 const [backend = 'wasm', modelName = 'lstm', kernels = 'simd', threadsArg = '1', stepsArg = '5'] = process.argv.slice(2);
-const info = await initBackend(backend, { kernels: { fast: kernels !== 'stock', rnn: kernels === 'js' ? 'js' : 'wasm-simd', threads: Number(threadsArg) } });
+const info = await initBackend(backend, { kernels: { fast: kernels !== 'stock', rnn: kernels === 'js' ? 'js' : 'wasm-simd', threads: Number(threadsArg), fma: kernels !== 'simd-plain' } });
 const { vocab, embedding, units, sequence, batch, classes } = SHAPES;
 const cell = modelName.endsWith('lstm') ? 'lstm' : 'gru';
 const bidirectional = modelName.startsWith('bi');

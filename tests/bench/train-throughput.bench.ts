@@ -35,7 +35,7 @@ function failure(r: ReturnType<typeof spawnSync>): string {
   return `failed: ${err ?? r.error?.message ?? `exit ${r.status}`}`.slice(0, 200);
 }
 
-function tfjs(backend: string, model: string, kernels: 'simd' | 'js' | 'stock', threads: number, steps: number): Measured | string {
+function tfjs(backend: string, model: string, kernels: 'simd' | 'simd-plain' | 'js' | 'stock', threads: number, steps: number): Measured | string {
   process.stderr.write(`  TF.js ${backend} ${model} (${kernels}, ${threads} thread${threads === 1 ? '' : 's'})…\n`);
   const r = spawnSync(process.execPath, ['--import', TSX, WORKER, backend, model, kernels, String(threads), String(steps)], { encoding: 'utf8', timeout: 900_000 });
   return lastJson<Measured>(r.stdout ?? '') ?? failure(r);
@@ -150,6 +150,7 @@ export async function run(): Promise<void> {
   for (const model of ['lstm', 'gru'] as const) {
     const simd = median(ours[`${model}/1`] ?? []);
     for (const [label, m] of [
+      ['fused layers, WebAssembly SIMD without FMA', tfjs('wasm', model, 'simd-plain', 1, 15)],
       ['fused layers, JavaScript kernels', tfjs('wasm', model, 'js', 1, 3)],
       ['tf.layers, stock TF.js kernels', tfjs('wasm', model, 'stock', 1, 2)],
       ...(installedNative() ? ([['native TensorFlow (tfjs-node)', tfjs('tensorflow', model, 'stock', 1, 10)]] as const) : []),
@@ -159,7 +160,7 @@ export async function run(): Promise<void> {
   }
   for (const l of table(['configuration', '/CPU-s', 'SIMD kernels are'], refs)) console.log(l);
   console.log(`\n${torchInfo.ok ? torchInfo.about : `PyTorch: skipped (${torchInfo.why})`}`);
-  console.log('TF.js: @tensorflow/tfjs-backend-wasm with the project kernels; fused layers on compute/wasm/rnn.c (128-bit SIMD).');
+  console.log('TF.js: @tensorflow/tfjs-backend-wasm with the project kernels; fused layers on compute/wasm/rnn.c (128-bit SIMD; fused multiply-adds through relaxed SIMD where the engine has it).');
   console.log('TF.js layers use hardSigmoid gates (their default), PyTorch sigmoid; the arithmetic is otherwise the same.');
 }
 

@@ -131,6 +131,31 @@ describe('search with rows waiting for the index', () => {
     expect(results(deferred, 'p', queries, label)).toEqual(states.at(-1));
   });
 
+  it('lists the background indexing as a task with its progress in rows; Stop pauses it until the next import', async () => {
+    const wb = workbench();
+    const imported = await wb.data.importFile(ONET, { project: 'onet', ...ONET_IMPORT }, DEFER);
+    const indexing = () => wb.tasks.list().filter((t) => t.kind === 'search-index');
+    const [task] = indexing();
+    expect(task).toMatchObject({ state: 'running', title: 'Indexing for search', progress: { done: 0, total: imported.rows, unit: 'rows' } });
+    // Paused by the person: the rest waits, and search still finds everything.
+    wb.tasks.cancel(task!.id);
+    const paused = await wb.tasks.settled(task!.id);
+    expect(paused.state).toBe('cancelled');
+    const left = wb.data.searchIndexPending();
+    expect(left).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(wb.data.searchIndexPending()).toBe(left);
+    // The next import starts it again, and it runs to the end: every row indexed, the task done.
+    await wb.data.importFile(ONET, { project: 'onet-2', ...ONET_IMPORT }, DEFER);
+    const again = indexing().find((t) => t.state === 'running')!;
+    expect(again.id).not.toBe(task!.id);
+    const finished = await wb.tasks.settled(again.id);
+    expect(finished.state).toBe('done');
+    expect(finished.progress).toMatchObject({ done: finished.progress!.total, unit: 'rows' });
+    expect(wb.data.searchIndexPending()).toBe(0);
+    integrity(wb);
+  });
+
   it('a workspace closed with a backlog is indexed by the next process that opens it', async () => {
     const dir = tempDir('tb-backlog-');
     const first = workbench(dir);

@@ -44,19 +44,27 @@ afterAll(async () => {
 interface Implementation {
   rnn: RnnImplementation;
   threads: number;
+  /** The build with fused multiply-adds (every Node this project supports has relaxed SIMD); false: the plain one. */
+  fma?: boolean;
 }
 const IMPLEMENTATIONS: Array<[string, Implementation]> = [
-  ['WebAssembly SIMD on 1 thread', { rnn: 'wasm-simd', threads: 1 }],
-  ['WebAssembly SIMD on 3 threads', { rnn: 'wasm-simd', threads: 3 }],
+  ['WebAssembly SIMD with FMA on 1 thread', { rnn: 'wasm-simd', threads: 1, fma: true }],
+  ['WebAssembly SIMD with FMA on 3 threads', { rnn: 'wasm-simd', threads: 3, fma: true }],
+  ['WebAssembly SIMD without FMA on 1 thread', { rnn: 'wasm-simd', threads: 1, fma: false }],
+  ['WebAssembly SIMD without FMA on 3 threads', { rnn: 'wasm-simd', threads: 3, fma: false }],
   ['JavaScript', { rnn: 'js', threads: 1 }],
 ];
 
 /** Makes `impl` the fused kernels of both backends. */
 async function use(impl: Implementation): Promise<void> {
-  if (impl.rnn === 'wasm-simd') expect((await loadWasmRnnKernels(impl.threads))?.info.threads).toBe(impl.threads);
+  if (impl.rnn === 'wasm-simd') {
+    const info = (await loadWasmRnnKernels(impl.threads, { fma: impl.fma }))?.info;
+    expect(info?.threads).toBe(impl.threads);
+    expect(info?.fma).toBe(impl.fma);
+  }
   for (const backend of ['wasm', 'cpu']) registerFusedRnnKernels(backend, impl.rnn);
   const detail = registeredKernelPatches().find((k) => k.kernel === 'TextbenchFusedGru' && k.backend === 'wasm')?.detail;
-  expect(detail).toMatch(impl.rnn === 'js' ? /^JavaScript/ : new RegExp(`^WebAssembly SIMD, ${impl.threads} thread`));
+  expect(detail).toMatch(impl.rnn === 'js' ? /^JavaScript/ : new RegExp(`^WebAssembly SIMD, ${impl.threads} threads?${impl.fma ? ', fused multiply-add' : '$'}`));
 }
 
 /** The WebAssembly kernels keep no forward state once tfjs has disposed the tensors that refer to it. */
@@ -301,7 +309,7 @@ function seeded(i: number): Pick<RecurrentLayerArgs, 'kernelInitializer' | 'recu
 
 describe.each(['wasm', 'cpu'] as const)('fused layers (WebAssembly SIMD, 2 threads) on %s against tf.layers', (backend) => {
   beforeAll(async () => {
-    await use({ rnn: 'wasm-simd', threads: 2 });
+    await use({ rnn: 'wasm-simd', threads: 2, fma: true });
     await tf.setBackend(backend);
   });
 

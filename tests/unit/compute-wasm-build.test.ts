@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { compileRelaxed } from '../../main/engine/compute/rnn-wasm.ts';
 
 const dir = path.resolve(import.meta.dirname, '../../main/engine/compute/wasm');
 const tools = ['clang-14', 'wasm-ld-14', 'llvm-objdump-14'];
@@ -20,7 +21,7 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('WebAssembly kernels buil
   it('rebuilds byte for byte from rnn.c', () => {
     expect(missing, 'the toolchain CI installs').toEqual([]);
     execFileSync(process.execPath, [path.join(dir, 'build.mjs'), '--out', out], { stdio: 'pipe' });
-    for (const file of ['rnn.wasm', 'rnn-threads.wasm', 'adam.wasm']) {
+    for (const file of ['rnn.wasm', 'rnn-threads.wasm', 'rnn-fma.wasm', 'rnn-fma-threads.wasm', 'adam.wasm']) {
       const built = fs.readFileSync(path.join(out, file));
       const committed = fs.readFileSync(path.join(dir, file));
       expect(built.length, `${file} size`).toBe(committed.length);
@@ -43,13 +44,31 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('WebAssembly kernels buil
     for (const [file, shared] of [
       ['rnn.wasm', false],
       ['rnn-threads.wasm', true],
+      ['rnn-fma.wasm', false],
+      ['rnn-fma-threads.wasm', true],
     ] as const) {
-      const module = new WebAssembly.Module(fs.readFileSync(path.join(dir, file)));
+      const module = compileRelaxed(fs.readFileSync(path.join(dir, file)));
       expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
       expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['__heap_base', '__stack_pointer', 'run', 'sum_partials', 'transpose']);
       // The threaded module needs a shared memory; the other refuses one that is shared.
       const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared });
       expect(() => new WebAssembly.Instance(module, { env: { memory } })).not.toThrow();
+    }
+  });
+
+  it('gives FMA builds whose multiply-adds are relaxed_madd (opcode 0x105), and plain builds without any', () => {
+    // clang 14's disassembler lists the final opcode as unknown; the plain builds multiply and add separately.
+    const listing = (file: string): string => execFileSync('llvm-objdump-14', ['-d', path.join(dir, file)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    for (const file of ['rnn-fma.wasm', 'rnn-fma-threads.wasm']) {
+      const code = listing(file);
+      expect(code).not.toMatch(/f32x4\.fma/);
+      expect((code.match(/fd 85 02\s+<unknown>/g) ?? []).length, file).toBeGreaterThanOrEqual(8);
+      expect(code.match(/<unknown>/g)?.length, `${file}: nothing else unknown`).toBe(code.match(/fd 85 02\s+<unknown>/g)?.length);
+    }
+    for (const file of ['rnn.wasm', 'rnn-threads.wasm']) {
+      const code = listing(file);
+      expect(code).not.toMatch(/<unknown>|f32x4\.fma/);
+      expect(code).toMatch(/f32x4\.mul/);
     }
   });
 });

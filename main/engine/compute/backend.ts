@@ -230,7 +230,7 @@ export async function initBackend(requested?: BackendName | string, options: Ini
       continue;
     }
     // The WebAssembly SIMD recurrent kernels serve both the wasm and the cpu backend (they bring their own module).
-    if ((name === 'wasm' || name === 'cpu') && options.kernels?.fast !== false && options.kernels?.rnn !== 'js') await loadWasmRnnKernels(options.kernels?.threads);
+    if ((name === 'wasm' || name === 'cpu') && options.kernels?.fast !== false && options.kernels?.rnn !== 'js') await loadWasmRnnKernels(options.kernels?.threads, { fma: options.kernels?.fma !== false });
     const kernels = registerProjectKernels(tf.getBackend(), options.kernels);
     const simd = kernels.some((k) => k.kernel === FUSED_LSTM_FORWARD && k.detail?.startsWith('WebAssembly'));
     const threads = simd ? wasmRnnKernelsLoaded()?.info.threads : undefined;

@@ -374,6 +374,8 @@ export interface KernelOptions {
   rnn?: RnnImplementation;
   /** Threads for the WebAssembly recurrent kernels (default: every core, at most 16; 1 = no helper threads). */
   threads?: number;
+  /** The WebAssembly recurrent kernels' build with fused multiply-adds where the engine has them; default true. */
+  fma?: boolean;
 }
 
 /**
@@ -408,6 +410,7 @@ export type RnnImplementation = 'wasm-simd' | 'js';
 
 let wasmRnn: WasmRnn | undefined;
 let wasmRnnThreads = 0;
+let wasmRnnFma = true;
 let wasmRnnFailure: string | undefined;
 
 /**
@@ -415,13 +418,15 @@ let wasmRnnFailure: string | undefined;
  * so that registerFusedRnnKernels can use them. Never throws: where the module does not load (no SIMD in this
  * engine) the reason is kept and the JavaScript kernels serve instead.
  */
-export async function loadWasmRnnKernels(threads: number = defaultThreads()): Promise<WasmRnn | undefined> {
+export async function loadWasmRnnKernels(threads: number = defaultThreads(), options: { fma?: boolean } = {}): Promise<WasmRnn | undefined> {
   const wanted = Math.max(1, Math.floor(threads));
-  if (wasmRnn && wasmRnnThreads === wanted) return wasmRnn;
+  const fma = options.fma !== false;
+  if (wasmRnn && wasmRnnThreads === wanted && wasmRnnFma === fma) return wasmRnn;
   const previous = wasmRnn;
   try {
-    wasmRnn = await WasmRnn.load(wanted);
+    wasmRnn = await WasmRnn.load(wanted, { fma });
     wasmRnnThreads = wanted;
+    wasmRnnFma = fma;
     wasmRnnFailure = undefined;
   } catch (err) {
     wasmRnnFailure = (err as Error).message.split('\n')[0];
@@ -440,7 +445,7 @@ export function wasmRnnKernelsLoaded(): WasmRnn | undefined {
 function rnnDetail(impl: RnnImplementation): string {
   if (impl === 'js') return wasmRnnFailure ? `JavaScript (WebAssembly SIMD did not load: ${wasmRnnFailure})` : 'JavaScript';
   const info = wasmRnn!.info;
-  return `WebAssembly SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.note ? ` (${info.note})` : ''}`;
+  return `WebAssembly SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.fma ? ', fused multiply-add' : ''}${info.note ? ` (${info.note})` : ''}`;
 }
 
 /**

@@ -6,7 +6,8 @@
 // from the forward (x, h, the gate values) stays in the module's memory, owned by the forward's `state` output:
 // an int32 [1] handle whose disposal (tfjs disposes it after the backward, or at the end of an inference call)
 // frees it again. That saves copying ~7 floats per unit and step out and back in (11 MB per call at batch 64,
-// 100 steps, 64 units).
+// 100 steps, 64 units). The module keeps those time-major (each step's rows together; see rnn.c) and converts
+// TensorFlow.js's [B,T,·] x, h, dy and dx on the way in and out, thread by thread.
 //
 // Threads: each thread runs the whole time loop for its slice of the batch (no synchronisation per step), and
 // the weight gradients are summed from per-thread partials. Helpers are worker_threads over a shared
@@ -19,12 +20,15 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { rnnDims, type Cell, type RnnAttrs, type RnnBackwardInputs, type RnnForwardInputs } from './rnn-op.ts';
 
-const MODULE_FILE = new URL('./wasm/rnn.wasm', import.meta.url);
-const THREADED_MODULE_FILE = new URL('./wasm/rnn-threads.wasm', import.meta.url);
+// The plain builds, and the builds whose GEMM tiles use fused multiply-adds (relaxed SIMD; see MADD in rnn.c).
+const MODULE_FILES = {
+  simd: { single: new URL('./wasm/rnn.wasm', import.meta.url), threaded: new URL('./wasm/rnn-threads.wasm', import.meta.url) },
+  fma: { single: new URL('./wasm/rnn-fma.wasm', import.meta.url), threaded: new URL('./wasm/rnn-fma-threads.wasm', import.meta.url) },
+} as const;
 const WORKER_FILE = new URL('./wasm/rnn-worker.mjs', import.meta.url);
 
 // Parameter block slots and flags: the P_* and F_* of rnn.c.
-const P = { B: 0, T: 1, E: 2, U: 3, FLAGS: 4, X: 5, W: 6, RK: 7, BIAS: 8, MASK: 9, RM: 10, H: 11, STATE: 12, DY: 13, WT: 14, RKT: 15, DX: 16, DZ: 17, HD: 18, RH: 19, THREADS: 20, SLICES: 21 } as const;
+const P = { B: 0, T: 1, E: 2, U: 3, FLAGS: 4, X: 5, W: 6, RK: 7, BIAS: 8, MASK: 9, RM: 10, H: 11, STATE: 12, DY: 13, WT: 14, RKT: 15, HOUT: 16, DYIN: 17, DXOUT: 18, THREADS: 19, SLICES: 20 } as const;
 const F = { SIGMOID: 1, BACK: 2, MASK: 4, RM: 8 } as const;
 const FN: Record<Cell, { forward: number; backward: number }> = { lstm: { forward: 0, backward: 1 }, gru: { forward: 2, backward: 3 } };
 /** State floats per unit and step: LSTM i f g o c tanh(c), GRU z r h~. */
@@ -127,11 +131,15 @@ interface Entry {
   /** 0 when the forward had no mask / no recurrent dropout mask. */
   mask: number;
   rm: number;
+  /** Where the forward's slices end: x, h and the state are time-major within them, so the backward uses them too. */
+  ends: number[];
 }
 
 export interface WasmRnnInfo {
   /** Threads a kernel call may use (this one included). */
   threads: number;
+  /** The build with fused multiply-adds (relaxed SIMD) runs; false: the plain SIMD build. */
+  fma: boolean;
   /** Why fewer threads than asked for, if so. */
   note?: string;
 }
@@ -159,31 +167,34 @@ export class WasmRnn {
 
   /**
    * Loads the module and starts `threads - 1` helper threads (all of them ready when this resolves). With one
-   * thread, or where shared memory or worker threads are unavailable, the single-thread module is used.
+   * thread, or where shared memory or worker threads are unavailable, the single-thread module is used. The build
+   * with fused multiply-adds is used where the engine compiles it (and `options.fma` is not false), else the plain one.
    */
-  static async load(threads: number): Promise<WasmRnn> {
+  static async load(threads: number, options: { fma?: boolean } = {}): Promise<WasmRnn> {
     const wanted = Math.max(1, Math.min(MAX_THREADS, Math.floor(threads)));
+    const fma = options.fma !== false;
     if (wanted > 1) {
       try {
-        return await WasmRnn.loadThreaded(wanted);
+        return await WasmRnn.loadThreaded(wanted, fma);
       } catch (err) {
-        const single = WasmRnn.loadSingle();
+        const single = WasmRnn.loadSingle(fma);
         single.info.note = `one thread: the threaded kernels did not start (${(err as Error).message.split('\n')[0]})`;
         return single;
       }
     }
-    return WasmRnn.loadSingle();
+    return WasmRnn.loadSingle(fma);
   }
 
-  private static loadSingle(): WasmRnn {
+  private static loadSingle(fma: boolean): WasmRnn {
+    const { module, variant } = compileVariant('single', fma);
     const memory = new WebAssembly.Memory({ initial: 2 });
-    const instance = new WebAssembly.Instance(compile(MODULE_FILE), { env: { memory } });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as unknown as KernelExports;
-    return new WasmRnn(memory, exports, new Heap(memory, exports.__heap_base.value as number), undefined, [], { threads: 1 });
+    return new WasmRnn(memory, exports, new Heap(memory, exports.__heap_base.value as number), undefined, [], { threads: 1, fma: variant === 'fma' });
   }
 
-  private static async loadThreaded(threads: number): Promise<WasmRnn> {
-    const module = compile(THREADED_MODULE_FILE);
+  private static async loadThreaded(threads: number, fma: boolean): Promise<WasmRnn> {
+    const { module, variant } = compileVariant('threaded', fma);
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as unknown as KernelExports;
@@ -203,7 +214,7 @@ export class WasmRnn {
       for (const w of helpers) void w.terminate();
       throw err;
     }
-    return new WasmRnn(memory, exports, heap, control, helpers, { threads });
+    return new WasmRnn(memory, exports, heap, control, helpers, { threads, fma: variant === 'fma' });
   }
 
   /** Stops the helper threads (tests; the process would end them anyway). */
@@ -237,15 +248,17 @@ export class WasmRnn {
    * Splits B rows over the threads worth using (`macsPerRow`: a row's multiply-adds in this call); writes the slices;
    * returns the thread count.
    */
-  private slices(B: number, macsPerRow: number, scratchFloats: (rows: number) => number, partialFloats: number, blocks: number[], rowWork?: Float64Array): number {
+  private slices(B: number, macsPerRow: number, scratchFloats: (rows: number) => number, partialFloats: number, blocks: number[], rowWork?: Float64Array, fixed?: number[]): number[] {
     const worth = Math.min(Math.floor(B / MIN_ROWS_PER_THREAD), Math.floor((B * macsPerRow) / Math.max(1, threadPolicy.minMacsPerThread)));
-    const n = Math.max(1, Math.min(this.info.threads, worth));
+    const n = fixed ? fixed.length : Math.max(1, Math.min(this.info.threads, worth));
     const base = Math.floor(B / n);
     const extra = B % n;
     // With per-row work (a forward over rows of different real lengths), cut where the running work passes each
     // thread's share, so that the thread holding the long rows does not finish last by far.
     const ends: number[] = [];
-    if (rowWork && n > 1) {
+    if (fixed) {
+      ends.push(...fixed);
+    } else if (rowWork && n > 1) {
       let total = 0;
       for (let b = 0; b < B; b++) total += rowWork[b]!;
       let acc = 0;
@@ -274,7 +287,7 @@ export class WasmRnn {
     // Helpers beyond n still answer the call; an empty slice makes them return at once.
     for (let i = n; i <= this.helpers.length; i++) this.i32.set([0, 0, 0, 0], s + 4 * i);
     this.i32[this.params / 4 + P.THREADS] = n;
-    return n;
+    return ends;
   }
 
   /** Runs kernel `fn` on every slice: helpers first, then this thread's own slice, then waits for the helpers. */
@@ -343,7 +356,9 @@ export class WasmRnn {
           rowWork[b] = real;
         }
       }
-      const threads = this.slices(B, T * G * (E + U), (rows) => 2 * rows * U, 0, temp, rowWork);
+      const hOut = this.alloc(B * T * U);
+      temp.push(hOut);
+      const ends = this.slices(B, T * G * (E + U), (rows) => 2 * rows * U, 0, temp, rowWork);
       io.read(inputs.x, this.f32, x / 4);
       io.read(inputs.kernel, this.f32, w / 4);
       io.read(inputs.recurrentKernel, this.f32, rk / 4);
@@ -351,10 +366,11 @@ export class WasmRnn {
       if (hasRm) io.read(inputs.recurrentMask!, this.f32, rm / 4);
       const flags = (attrs.gate === 'sigmoid' ? F.SIGMOID : 0) | (attrs.goBackwards ? F.BACK : 0) | (hasMask ? F.MASK : 0) | (hasRm ? F.RM : 0);
       this.i32.set([B, T, E, U, flags, x, w, rk, bias, mask, rm, h, state], this.params / 4);
-      this.run(FN[cell].forward, threads);
-      const out = io.write([B, T, U], this.f32, h / 4);
+      this.i32[this.params / 4 + P.HOUT] = hOut;
+      this.run(FN[cell].forward, ends.length);
+      const out = io.write([B, T, U], this.f32, hOut / 4);
       const id = this.nextEntry++;
-      this.entries.set(id, { block, x, h, state, mask: hasMask ? mask : 0, rm: hasRm ? rm : 0 });
+      this.entries.set(id, { block, x, h, state, mask: hasMask ? mask : 0, rm: hasRm ? rm : 0, ends });
       return { h: out, entry: id };
     } catch (err) {
       this.heap.freeBlock(block);
@@ -372,8 +388,12 @@ export class WasmRnn {
     const G = GATES[cell] * U;
     const temp: number[] = [];
     try {
+      const dyIn = this.alloc(B * T * U);
+      temp.push(dyIn);
       const dy = this.alloc(B * T * U);
       temp.push(dy);
+      const dxOut = this.alloc(B * T * E);
+      temp.push(dxOut);
       const w = this.alloc(E * G);
       temp.push(w);
       const wt = this.alloc(E * G);
@@ -382,30 +402,23 @@ export class WasmRnn {
       temp.push(rk);
       const rkt = this.alloc(U * G);
       temp.push(rkt);
-      const dx = this.alloc(B * T * E);
-      temp.push(dx);
-      const dz = this.alloc(B * T * G);
-      temp.push(dz);
-      const hd = this.alloc(B * T * U);
-      temp.push(hd);
-      const rh = cell === 'gru' ? this.alloc(B * T * U) : 0;
-      if (rh) temp.push(rh);
       const partialFloats = (E + U + 1) * G;
       const sum = this.alloc(partialFloats);
       temp.push(sum);
-      const threads = this.slices(B, 2 * T * G * (E + U), (rows) => 4 * rows * U, partialFloats, temp);
-      io.read(inputs.dh, this.f32, dy / 4);
+      // Scratch per slice: the carried gradients, and one step's dz, hd and r⊙hd (rnn.c, *_backward and bwd_of).
+      const ends = this.slices(B, 2 * T * G * (E + U), (rows) => rows * (4 * U + G + 2 * U), partialFloats, temp, undefined, entry.ends);
+      io.read(inputs.dh, this.f32, dyIn / 4);
       io.read(inputs.kernel, this.f32, w / 4);
       io.read(inputs.recurrentKernel, this.f32, rk / 4);
       this.exports.transpose(w, wt, E, G);
       this.exports.transpose(rk, rkt, U, G);
       const flags = (attrs.gate === 'sigmoid' ? F.SIGMOID : 0) | (attrs.goBackwards ? F.BACK : 0) | (entry.mask ? F.MASK : 0) | (entry.rm ? F.RM : 0);
-      this.i32.set([B, T, E, U, flags, entry.x, w, rk, 0, entry.mask, entry.rm, entry.h, entry.state, dy, wt, rkt, dx, dz, hd, rh], this.params / 4);
-      this.run(FN[cell].backward, threads);
+      this.i32.set([B, T, E, U, flags, entry.x, w, rk, 0, entry.mask, entry.rm, entry.h, entry.state, dy, wt, rkt, 0, dyIn, dxOut], this.params / 4);
+      this.run(FN[cell].backward, ends.length);
       this.exports.sum_partials(this.params, sum, partialFloats);
       const s = sum / 4;
       return [
-        io.write([B, T, E], this.f32, dx / 4),
+        io.write([B, T, E], this.f32, dxOut / 4),
         io.write([E, G], this.f32, s),
         io.write([U, G], this.f32, s + E * G),
         io.write([G], this.f32, s + (E + U) * G),
@@ -447,6 +460,35 @@ export function compileOptimised(bytes: Buffer): WebAssembly.Module {
     return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } finally {
     v8.setFlagsFromString('--liftoff');
+  }
+}
+
+/**
+ * The FMA build where this engine compiles it, else the plain one (see compileRelaxed).
+ */
+function compileVariant(kind: 'single' | 'threaded', fma: boolean): { module: WebAssembly.Module; variant: 'fma' | 'simd' } {
+  if (fma) {
+    try {
+      return { module: compileRelaxed(fs.readFileSync(fileURLToPath(MODULE_FILES.fma[kind]))), variant: 'fma' };
+    } catch {
+      // No relaxed SIMD in this engine: the plain build.
+    }
+  }
+  return { module: compile(MODULE_FILES.simd[kind]), variant: 'simd' };
+}
+
+/**
+ * A module that may use relaxed-SIMD instructions, compiled as compileOptimised does. Relaxed SIMD ships enabled
+ * in V8 11.4+ (Node 22, Electron); Node 20's V8 11.3 has it behind --experimental-wasm-relaxed-simd, which is
+ * turned on when the first try fails (and left on: it only admits the instructions, and a later lazy compile of
+ * the module must still accept them). Throws where the engine has no relaxed SIMD at all.
+ */
+export function compileRelaxed(bytes: Buffer): WebAssembly.Module {
+  try {
+    return compileOptimised(bytes);
+  } catch {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return compileOptimised(bytes);
   }
 }
 

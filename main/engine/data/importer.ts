@@ -345,7 +345,6 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       splits = stratifiedSplit(rowLabels, seed);
       splitSource = 'auto';
     }
-    stage.updateSplits(splits, rowSplits);
     stage.finish();
     const splitCounts: Record<Split, number> = { train: 0, validation: 0, test: 0 };
     for (const s of splits) splitCounts[SPLIT_CODES[s]!]++;
@@ -378,7 +377,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       };
       insertDataset(ctx.db, dataset);
       return { projectId: project.id, datasetId };
-    }, { deferIndex: n >= (pass.control.deferIndexRows ?? DEFER_INDEX_ROWS) });
+    }, { deferIndex: n >= (pass.control.deferIndexRows ?? DEFER_INDEX_ROWS), splits });
     const t3 = performance.now();
     progress.finish();
     return {

@@ -21,9 +21,21 @@ export const FINISH_CHUNK_ROWS = 50_000;
 /** How long to wait before trying again when another connection holds the write lock. */
 const BUSY_RETRY_MS = 250;
 
+/** One stretch of background indexing as the app sees it (DataService lists it as a task). */
+export interface IndexRun {
+  /** Aborted: stop indexing in the background until the next kick(). */
+  signal: AbortSignal;
+  /** Rows indexed since the run started. */
+  progress(indexed: number): void;
+  /** The backlog is done ('done'), the run was stopped or paused ('stopped'), or a chunk failed. */
+  ended(outcome: 'done' | 'stopped' | Error): void;
+}
+
 export interface SearchIndexerOptions {
   /** Rows of each background chunk, fixed (default: adaptive, starting at 1,000). */
   chunkRows?: number;
+  /** Called when background indexing starts, with the rows waiting. */
+  onRun?: (pending: number) => IndexRun;
 }
 
 export class SearchIndexer {
@@ -34,6 +46,9 @@ export class SearchIndexer {
   private stops = 0;
   private rows: number;
   private readonly fixedRows: boolean;
+  private readonly onRun: SearchIndexerOptions['onRun'];
+  /** The background run in progress, and the rows it has indexed. */
+  private run: { hooks: IndexRun; indexed: number } | undefined;
   /** The last failure of a background chunk (other than a busy workspace), if the indexer stopped on one. */
   error: Error | undefined;
 
@@ -43,12 +58,19 @@ export class SearchIndexer {
   ) {
     this.fixedRows = options.chunkRows !== undefined;
     this.rows = Math.max(1, options.chunkRows ?? FIRST_CHUNK_ROWS);
+    this.onRun = options.onRun;
   }
 
   /** Starts indexing in the background if rows wait for the index and nothing is scheduled yet. */
   kick(): void {
-    if (this.stopped || this.finishing || this.scheduled || !hasBacklog(this.db)) return;
+    if (this.stopped || this.finishing) return;
+    if (this.run?.hooks.signal.aborted) {
+      this.cancel();
+      this.endRun('stopped');
+    }
+    if (this.scheduled || !hasBacklog(this.db)) return;
     this.error = undefined;
+    if (!this.run && this.onRun) this.run = { hooks: this.onRun(this.pending()), indexed: 0 };
     this.schedule(0);
   }
 
@@ -78,6 +100,7 @@ export class SearchIndexer {
       }
     } finally {
       this.finishing = false;
+      this.endRun(hasBacklog(this.db) ? 'stopped' : 'done');
     }
     return total;
   }
@@ -90,6 +113,13 @@ export class SearchIndexer {
     this.stopped = true;
     this.stops++;
     this.cancel();
+    this.endRun('stopped');
+  }
+
+  private endRun(outcome: 'done' | 'stopped' | Error): void {
+    const run = this.run;
+    this.run = undefined;
+    run?.hooks.ended(outcome);
   }
 
   private cancel(): void {
@@ -110,6 +140,11 @@ export class SearchIndexer {
 
   private step(): void {
     if (this.stopped || this.finishing) return;
+    if (this.run?.hooks.signal.aborted) {
+      // Paused by the person: what is left waits for the next import or the next time the workspace opens.
+      this.endRun('stopped');
+      return;
+    }
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     let n: number;
     const t0 = performance.now();
@@ -122,12 +157,17 @@ export class SearchIndexer {
         return;
       }
       this.error = err as Error;
+      this.endRun(this.error);
       process.emitWarning(`Building the search index stopped: ${(err as Error).message}. Search still works (slower); the index is built again when the workspace is next opened.`);
       return;
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
-    if (!n) return;
+    if (!n) {
+      this.endRun('done');
+      return;
+    }
+    if (this.run) this.run.hooks.progress((this.run.indexed += n));
     if (!this.fixedRows) {
       const perRow = (performance.now() - t0) / n;
       this.rows = Math.round(Math.min(MAX_CHUNK_ROWS, Math.max(MIN_CHUNK_ROWS, CHUNK_MS / Math.max(perRow, 1e-3))));

@@ -15,7 +15,8 @@ import { importFile, previewImport, type ImportControl } from './importer.ts';
 import { reviewProject } from './review.ts';
 import { reviewInBackground } from './review-background.ts';
 import { existingSample, SAMPLE_FILE, SAMPLE_IMPORT } from './sample.ts';
-import { SearchIndexer } from './search-index.ts';
+import { SearchIndexer, type IndexRun } from './search-index.ts';
+import type { TaskControl } from '../tasks/tasks.ts';
 
 /** Import, review, examples and label edits: the engine's public data API (CLI, app and server call these). */
 export class DataService {
@@ -24,8 +25,33 @@ export class DataService {
 
   constructor(protected readonly ctx: EngineContext) {
     registerTextFunctions(ctx.db);
-    this.indexer = new SearchIndexer(ctx.db);
+    this.indexer = new SearchIndexer(ctx.db, { onRun: (pending) => this.indexTask(pending) });
     this.indexer.kick();
+  }
+
+  /** Background indexing as a task: listed with its progress in rows, and Stop pauses it until the next import. */
+  private indexTask(pending: number): IndexRun {
+    let end!: (error?: Error) => void;
+    const ended = new Promise<void>((resolve, reject) => (end = (error) => (error ? reject(error) : resolve())));
+    let control!: TaskControl;
+    const { done } = this.ctx.tasks.run({ kind: 'search-index', title: 'Indexing for search' }, (task) => {
+      control = task;
+      task.progress({ done: 0, total: pending, unit: 'rows' });
+      return ended;
+    });
+    done.catch(() => undefined); // a failed chunk is reported by the task list (and as a process warning)
+    return {
+      signal: control.signal,
+      progress: (indexed) => control.progress({ done: Math.min(indexed, pending), total: pending, unit: 'rows' }),
+      ended: (outcome) =>
+        end(
+          outcome === 'done'
+            ? undefined
+            : outcome instanceof Error
+              ? outcome
+              : new TextbenchError('Building the search index was paused; it goes on after the next import, or when the workspace is opened again. Search finds every example meanwhile, more slowly.', 'SEARCH_INDEX_CANCELLED'),
+        ),
+    };
   }
 
   /** The named project, or the most recently used one, marked as used (store/projects.ts resolveProject). */

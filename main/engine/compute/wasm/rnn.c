@@ -7,10 +7,14 @@
 // scratch. There is no allocator and no static data here, so the same module can run in several threads over
 // one shared memory, each instance with its own stack (JavaScript sets __stack_pointer).
 //
-// Layouts (row-major float32): x [B,T,E]; W [E,G]; Ur [U,G] (the recurrent kernel); bias [G]; mask [B,T];
-// rm [B,U]; h [B,T,U] by time step; state: LSTM [B,T,6U] = i f g o (activated) | c | tanh(c), GRU [B,T,3U] =
-// z r h~. G = 4U (LSTM) or 3U (GRU). Row (b,t) of a [B,T,·] buffer is b*T + t. The whole time loop of a slice
-// runs here: the per-step product h·Ur is a small GEMM in this module, not a call back into TensorFlow.js.
+// Layouts (row-major float32): W [E,G]; Ur [U,G] (the recurrent kernel); bias [G]; mask [B,T] (row b*T + t);
+// rm [B,U]; x [B,T,E] as TensorFlow.js gives it (row b*T + t). TensorFlow.js's dy comes in at P_DYIN and its h and
+// dx go out at P_HOUT / P_DXOUT, [B,T,·], written step by step while the rows are in cache. What the time loop keeps
+// (h at P_H, dy at P_DY, the state) is time-major within each thread's slice (row_of: the slice's block starts at
+// row b0*T and step t's nb rows follow each other): the state is LSTM [.,6U] = i f g o (activated) | c | tanh(c),
+// GRU [.,3U] = z r h~; G = 4U (LSTM) or 3U (GRU). A backward must run with the slices of its forward (the saved h
+// and state are laid out by them). The whole time loop of a slice runs here, step by step: the input and recurrent
+// products of a step, its gates, and in the backward its gradients (dx, dW, dU, db) while its rows are in cache.
 #include <stdint.h>
 #include <wasm_simd128.h>
 
@@ -21,7 +25,7 @@ typedef int32_t i32;
 enum {
   P_B, P_T, P_E, P_U, P_FLAGS,
   P_X, P_W, P_RK, P_BIAS, P_MASK, P_RM, P_H, P_STATE,
-  P_DY, P_WT, P_RKT, P_DX, P_DZ, P_HD, P_RH,
+  P_DY, P_WT, P_RKT, P_HOUT, P_DYIN, P_DXOUT,
   P_THREADS,
   P_SLICES, // then per thread: b0, b1, scratch, partial
 };
@@ -92,6 +96,17 @@ static inline v128_t v_gate_grad(v128_t y, int sigmoid) {
 }
 
 // ---- GEMM: C[M,N] (+)= op(A)[M,K] · B[K,N] ----
+// MADD(a, b, c) = a·b + c. Built with RNN_FMA (the rnn-fma*.wasm variants) it is one fused multiply-add,
+// f32x4.relaxed_madd of the relaxed-SIMD proposal, which V8 lowers to vfmadd on x64 with FMA3 (the GEMM tiles
+// run 1.3x faster: they are bound by the multiply and add ports). clang 14 knows that instruction only under its
+// prototype name and opcode (f32x4.fma, 0xfd 0xaf); build.mjs rewrites each one to relaxed_madd (0xfd 0x105, the
+// same length) found by disassembly, and the operands go on the stack as relaxed_madd takes them: a, b, c.
+// relaxed_madd may round once or twice (the engine's choice): results differ from the plain build by rounding only.
+#ifdef RNN_FMA
+#define MADD(a, b, c) __builtin_wasm_fma_f32x4(a, b, c)
+#else
+#define MADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
 // op(A) = A ([M,K], row stride lda) or, with transA, the transpose of A ([K,M], row stride lda). Register tiles of
 // 4 rows × 8 columns (8 accumulators + 2 B vectors + 1 broadcast: 11 of the 16 SIMD registers V8 has on x64),
 // blocked by 64 rows and 256 of K so that a block of A and a panel of B stay in cache.
@@ -108,7 +123,7 @@ static inline v128_t v_gate_grad(v128_t y, int sigmoid) {
       for (int v = 0; v < V; v++) bv[v] = wasm_v128_load(b + 4 * v);                                        \
       for (int r = 0; r < R; r++) {                                                                         \
         v128_t x = wasm_v128_load32_splat(a + r * ar);                                                      \
-        for (int v = 0; v < V; v++) s[r][v] = wasm_f32x4_add(s[r][v], wasm_f32x4_mul(x, bv[v]));          \
+        for (int v = 0; v < V; v++) s[r][v] = MADD(x, bv[v], s[r][v]);                                   \
       }                                                                                                     \
       a += ak;                                                                                              \
       b += ldb;                                                                                             \
@@ -210,9 +225,11 @@ typedef struct {
   int B, T, E, U, G, S, sigmoid, back, has_mask, has_rm;
   const f32 *x, *w, *rk, *bias, *mask, *rm;
   f32 *h, *state;
+  // The slice: rows b0..b1 (nb of them); its block of every time-major buffer starts at row b0·T.
+  int b0, b1, nb;
 } Fwd;
 
-static Fwd fwd_of(const i32 *p, int gates, int state_width) {
+static Fwd fwd_of(const i32 *p, int gates, int state_width, int thread) {
   Fwd f;
   f.B = p[P_B];
   f.T = p[P_T];
@@ -232,7 +249,28 @@ static Fwd fwd_of(const i32 *p, int gates, int state_width) {
   f.rm = f.has_rm ? PTR(p, P_RM) : 0;
   f.h = PTR(p, P_H);
   f.state = PTR(p, P_STATE);
+  f.b0 = SLICE(p, thread, 0);
+  f.b1 = SLICE(p, thread, 1);
+  f.nb = f.b1 - f.b0;
   return f;
+}
+
+/**
+ * Row of (t, b) in the time-major buffers: within the slice's block (b0·T .. b1·T), step t's rows are the nb rows
+ * b0..b1 in order, so every step of the time loop reads and writes contiguous rows (a [B,T] layout put them T rows
+ * apart: 100-150 KB at 100 steps, a cache miss and often a TLB miss per row).
+ */
+static inline int row_of(const Fwd *f, int t, int b) { return f->b0 * f->T + t * f->nb + (b - f->b0); }
+
+/** Batch-major [B,T,F] rows of the slice into its time-major rows. */
+static void to_time_major(const Fwd *f, const f32 *src, f32 *dst, int F) {
+  for (int b = f->b0; b < f->b1; b++)
+    for (int t = 0; t < f->T; t++) copy(dst + row_of(f, t, b) * F, src + (b * f->T + t) * F, F);
+}
+
+/** Step t's h rows (time-major, from row r) into TensorFlow.js's [B,T,U] output while they are in cache. */
+static void h_out_step(const Fwd *f, f32 *out, int r, int t) {
+  for (int b = f->b0; b < f->b1; b++) copy(out + (b * f->T + t) * f->U, f->h + (r + b - f->b0) * f->U, f->U);
 }
 
 static inline int is_real(const Fwd *f, int b, int t) { return !f->has_mask || f->mask[b * f->T + t] != 0; }
@@ -242,76 +280,76 @@ static inline int is_real(const Fwd *f, int b, int t) { return !f->has_mask || f
  * (the classifier sorts them so), make the real rows of every step a prefix of the slice: the step's products then
  * run on those rows only, not on the padding of the short ones.
  */
-static int real_end(const Fwd *f, int b0, int b1, int t) {
-  if (!f->has_mask) return b1;
-  for (int b = b1; b > b0; b--)
+static int real_end(const Fwd *f, int t) {
+  if (!f->has_mask) return f->b1;
+  for (int b = f->b1; b > f->b0; b--)
     if (f->mask[(b - 1) * f->T + t] != 0) return b;
-  return b0;
-}
-
-/** state[rows, 0:G] = bias + x[rows] · W for the slice's rows (b0..b1, every t). */
-static void input_projection(const Fwd *f, int b0, int b1) {
-  const int rows = (b1 - b0) * f->T;
-  f32 *out = f->state + b0 * f->T * f->S;
-  for (int r = 0; r < rows; r++) copy(out + r * f->S, f->bias, f->G);
-  gemm(rows, f->G, f->E, f->x + b0 * f->T * f->E, f->E, 0, f->w, f->G, out, f->S, 1);
+  return f->b0;
 }
 
 /**
- * The recurrent operand at step t for rows b0..b1: h at the previous processed step, times the recurrent dropout
- * mask. Points into h directly (row stride T·U) when there is no mask to apply, else fills `tmp` (stride U).
+ * Rows b0..end of step t (from row r of the state): bias + x_t · W, x read in place from TensorFlow.js's [B,T,E]
+ * (row stride T·E). Step by step rather than one product over every step: the pre-activations stay in cache for
+ * the recurrent product and the gates instead of going out to memory and back, and padding rows cost nothing.
  */
-static const f32 *recurrent_operand(const Fwd *f, int b0, int b1, int t_prev, f32 *tmp, int *ld) {
+static void input_step(const Fwd *f, int r, int t, int end) {
+  f32 *out = f->state + r * f->S;
+  for (int b = f->b0; b < end; b++) copy(out + (b - f->b0) * f->S, f->bias, f->G);
+  gemm(end - f->b0, f->G, f->E, f->x + (f->b0 * f->T + t) * f->E, f->T * f->E, 0, f->w, f->G, out, f->S, 1);
+}
+
+/**
+ * The recurrent operand at step t for rows b0..end: h at the previous processed step (rows from r_prev), times the
+ * recurrent dropout mask. Points into h directly when there is no mask to apply, else fills `tmp`. Row stride U.
+ */
+static const f32 *recurrent_operand(const Fwd *f, int end, int r_prev, f32 *tmp) {
   const int U = f->U;
-  if (!f->has_rm) {
-    *ld = f->T * U;
-    return f->h + (b0 * f->T + t_prev) * U;
-  }
-  for (int b = b0; b < b1; b++) mul_into(tmp + (b - b0) * U, f->h + (b * f->T + t_prev) * U, f->rm + b * U, U);
-  *ld = U;
+  if (!f->has_rm) return f->h + r_prev * U;
+  for (int b = f->b0; b < end; b++) mul_into(tmp + (b - f->b0) * U, f->h + (r_prev + b - f->b0) * U, f->rm + b * U, U);
   return tmp;
 }
 
-static void carry(const Fwd *f, int b, int t, int t_prev, int first, int c_offset) {
+/** A padded (or all-padding) step: h and c (at c_offset in the state row; -1: none) carry over, zero at the first. */
+static void carry(const Fwd *f, int row, int prow, int first, int c_offset) {
   const int U = f->U;
-  f32 *h = f->h + (b * f->T + t) * U;
+  f32 *h = f->h + row * U;
   if (first) fill(h, U, 0);
-  else copy(h, f->h + (b * f->T + t_prev) * U, U);
+  else copy(h, f->h + prow * U, U);
   if (c_offset >= 0) {
-    f32 *c = f->state + (b * f->T + t) * f->S + c_offset;
+    f32 *c = f->state + row * f->S + c_offset;
     if (first) fill(c, U, 0);
-    else copy(c, f->state + (b * f->T + t_prev) * f->S + c_offset, U);
+    else copy(c, f->state + prow * f->S + c_offset, U);
   }
 }
 
 // ---- LSTM ----
 
 static void lstm_forward(const i32 *p, int thread) {
-  const Fwd f = fwd_of(p, 4, 6);
-  const int b0 = SLICE(p, thread, 0), b1 = SLICE(p, thread, 1);
+  const Fwd f = fwd_of(p, 4, 6, thread);
+  const int b0 = f.b0, b1 = f.b1;
   if (b1 <= b0) return;
-  f32 *tmp = PTR(p, P_SLICES + 4 * thread + 2);
+  f32 *scratch = PTR(p, P_SLICES + 4 * thread + 2);
   const int T = f.T, U = f.U, S = f.S;
-  input_projection(&f, b0, b1);
   for (int s = 0; s < T; s++) {
     const int t = f.back ? T - 1 - s : s;
     const int t_prev = f.back ? t + 1 : t - 1;
     const int first = s == 0;
-    const int end = real_end(&f, b0, b1, t);
+    const int end = real_end(&f, t);
     const int real = end > b0;
-    if (real && !first) {
-      int ld;
-      const f32 *a = recurrent_operand(&f, b0, end, t_prev, tmp, &ld);
-      gemm(end - b0, 4 * U, U, a, ld, 0, f.rk, 4 * U, f.state + (b0 * T + t) * S, T * S, 1);
+    const int r = row_of(&f, t, b0), rp = first ? 0 : row_of(&f, t_prev, b0);
+    if (real) {
+      input_step(&f, r, t, end);
+      if (!first) gemm(end - b0, 4 * U, U, recurrent_operand(&f, end, rp, scratch), U, 0, f.rk, 4 * U, f.state + r * S, S, 1);
     }
     for (int b = b0; b < b1; b++) {
-      if (!real || !is_real(&f, b, t)) {
-        carry(&f, b, t, t_prev, first, 4 * U);
+      const int row = r + (b - b0), prow = rp + (b - b0);
+      if (b >= end || !is_real(&f, b, t)) {
+        carry(&f, row, prow, first, 4 * U);
         continue;
       }
-      f32 *g = f.state + (b * T + t) * S;
-      const f32 *c_prev = first ? 0 : f.state + (b * T + t_prev) * S + 4 * U;
-      f32 *h = f.h + (b * T + t) * U;
+      f32 *g = f.state + row * S;
+      const f32 *c_prev = first ? 0 : f.state + prow * S + 4 * U;
+      f32 *h = f.h + row * U;
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
         v128_t i = v_gate(load_n(g + j, n), f.sigmoid);
@@ -330,81 +368,91 @@ static void lstm_forward(const i32 *p, int thread) {
         store_n(h + j, wasm_f32x4_mul(o, tc), n);
       }
     }
+    h_out_step(&f, PTR(p, P_HOUT), r, t);
   }
 }
 
 typedef struct {
   Fwd f;
   const f32 *dy, *wt, *rkt;
-  f32 *dx, *dz, *hd, *rh;
+  f32 *dx;
+  // This step's gradients and recurrent operands (the slice's nb rows; backward scratch).
+  f32 *dz, *hd, *rh;
+  // The slice's partial weight gradients: dW [E,G], dU [U,G], db [G].
+  f32 *dW, *dU, *db;
 } Bwd;
 
-static Bwd bwd_of(const i32 *p, int gates, int state_width) {
+static Bwd bwd_of(const i32 *p, int gates, int state_width, int thread, f32 *step_scratch) {
   Bwd k;
-  k.f = fwd_of(p, gates, state_width);
+  k.f = fwd_of(p, gates, state_width, thread);
+  const int nb = k.f.nb, U = k.f.U, G = k.f.G, E = k.f.E;
   k.dy = PTR(p, P_DY);
   k.wt = PTR(p, P_WT);
   k.rkt = PTR(p, P_RKT);
-  k.dx = PTR(p, P_DX);
-  k.dz = PTR(p, P_DZ);
-  k.hd = PTR(p, P_HD);
-  k.rh = PTR(p, P_RH);
+  k.dx = PTR(p, P_DXOUT);
+  k.dz = step_scratch;
+  k.hd = step_scratch + nb * G;
+  k.rh = step_scratch + nb * (G + U);
+  k.dW = PTR(p, P_SLICES + 4 * thread + 3);
+  k.dU = k.dW + E * G;
+  k.db = k.dU + U * G;
+  fill(k.dW, (E + U + 1) * G, 0);
   return k;
 }
 
-/** The slice's share of the weight gradients into its partial buffer, and dx for its rows. */
-static void weight_gradients(const Bwd *k, int b0, int b1, f32 *partial, int lstm) {
+/**
+ * Step t's share of every gradient that is a sum over rows, taken while dz_t is in cache: dx_t = dz_t · Wᵀ (into
+ * TensorFlow.js's [B,T,E] rows), dW += x_tᵀ · dz_t, dU += hd_tᵀ · dz_t (GRU: the h~ columns from (r⊙hd)_t), db.
+ */
+static void step_gradients(const Bwd *k, int t, int lstm) {
   const Fwd *f = &k->f;
-  const int T = f->T, E = f->E, U = f->U, G = f->G;
-  const int rows = (b1 - b0) * T;
-  const int r0 = b0 * T;
-  f32 *dW = partial, *dU = partial + E * G, *db = partial + (E + U) * G;
-  // dx = dz · Wᵀ
-  gemm(rows, E, G, k->dz + r0 * G, G, 0, k->wt, E, k->dx + r0 * E, E, 0);
-  // dW = xᵀ · dz
-  gemm(E, G, rows, f->x + r0 * E, E, 1, k->dz + r0 * G, G, dW, G, 0);
+  const int nb = f->nb, T = f->T, E = f->E, U = f->U, G = f->G;
+  const f32 *x_t = f->x + (f->b0 * T + t) * E;
+  gemm(nb, E, G, k->dz, G, 0, k->wt, E, k->dx + (f->b0 * T + t) * E, T * E, 0);
+  gemm(E, G, nb, x_t, T * E, 1, k->dz, G, k->dW, G, 1);
   if (lstm) {
-    gemm(U, G, rows, k->hd + r0 * U, U, 1, k->dz + r0 * G, G, dU, G, 0);
+    gemm(U, G, nb, k->hd, U, 1, k->dz, G, k->dU, G, 1);
   } else {
-    // GRU: [dU_z | dU_r] = hdᵀ · [dz | dr]; dU_h = (r⊙hd)ᵀ · dh~
-    gemm(U, 2 * U, rows, k->hd + r0 * U, U, 1, k->dz + r0 * G, G, dU, G, 0);
-    gemm(U, U, rows, k->rh + r0 * U, U, 1, k->dz + r0 * G + 2 * U, G, dU + 2 * U, G, 0);
+    gemm(U, 2 * U, nb, k->hd, U, 1, k->dz, G, k->dU, G, 1);
+    gemm(U, U, nb, k->rh, U, 1, k->dz + 2 * U, G, k->dU + 2 * U, G, 1);
   }
-  fill(db, G, 0);
-  for (int r = r0; r < r0 + rows; r++) {
-    const f32 *d = k->dz + r * G;
+  for (int i = 0; i < nb; i++) {
+    const f32 *d = k->dz + i * G;
     int j = 0;
-    for (; j + 4 <= G; j += 4) wasm_v128_store(db + j, wasm_f32x4_add(wasm_v128_load(db + j), wasm_v128_load(d + j)));
-    for (; j < G; j++) db[j] += d[j];
+    for (; j + 4 <= G; j += 4) wasm_v128_store(k->db + j, wasm_f32x4_add(wasm_v128_load(k->db + j), wasm_v128_load(d + j)));
+    for (; j < G; j++) k->db[j] += d[j];
   }
 }
 
 static void lstm_backward(const i32 *p, int thread) {
-  const Bwd k = bwd_of(p, 4, 6);
-  const Fwd *f = &k.f;
-  const int b0 = SLICE(p, thread, 0), b1 = SLICE(p, thread, 1);
-  if (b1 <= b0) return;
-  const int nb = b1 - b0;
-  const int T = f->T, U = f->U, G = f->G, S = f->S;
+  const int nb = SLICE(p, thread, 1) - SLICE(p, thread, 0);
+  if (nb <= 0) return;
+  const int U = p[P_U];
   f32 *scratch = PTR(p, P_SLICES + 4 * thread + 2);
   f32 *dh_next = scratch, *dc_next = scratch + nb * U, *dhd = scratch + 2 * nb * U, *dh = scratch + 3 * nb * U;
+  const Bwd k = bwd_of(p, 4, 6, thread, scratch + 4 * nb * U);
+  const Fwd *f = &k.f;
+  const int b0 = f->b0, b1 = f->b1;
+  const int T = f->T, G = f->G, S = f->S;
+  to_time_major(f, PTR(p, P_DYIN), (f32 *)k.dy, U);
   fill(dh_next, nb * U, 0);
   fill(dc_next, nb * U, 0);
   for (int s = T - 1; s >= 0; s--) {
     const int t = f->back ? T - 1 - s : s;
     const int t_prev = f->back ? t + 1 : t - 1;
     const int first = s == 0;
+    const int r = row_of(f, t, b0), rp = first ? 0 : row_of(f, t_prev, b0);
     int any = 0;
     for (int b = b0; b < b1; b++) {
-      const int row = b * T + t;
+      const int row = r + (b - b0), prow = rp + (b - b0);
       f32 *dhb = dh + (b - b0) * U;
       // dh_t = what flows back from step t+1 plus the loss's own gradient at t.
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
         store_n(dhb + j, wasm_f32x4_add(load_n(dh_next + (b - b0) * U + j, n), load_n(k.dy + row * U + j, n)), n);
       }
-      f32 *dz = k.dz + row * G;
-      f32 *hd = k.hd + row * U;
+      f32 *dz = k.dz + (b - b0) * G;
+      f32 *hd = k.hd + (b - b0) * U;
       if (!is_real(f, b, t)) {
         // Padded step: h_t = h_prev and c_t = c_prev, so both gradients pass straight through.
         copy(dh_next + (b - b0) * U, dhb, U);
@@ -414,8 +462,8 @@ static void lstm_backward(const i32 *p, int thread) {
       }
       any = 1;
       const f32 *st = f->state + row * S;
-      const f32 *c_prev = first ? 0 : f->state + (b * T + t_prev) * S + 4 * U;
-      const f32 *h_prev = first ? 0 : f->h + (b * T + t_prev) * U;
+      const f32 *c_prev = first ? 0 : f->state + prow * S + 4 * U;
+      const f32 *h_prev = first ? 0 : f->h + prow * U;
       f32 *dcb = dc_next + (b - b0) * U;
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
@@ -433,48 +481,49 @@ static void lstm_backward(const i32 *p, int thread) {
         store_n(hd + j, f->has_rm ? wasm_f32x4_mul(hp, load_n(f->rm + b * U + j, n)) : hp, n);
       }
     }
+    step_gradients(&k, t, 1);
     if (first || !any) continue;
     // d(hd) = dz · Urᵀ for the slice's rows at t, then through the recurrent dropout mask.
-    gemm(nb, U, G, k.dz + (b0 * T + t) * G, T * G, 0, k.rkt, U, dhd, U, 0);
+    gemm(nb, U, G, k.dz, G, 0, k.rkt, U, dhd, U, 0);
     for (int b = b0; b < b1; b++) {
       if (!is_real(f, b, t)) continue;
       mul_into(dh_next + (b - b0) * U, dhd + (b - b0) * U, f->has_rm ? f->rm + b * U : 0, U);
     }
   }
-  weight_gradients(&k, b0, b1, PTR(p, P_SLICES + 4 * thread + 3), 1);
 }
 
 // ---- GRU ----
 
 static void gru_forward(const i32 *p, int thread) {
-  const Fwd f = fwd_of(p, 3, 3);
-  const int b0 = SLICE(p, thread, 0), b1 = SLICE(p, thread, 1);
+  const Fwd f = fwd_of(p, 3, 3, thread);
+  const int b0 = f.b0, b1 = f.b1, nb = f.nb;
   if (b1 <= b0) return;
-  const int nb = b1 - b0;
   const int T = f.T, U = f.U, S = f.S;
   f32 *scratch = PTR(p, P_SLICES + 4 * thread + 2);
   f32 *hd = scratch, *rh = scratch + nb * U;
-  input_projection(&f, b0, b1);
   for (int s = 0; s < T; s++) {
     const int t = f.back ? T - 1 - s : s;
     const int t_prev = f.back ? t + 1 : t - 1;
     const int first = s == 0;
-    const int end = real_end(&f, b0, b1, t);
+    const int end = real_end(&f, t);
+    const int r = row_of(&f, t, b0), rp = first ? 0 : row_of(&f, t_prev, b0);
     if (end == b0) {
-      for (int b = b0; b < b1; b++) carry(&f, b, t, t_prev, first, -1);
+      for (int b = b0; b < b1; b++) carry(&f, r + (b - b0), rp + (b - b0), first, -1);
+      h_out_step(&f, PTR(p, P_HOUT), r, t);
       continue;
     }
     const int ne = end - b0;
-    f32 *rows = f.state + (b0 * T + t) * S;
+    f32 *rows = f.state + r * S;
+    input_step(&f, r, t, end);
     if (first) {
       fill(hd, ne * U, 0);
     } else {
-      for (int b = b0; b < end; b++) mul_into(hd + (b - b0) * U, f.h + (b * T + t_prev) * U, f.has_rm ? f.rm + b * U : 0, U);
+      for (int b = b0; b < end; b++) mul_into(hd + (b - b0) * U, f.h + (rp + b - b0) * U, f.has_rm ? f.rm + b * U : 0, U);
       // [z | r] pre-activations += hd · Ur[:, 0:2U]
-      gemm(ne, 2 * U, U, hd, U, 0, f.rk, 3 * U, rows, T * S, 1);
+      gemm(ne, 2 * U, U, hd, U, 0, f.rk, 3 * U, rows, S, 1);
     }
     for (int b = b0; b < end; b++) {
-      f32 *g = f.state + (b * T + t) * S;
+      f32 *g = f.state + (r + b - b0) * S;
       const f32 *hdb = hd + (b - b0) * U;
       f32 *rhb = rh + (b - b0) * U;
       if (!is_real(&f, b, t)) {
@@ -484,22 +533,23 @@ static void gru_forward(const i32 *p, int thread) {
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
         v128_t z = v_gate(load_n(g + j, n), f.sigmoid);
-        v128_t r = v_gate(load_n(g + U + j, n), f.sigmoid);
+        v128_t rr = v_gate(load_n(g + U + j, n), f.sigmoid);
         store_n(g + j, z, n);
-        store_n(g + U + j, r, n);
-        store_n(rhb + j, wasm_f32x4_mul(r, load_n(hdb + j, n)), n);
+        store_n(g + U + j, rr, n);
+        store_n(rhb + j, wasm_f32x4_mul(rr, load_n(hdb + j, n)), n);
       }
     }
     // h~ pre-activation += (r⊙hd) · Ur[:, 2U:3U] (zero at the first step: hd is zero there)
-    if (!first) gemm(ne, U, U, rh, U, 0, f.rk + 2 * U, 3 * U, rows + 2 * U, T * S, 1);
+    if (!first) gemm(ne, U, U, rh, U, 0, f.rk + 2 * U, 3 * U, rows + 2 * U, S, 1);
     for (int b = b0; b < b1; b++) {
+      const int row = r + (b - b0);
       if (b >= end || !is_real(&f, b, t)) {
-        carry(&f, b, t, t_prev, first, -1);
+        carry(&f, row, rp + (b - b0), first, -1);
         continue;
       }
-      f32 *g = f.state + (b * T + t) * S;
+      f32 *g = f.state + row * S;
       const f32 *hdb = hd + (b - b0) * U;
-      f32 *h = f.h + (b * T + t) * U;
+      f32 *h = f.h + row * U;
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
         v128_t z = load_n(g + j, n);
@@ -508,30 +558,34 @@ static void gru_forward(const i32 *p, int thread) {
         store_n(h + j, wasm_f32x4_add(wasm_f32x4_mul(z, load_n(hdb + j, n)), wasm_f32x4_mul(wasm_f32x4_sub(SPLAT(1), z), hh)), n);
       }
     }
+    h_out_step(&f, PTR(p, P_HOUT), r, t);
   }
 }
 
 static void gru_backward(const i32 *p, int thread) {
-  const Bwd k = bwd_of(p, 3, 3);
-  const Fwd *f = &k.f;
-  const int b0 = SLICE(p, thread, 0), b1 = SLICE(p, thread, 1);
-  if (b1 <= b0) return;
-  const int nb = b1 - b0;
-  const int T = f->T, U = f->U, G = f->G, S = f->S;
+  const int nb = SLICE(p, thread, 1) - SLICE(p, thread, 0);
+  if (nb <= 0) return;
+  const int U = p[P_U];
   f32 *scratch = PTR(p, P_SLICES + 4 * thread + 2);
   f32 *dh_next = scratch, *dh = scratch + nb * U, *tmp = scratch + 2 * nb * U;
+  const Bwd k = bwd_of(p, 3, 3, thread, scratch + 3 * nb * U);
+  const Fwd *f = &k.f;
+  const int b0 = f->b0, b1 = f->b1;
+  const int T = f->T, G = f->G, S = f->S;
+  to_time_major(f, PTR(p, P_DYIN), (f32 *)k.dy, U);
   fill(dh_next, nb * U, 0);
   for (int s = T - 1; s >= 0; s--) {
     const int t = f->back ? T - 1 - s : s;
     const int t_prev = f->back ? t + 1 : t - 1;
     const int first = s == 0;
+    const int r = row_of(f, t, b0), rp = first ? 0 : row_of(f, t_prev, b0);
     int any = 0;
     for (int b = b0; b < b1; b++) {
-      const int row = b * T + t;
+      const int row = r + (b - b0);
       f32 *dhb = dh + (b - b0) * U;
-      f32 *hd = k.hd + row * U;
-      f32 *dz = k.dz + row * G;
-      const f32 *h_prev = first ? 0 : f->h + (b * T + t_prev) * U;
+      f32 *hd = k.hd + (b - b0) * U;
+      f32 *dz = k.dz + (b - b0) * G;
+      const f32 *h_prev = first ? 0 : f->h + (rp + b - b0) * U;
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
         store_n(dhb + j, wasm_f32x4_add(load_n(dh_next + (b - b0) * U + j, n), load_n(k.dy + row * U + j, n)), n);
@@ -539,7 +593,7 @@ static void gru_backward(const i32 *p, int thread) {
       if (!is_real(f, b, t)) {
         fill(dz, G, 0);
         fill(hd, U, 0);
-        fill(k.rh + row * U, U, 0);
+        fill(k.rh + (b - b0) * U, U, 0);
         continue;
       }
       any = 1;
@@ -555,12 +609,13 @@ static void gru_backward(const i32 *p, int thread) {
     }
     if (!any) {
       copy(dh_next, dh, nb * U);
+      step_gradients(&k, t, 0);
       continue;
     }
     // d(r⊙hd) = dh~ · U_hᵀ (U_hᵀ = rows 2U..3U of Urᵀ); hd is zero at the first step, so nothing flows there.
-    if (!first) gemm(nb, U, U, k.dz + (b0 * T + t) * G + 2 * U, T * G, 0, k.rkt + 2 * U * U, U, tmp, U, 0);
+    if (!first) gemm(nb, U, U, k.dz + 2 * U, G, 0, k.rkt + 2 * U * U, U, tmp, U, 0);
     for (int b = b0; b < b1; b++) {
-      const int row = b * T + t;
+      const int row = r + (b - b0);
       f32 *dnb = dh_next + (b - b0) * U;
       const f32 *dhb = dh + (b - b0) * U;
       if (!is_real(f, b, t)) {
@@ -569,25 +624,26 @@ static void gru_backward(const i32 *p, int thread) {
         continue;
       }
       const f32 *st = f->state + row * S;
-      const f32 *hd = k.hd + row * U;
+      const f32 *hd = k.hd + (b - b0) * U;
       const f32 *drh = tmp + (b - b0) * U;
-      f32 *dz = k.dz + row * G;
-      f32 *rh = k.rh + row * U;
+      f32 *dz = k.dz + (b - b0) * G;
+      f32 *rh = k.rh + (b - b0) * U;
       for (int j = 0; j < U; j += 4) {
         const int n = min_i(4, U - j);
-        v128_t z = load_n(st + j, n), r = load_n(st + U + j, n), hh = load_n(st + 2 * U + j, n);
+        v128_t z = load_n(st + j, n), rr = load_n(st + U + j, n), hh = load_n(st + 2 * U + j, n);
         v128_t hdj = load_n(hd + j, n), d = load_n(dhb + j, n);
         v128_t dr = first ? SPLAT(0) : load_n(drh + j, n);
         store_n(dz + j, wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_sub(hdj, hh)), v_gate_grad(z, f->sigmoid)), n);
-        store_n(dz + U + j, wasm_f32x4_mul(wasm_f32x4_mul(dr, hdj), v_gate_grad(r, f->sigmoid)), n);
-        store_n(rh + j, wasm_f32x4_mul(r, hdj), n);
+        store_n(dz + U + j, wasm_f32x4_mul(wasm_f32x4_mul(dr, hdj), v_gate_grad(rr, f->sigmoid)), n);
+        store_n(rh + j, wasm_f32x4_mul(rr, hdj), n);
         // The parts of d(hd) that need no product: through z⊙hd and through r⊙hd.
-        store_n(dnb + j, wasm_f32x4_add(wasm_f32x4_mul(d, z), wasm_f32x4_mul(dr, r)), n);
+        store_n(dnb + j, wasm_f32x4_add(wasm_f32x4_mul(d, z), wasm_f32x4_mul(dr, rr)), n);
       }
     }
+    step_gradients(&k, t, 0);
     if (first) continue;
     // ... plus [dz | dr] · U_zrᵀ (rows 0..2U of Urᵀ), then through the recurrent dropout mask.
-    gemm(nb, U, 2 * U, k.dz + (b0 * T + t) * G, T * G, 0, k.rkt, U, tmp, U, 0);
+    gemm(nb, U, 2 * U, k.dz, G, 0, k.rkt, U, tmp, U, 0);
     for (int b = b0; b < b1; b++) {
       if (!is_real(f, b, t)) continue;
       f32 *dnb = dh_next + (b - b0) * U;
@@ -600,7 +656,6 @@ static void gru_backward(const i32 *p, int thread) {
       }
     }
   }
-  weight_gradients(&k, b0, b1, PTR(p, P_SLICES + 4 * thread + 3), 0);
 }
 
 // ---- exports ----
