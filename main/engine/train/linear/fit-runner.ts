@@ -16,9 +16,18 @@ export interface FitSettings {
 /** One cross-validation fit: train on job.train, return the decision values of job.test. */
 export function runFit(solver: MatrixSolver, job: FitJob, s: FitSettings): FitOutcome {
   const classWeights = s.classWeights === 'balanced' ? balancedWeights(s.labels, job.train, s.classes) : null;
-  const sol = fitOneVsRest(solver, job.train, s.labels, s.classes, { loss: job.setting.loss, C: job.setting.C, classWeights, bias: s.bias, solver: s.solver });
+  const sol = fitOneVsRest(solver, job.train, s.labels, s.classes, {
+    loss: job.setting.loss,
+    C: job.setting.C,
+    classWeights,
+    bias: s.bias,
+    solver: s.solver,
+    start: job.start,
+    keepDual: job.keepDual,
+  });
   return {
     decisions: decisionValues(solver.x, job.test, sol.W, s.classes, s.bias),
+    ...(sol.dual ? { dual: sol.dual } : {}),
     passes: sol.iterations.reduce((a, b) => a + b, 0),
     unconverged: sol.unconverged,
   };

@@ -15,6 +15,13 @@ export interface OvrParams {
   /** Constant feature value for the intercept (liblinear -B); 0 = none. */
   bias: number;
   solver?: SolverOptions;
+  /**
+   * A warm start: a dual solution of the same problems (same loss and C) on other, overlapping rows,
+   * start[r * m + c] for matrix row r and problem c, NaN where that solution had no row r (OvrSolution.dual).
+   */
+  start?: Float32Array;
+  /** Return the dual solution (OvrSolution.dual). */
+  keepDual?: boolean;
 }
 
 /** Number of binary problems (weight vectors) for K classes: one for two classes, K otherwise. */
@@ -38,6 +45,11 @@ export interface OvrSolution {
   iterations: number[];
   /** Problems stopped by the iteration limit before reaching the tolerance. */
   unconverged: number;
+  /**
+   * With keepDual: the dual variables, dual[r * m + c] for matrix row r and problem c, NaN for rows not trained
+   * on. Float32: it only serves as a start point (OvrParams.start), at half the memory.
+   */
+  dual?: Float32Array;
 }
 
 /** Trains the one-vs-rest problems on `rows` of the solver's matrix, where labels[r] is the class of row r. */
@@ -47,6 +59,9 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
   const cw = params.classWeights;
   const W = new Float64Array((cols + 1) * m);
   const out: OvrSolution = { W, iterations: [], unconverged: 0 };
+  const start = params.start;
+  const dual = params.keepDual ? new Float32Array(solver.x.rows * m).fill(Number.NaN) : null;
+  if (dual) out.dual = dual;
   const costs = (c: number) => {
     const positive = classes === 2 ? 1 : c;
     return { positive, cp: params.C * (cw ? cw[positive]! : 1), cn: params.C * (classes === 2 && cw ? cw[0]! : 1) };
@@ -62,8 +77,14 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
       cn[c] = k.cn;
       for (let i = 0; i < rows.length; i++) y[i * m + c] = labels[rows[i]!] === k.positive ? 1 : -1;
     }
-    const sol = solver.solveLrOvr({ rows, m, y, cp, cn, bias: params.bias }, params.solver ?? SOLVER_DEFAULTS);
+    let alpha0: Float64Array | undefined;
+    if (start) {
+      alpha0 = new Float64Array(rows.length * m);
+      for (let i = 0; i < rows.length; i++) for (let c = 0; c < m; c++) alpha0[i * m + c] = start[rows[i]! * m + c]!;
+    }
+    const sol = solver.solveLrOvr({ rows, m, y, cp, cn, bias: params.bias, alpha0 }, params.solver ?? SOLVER_DEFAULTS);
     W.set(sol.W);
+    if (dual) for (let i = 0; i < rows.length; i++) for (let c = 0; c < m; c++) dual[rows[i]! * m + c] = sol.alpha[i * m + c]!;
     out.iterations = sol.iterations;
     out.unconverged = sol.converged.filter((c) => !c).length;
     return out;
@@ -72,8 +93,17 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
   for (let c = 0; c < m; c++) {
     const k = costs(c);
     for (let i = 0; i < rows.length; i++) y[i] = labels[rows[i]!] === k.positive ? 1 : -1;
-    const sol = solver.solveSvm({ rows, y, cp: k.cp, cn: k.cn, bias: params.bias }, params.solver ?? SOLVER_DEFAULTS);
+    let alpha0: Float64Array | undefined;
+    if (start) {
+      alpha0 = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const a = start[rows[i]! * m + c]!;
+        alpha0[i] = a > 0 ? a : 0;  // NaN (no start for this row) and 0 alike
+      }
+    }
+    const sol = solver.solveSvm({ rows, y, cp: k.cp, cn: k.cn, bias: params.bias, alpha0 }, params.solver ?? SOLVER_DEFAULTS);
     for (let j = 0; j <= cols; j++) W[j * m + c] = sol.w[j]!;
+    if (dual) for (let i = 0; i < rows.length; i++) dual[rows[i]! * m + c] = sol.alpha[i]!;
     out.iterations.push(sol.iterations);
     if (!sol.converged) out.unconverged++;
   }

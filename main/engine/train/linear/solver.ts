@@ -26,6 +26,8 @@ export interface BinaryProblem {
   cn: number;
   /** Value of the constant feature appended to each row; 0 = no bias. */
   bias: number;
+  /** Dual variables to start from, one per entry of rows (a warm start); absent = all 0. */
+  alpha0?: Float64Array;
 }
 
 /** The m binary problems of one-vs-rest over the same rows: problem c separates its positives from the rest. */
@@ -38,11 +40,18 @@ export interface OvrProblems {
   cp: Float64Array;
   cn: Float64Array;
   bias: number;
+  /**
+   * Dual variables to start from (a warm start), alpha0[i * m + c] for rows[i] in problem c; NaN where a row has
+   * none. Absent = liblinear's cold start.
+   */
+  alpha0?: Float64Array;
 }
 
 export interface OvrDualSolution {
   /** Feature-major weights W[j · m + c]; row cols holds the bias weights. */
   W: Float64Array;
+  /** The dual solution, alpha[i * m + c] for rows[i] in problem c. */
+  alpha: Float64Array;
   /** Passes each problem made, and whether it reached the tolerance. */
   iterations: number[];
   converged: boolean[];
@@ -59,7 +68,7 @@ export interface BinarySolution {
 
 interface SolverExports {
   svm_dual(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, w: number, alpha: number, qd: number, index: number, start: number, passes: number, st: number): number;
-  lr_dual_ovr(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, m: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, W: number, Wout: number, alpha: number, xtx: number, index: number, work: number, lanes: number, iters: number, converged: number, start: number, passes: number, st: number): number;
+  lr_dual_ovr(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, m: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, W: number, Wout: number, alpha: number, a0: number, aout: number, xtx: number, index: number, work: number, lanes: number, iters: number, converged: number, start: number, passes: number, st: number): number;
   __heap_base: WebAssembly.Global;
 }
 
@@ -137,7 +146,7 @@ export class MatrixSolver {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
 
-  /** Solves one binary SVM problem, from dual variables all 0. */
+  /** Solves one binary SVM problem, from dual variables all 0 or from p.alpha0. */
   solveSvm(p: BinaryProblem, opts: SolverOptions = SOLVER_DEFAULTS): BinarySolution {
     const l = p.rows.length;
     const cols = this.x.cols;
@@ -160,7 +169,8 @@ export class MatrixSolver {
     const buf = this.memory.buffer;
     new Int32Array(buf, rows, l).set(p.rows);
     new Int8Array(buf, y, l).set(p.y);
-    new Float64Array(buf, alpha, l).fill(0);
+    if (p.alpha0) new Float64Array(buf, alpha, l).set(p.alpha0);
+    else new Float64Array(buf, alpha, l).fill(0);
     let status = SLICE_MORE;
     for (let start = 1; status === SLICE_MORE; start = 0) {
       status = this.fn.svm_dual(l, rows, this.indptr, this.indices, this.data, cols, y, p.cp, p.cn, p.bias, opts.eps, opts.maxIter, w, alpha, qd, index, start, PASSES_PER_CALL, st);
@@ -199,6 +209,8 @@ export class MatrixSolver {
     const W = take(8 * (cols + 1) * M);
     const Wout = take(8 * (cols + 1) * m);
     const alpha = take(16 * l * M);
+    const a0 = p.alpha0 ? take(8 * l * m) : 0;
+    const aout = take(8 * l * m);
     const xtx = take(8 * l);
     const index = take(4 * l);
     const work = take(8 * 7 * M);
@@ -213,9 +225,10 @@ export class MatrixSolver {
     for (let i = 0; i < l; i++) for (let c = 0; c < M; c++) yView[i * M + c] = c < m ? p.y[i * m + c]! : 1;
     new Float64Array(buf, cp, m).set(p.cp);
     new Float64Array(buf, cn, m).set(p.cn);
+    if (p.alpha0) new Float64Array(buf, a0, l * m).set(p.alpha0);
     let status = SLICE_MORE;
     for (let start = 1; status === SLICE_MORE; start = 0) {
-      status = this.fn.lr_dual_ovr(l, rows, this.indptr, this.indices, this.data, cols, m, y, cp, cn, p.bias, opts.eps, opts.maxIter, W, Wout, alpha, xtx, index, work, lanes, iters, converged, start, PASSES_PER_CALL, st);
+      status = this.fn.lr_dual_ovr(l, rows, this.indptr, this.indices, this.data, cols, m, y, cp, cn, p.bias, opts.eps, opts.maxIter, W, Wout, alpha, a0, aout, xtx, index, work, lanes, iters, converged, start, PASSES_PER_CALL, st);
     }
     const after = this.memory.buffer;
     const Wm = new Float64Array(after, Wout, (cols + 1) * m);
@@ -223,6 +236,7 @@ export class MatrixSolver {
     for (let j = 0; j <= cols; j++) out.set(Wm.subarray(this.slot[j]! * m, this.slot[j]! * m + m), j * m);
     return {
       W: out,
+      alpha: new Float64Array(after, aout, l * m).slice(),
       iterations: Array.from(new Int32Array(after, iters, m)),
       converged: Array.from(new Int32Array(after, converged, m), (v) => v === 1),
     };
