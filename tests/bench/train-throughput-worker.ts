@@ -3,12 +3,13 @@
 // MODEL: lstm, gru, bilstm, bigru. KERNELS: simd (the fused layers on the WebAssembly SIMD kernels, the default:
 // the build with fused multiply-adds where the engine has relaxed SIMD), simd-plain (the plain SIMD build), js (the
 // fused layers on the JavaScript kernels), stock (tf.layers.lstm/gru on stock TF.js kernels plus only the
-// UnsortedSegmentSum wasm lacks). Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax) with Adam on one
-// fixed batch (64 x 100 token ids) the way the training loop does (optimizer.minimize on a cross-entropy) and
-// prints one JSON line.
+// UnsortedSegmentSum wasm lacks, and tf.train.adam). Trains Embedding(5000,64) -> LSTM/GRU(64) -> Dense(30, softmax)
+// with Adam on one fixed batch (64 x 100 token ids) the way the training loop does (optimizer.minimize on a
+// cross-entropy, the loop's fused Adam) and prints one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
 import { bidirectionalLayer, recurrentLayer } from '../../main/engine/compute/fused-rnn.ts';
+import { adam } from '../../main/engine/compute/adam.ts';
 
 export const SHAPES = { vocab: 5000, embedding: 64, units: 64, sequence: 100, batch: 64, classes: 30 } as const;
 
@@ -36,7 +37,8 @@ const rnn =
 const model = tf.sequential({
   layers: [tf.layers.embedding({ inputDim: vocab, outputDim: embedding, inputLength: sequence }), rnn, tf.layers.dense({ units: classes, activation: 'softmax' })],
 });
-const optimizer = tf.train.adam(1e-3);
+// The training loop's optimizer (train/loop.ts: tf.train.adam's numbers, one fused pass per variable); stock: tfjs's own.
+const optimizer = kernels === 'stock' ? tf.train.adam(1e-3) : adam(1e-3);
 const step = (): number => {
   const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
   const value = loss.dataSync()[0]!;

@@ -95,6 +95,25 @@ describe('initBackend', () => {
     expect(err.message).toContain('webgpu, tensorflow-gpu, tensorflow, wasm, cpu');
   });
 
+  it('takes the recurrent kernels from TEXTBENCH_RNN_KERNELS where the caller does not choose, and rejects other values', async () => {
+    const detail = (info: Awaited<ReturnType<typeof initBackend>>): string | undefined => info.kernels?.find((k) => k.kernel === 'TextbenchFusedGru')?.detail;
+    try {
+      process.env.TEXTBENCH_RNN_KERNELS = 'js';
+      expect(detail(await initBackend('wasm', { kernels: { threads: 1 } }))).toMatch(/^JavaScript/);
+      process.env.TEXTBENCH_RNN_KERNELS = 'simd-plain';
+      expect(detail(await initBackend('wasm', { kernels: { threads: 1 } }))).toBe('WebAssembly SIMD, 1 thread');
+      // The caller's choice wins.
+      expect(detail(await initBackend('wasm', { kernels: { threads: 1, fma: true } }))).toBe('WebAssembly SIMD, 1 thread, fused multiply-add');
+      process.env.TEXTBENCH_RNN_KERNELS = 'simd';
+      expect(detail(await initBackend('wasm', { kernels: { threads: 1 } }))).toBe('WebAssembly SIMD, 1 thread, fused multiply-add');
+      process.env.TEXTBENCH_RNN_KERNELS = 'fast';
+      const err = await rejection(initBackend('wasm'));
+      expect(err.message).toContain('TEXTBENCH_RNN_KERNELS must be simd, simd-plain or js, not "fast"');
+    } finally {
+      delete process.env.TEXTBENCH_RNN_KERNELS;
+    }
+  });
+
   it('reports every reason when nothing loads', async () => {
     const err = await rejection(
       initBackend(undefined, {

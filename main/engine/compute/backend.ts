@@ -206,6 +206,19 @@ export const defaultBackendLoader: BackendLoader = async (name, context) => {
 };
 
 /**
+ * TEXTBENCH_RNN_KERNELS picks the recurrent kernels of wasm and cpu where the caller does not: `js` (the JavaScript
+ * fallback), `simd-plain` (WebAssembly SIMD without fused multiply-adds) or `simd` (the default). For comparing them
+ * end to end (`textbench train`, benchmarks); `textbench backends` and a run's kernel list say which ran.
+ */
+function rnnKernelsFromEnv(): KernelOptions {
+  const v = process.env.TEXTBENCH_RNN_KERNELS;
+  if (v === undefined || v === '' || v === 'simd') return {};
+  if (v === 'js') return { rnn: 'js' };
+  if (v === 'simd-plain') return { fma: false };
+  throw new TextbenchError(`TEXTBENCH_RNN_KERNELS must be simd, simd-plain or js, not "${v}".`, 'backend_unknown', { field: 'TEXTBENCH_RNN_KERNELS', value: v });
+}
+
+/**
  * Picks the best backend that loads here (or the requested one), makes it current and registers
  * the project's kernels for it. `requested` comes from --backend; an unknown or unavailable one
  * is an error that says what to do, never a silent fallback.
@@ -221,6 +234,7 @@ export async function initBackend(requested?: BackendName | string, options: Ini
   }
   const order: readonly BackendName[] = requested ? [requested] : BACKEND_ORDER;
   const skipped: BackendInfo['skipped'] = [];
+  options = { ...options, kernels: { ...rnnKernelsFromEnv(), ...options.kernels } };
   for (const name of order) {
     try {
       await loader(name, { requested: requested !== undefined });
