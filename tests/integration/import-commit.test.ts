@@ -6,27 +6,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Workbench } from '../../main/engine/workbench.ts';
 import { StagingTable, commitStaged } from '../../main/engine/store/staging.ts';
 import { createProject } from '../../main/engine/store/projects.ts';
 import { insertDataset } from '../../main/engine/store/datasets.ts';
 import { newId, nowIso } from '../../main/engine/store/ids.ts';
 import type { Db } from '../../main/engine/store/db.ts';
-import { ONET, ONET_SPLIT, tempDir, withWorkspaceDb } from '../fixtures/data.ts';
+import { ONET, ONET_SPLIT, withWorkspaceDb, workbenchPool } from '../fixtures/data.ts';
 
-const dirs: string[] = [];
-const open: Workbench[] = [];
-function workbench(): Workbench {
-  const dir = tempDir('tb-commit-');
-  dirs.push(dir);
-  const wb = Workbench.open({ workspace: dir });
-  open.push(wb);
-  return wb;
-}
-afterEach(async () => {
-  for (const wb of open.splice(0)) await wb.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const pool = workbenchPool('tb-commit-');
+const workbench = () => pool.open();
+afterEach(() => pool.closeAll());
 
 const ONET_IMPORT = { text: ['task'], label: 'major_group' };
 
@@ -88,7 +77,7 @@ describe('the import commit', () => {
   it('leaves the workspace as it was, hash index included, when the copy fails after the index was dropped', async () => {
     const wb = workbench();
     await wb.data.importFile(ONET_SPLIT, { project: 'jobs', ...ONET_IMPORT });
-    const dir = dirs[dirs.length - 1]!;
+    const dir = pool.lastDir();
     withWorkspaceDb(wb, (db) => {
       const before = {
         schema: schema(db),

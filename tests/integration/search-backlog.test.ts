@@ -11,20 +11,11 @@ import { backlogRows, hasBacklog, indexBacklogChunk } from '../../main/engine/st
 import { foldForSearch, ftsQuery, searchMatcher, searchTerms, searchWords } from '../../main/engine/store/search.ts';
 import { seededRandom } from '../../main/engine/data/split.ts';
 import { main } from '../../main/cli/index.ts';
-import { ONET, UCI_RAW, tempDir, withWorkspaceDb } from '../fixtures/data.ts';
+import { ONET, UCI_RAW, withWorkspaceDb, workbenchPool } from '../fixtures/data.ts';
 
-const dirs: string[] = [];
-const open: Workbench[] = [];
-function workbench(dir = tempDir('tb-backlog-')): Workbench {
-  dirs.push(dir);
-  const wb = Workbench.open({ workspace: dir });
-  open.push(wb);
-  return wb;
-}
-afterEach(async () => {
-  for (const wb of open.splice(0)) await wb.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const pool = workbenchPool('tb-backlog-');
+const workbench = (dir?: string) => pool.open(dir);
+afterEach(() => pool.closeAll());
 
 /** Defers the index of any import, however small: the threshold is a parameter, not a property of the data. */
 const DEFER = { deferIndexRows: 1 };
@@ -157,11 +148,10 @@ describe('search with rows waiting for the index', () => {
   });
 
   it('a workspace closed with a backlog is indexed by the next process that opens it', async () => {
-    const dir = tempDir('tb-backlog-');
+    const dir = pool.dir();
     const first = workbench(dir);
     const imported = await first.data.importFile(ONET, { project: 'onet', ...ONET_IMPORT }, DEFER);
-    await first.close();
-    open.splice(open.indexOf(first), 1);
+    await pool.close(first);
     const db = openWorkspaceDb(dir);
     try {
       expect(backlogRows(db)).toBe(imported.rows);
@@ -190,8 +180,7 @@ describe('search with rows waiting for the index', () => {
     expect(big.rows).toBeGreaterThanOrEqual(10_000);
     expect(wb.data.searchIndexPending()).toBe(big.rows);
 
-    const dir = tempDir('tb-backlog-cli-');
-    dirs.push(dir);
+    const dir = pool.dir();
     const out: string[] = [];
     const code = await main(['import', ONET, '--text', 'task', '--label', 'major_group', '--json', '--workspace', dir], { out: (l) => out.push(l), err: () => undefined });
     expect(code).toBe(0);

@@ -2,7 +2,8 @@
 // words+chars): each (features, loss) walks C upwards from the smallest value and stops only after two values
 // in a row that do not beat its best first-fold score; the chosen setting is the best one scored on every fold;
 // and a pool of worker threads, which finishes fits in whatever order, gives exactly the result of fitting one
-// after another in this thread (the search is deterministic).
+// after another in this thread (the search is deterministic); so does the final fit shared out between the
+// pool's workers by ranges of one-vs-rest problems (O*NET job descriptions, 22 classes, SVM and logistic regression).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -12,7 +13,7 @@ import { nnz } from '../../main/engine/text/tfidf-matrix.ts';
 import { LocalRunner, type FitSettings } from '../../main/engine/train/linear/fit-runner.ts';
 import { fitPool } from '../../main/engine/train/linear/fit-pool.ts';
 import { crossValidate, type CvOptions, type Matrices, type Setting } from '../../main/engine/train/linear/select.ts';
-import { DEFAULT_LINEAR, DEFAULT_SEARCH } from '../../main/engine/train/linear/train.ts';
+import { DEFAULT_LINEAR, DEFAULT_SEARCH, trainLinear } from '../../main/engine/train/linear/train.ts';
 import { datasets } from '../fixtures/data.ts';
 
 const rows = (parse(fs.readFileSync(path.join(datasets, 'uci_sentiment_labelled_sentences/uci_sentiment.csv')), { columns: true }) as Record<string, string>[])
@@ -63,4 +64,26 @@ describe('cross-validation search', () => {
       await pool.close?.();
     }
   });
+
+  it('the final fit, shared out between two workers by ranges of problems, gives the same weights as in this thread', async () => {
+    const jobs = (parse(fs.readFileSync(path.join(datasets, 'onet_tasks/onet_jobs.csv')), { columns: true }) as Record<string, string>[]).filter((r) => r.split === 'train');
+    const jobLabels = [...new Set(jobs.map((r) => r.major_group!))].sort();
+    const jy = Int32Array.from(jobs, (r) => jobLabels.indexOf(r.major_group!));
+    const texts = jobs.map((r) => r.description!);
+    for (const loss of ['svm', 'lr'] as const) {
+      const opts = { ...DEFAULT_LINEAR, folds: 3, search: { C: [3], losses: [loss], featureSets: ['words' as const] } };
+      const here = await trainLinear(texts, jy, jobLabels, opts);
+      let parallel = 0;
+      const pooled = await trainLinear(texts, jy, jobLabels, opts, {
+        runner: (m, s) => {
+          const pool = fitPool(m, s, 2);
+          parallel = pool.parallel ?? 1;
+          return pool;
+        },
+      });
+      expect(parallel).toBe(2);
+      expect(pooled.report.cost.passes).toBe(here.report.cost.passes);
+      expect(Buffer.from(pooled.model.weights.buffer).equals(Buffer.from(here.model.weights.buffer)), loss).toBe(true);
+    }
+  }, 180_000);
 });

@@ -67,6 +67,10 @@ class FitPool implements FitRunner {
   private nextId = 0;
   private failure: Error | null = null;
 
+  get parallel(): number {
+    return this.size;
+  }
+
   constructor(
     matrices: Matrices,
     settings: FitSettings,

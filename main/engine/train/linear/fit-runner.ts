@@ -21,10 +21,12 @@ export function runFit(solver: MatrixSolver, job: FitJob, s: FitSettings): FitOu
     C: job.setting.C,
     classWeights,
     bias: s.bias,
-    solver: s.solver,
+    solver: job.solver ?? s.solver,
     start: job.start,
     keepDual: job.keepDual,
+    problems: job.problems,
   });
+  if (job.problems) return { decisions: new Float64Array(0), W: sol.W, passes: sol.iterations.reduce((a, b) => a + b, 0), unconverged: sol.unconverged };
   return {
     decisions: decisionValues(solver.x, job.test, sol.W, s.classes, s.bias),
     ...(sol.dual ? { dual: sol.dual } : {}),

@@ -30,7 +30,7 @@ port.on('message', (req: FitWorkerRequest) => {
   try {
     const out = runFit(solverFor(req.job.setting.featureSet), req.job, init.settings);
     reply = { type: 'done', id: req.id, outcome: out };
-    port.postMessage(reply, [out.decisions.buffer as ArrayBuffer, ...(out.dual ? [out.dual.buffer as ArrayBuffer] : [])]);
+    port.postMessage(reply, [out.decisions.buffer as ArrayBuffer, ...(out.dual ? [out.dual.buffer as ArrayBuffer] : []), ...(out.W ? [out.W.buffer as ArrayBuffer] : [])]);
   } catch (err) {
     reply = { type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) };
     port.postMessage(reply);

@@ -22,6 +22,11 @@ export interface OvrParams {
   start?: Float32Array;
   /** Return the dual solution (OvrSolution.dual). */
   keepDual?: boolean;
+  /**
+   * Fit only problems [from, to) of the m (default: all). Each problem's solution is the same whichever others
+   * are fitted with it, so ranges fitted apart (in parallel) and put side by side give the whole model.
+   */
+  problems?: [number, number];
 }
 
 /** Number of binary problems (weight vectors) for K classes: one for two classes, K otherwise. */
@@ -39,7 +44,10 @@ export function balancedWeights(labels: Int32Array, rows: Int32Array, classes: n
 }
 
 export interface OvrSolution {
-  /** Feature-major weights W[j · m + c] of the m problems; row x.cols holds the bias weights. */
+  /**
+   * Feature-major weights W[j · m + c] of the m problems (of the range's problems only, W[j · (to - from) + c -
+   * from], with OvrParams.problems); row x.cols holds the bias weights.
+   */
   W: Float64Array;
   /** Passes each problem made. */
   iterations: number[];
@@ -55,9 +63,13 @@ export interface OvrSolution {
 /** Trains the one-vs-rest problems on `rows` of the solver's matrix, where labels[r] is the class of row r. */
 export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int32Array, classes: number, params: OvrParams): OvrSolution {
   const m = problemCount(classes);
+  const [from, to] = params.problems ?? [0, m];
+  if (!(from >= 0 && from < to && to <= m)) throw new Error(`fitOneVsRest: no problems in [${from}, ${to}) of ${m}.`);
+  if (params.keepDual && (from > 0 || to < m)) throw new Error('fitOneVsRest: keepDual needs every problem.');
+  const mr = to - from;
   const cols = solver.x.cols;
   const cw = params.classWeights;
-  const W = new Float64Array((cols + 1) * m);
+  const W = new Float64Array((cols + 1) * mr);
   const out: OvrSolution = { W, iterations: [], unconverged: 0 };
   const start = params.start;
   const dual = params.keepDual ? new Float32Array(solver.x.rows * m).fill(Number.NaN) : null;
@@ -68,21 +80,21 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
   };
   if (params.loss === 'lr') {
     // All problems at once: they share the rows and the order they are visited in (solver.ts, solveLrOvr).
-    const y = new Int8Array(rows.length * m);
-    const cp = new Float64Array(m);
-    const cn = new Float64Array(m);
-    for (let c = 0; c < m; c++) {
-      const k = costs(c);
+    const y = new Int8Array(rows.length * mr);
+    const cp = new Float64Array(mr);
+    const cn = new Float64Array(mr);
+    for (let c = 0; c < mr; c++) {
+      const k = costs(from + c);
       cp[c] = k.cp;
       cn[c] = k.cn;
-      for (let i = 0; i < rows.length; i++) y[i * m + c] = labels[rows[i]!] === k.positive ? 1 : -1;
+      for (let i = 0; i < rows.length; i++) y[i * mr + c] = labels[rows[i]!] === k.positive ? 1 : -1;
     }
     let alpha0: Float64Array | undefined;
     if (start) {
-      alpha0 = new Float64Array(rows.length * m);
-      for (let i = 0; i < rows.length; i++) for (let c = 0; c < m; c++) alpha0[i * m + c] = start[rows[i]! * m + c]!;
+      alpha0 = new Float64Array(rows.length * mr);
+      for (let i = 0; i < rows.length; i++) for (let c = 0; c < mr; c++) alpha0[i * mr + c] = start[rows[i]! * m + from + c]!;
     }
-    const sol = solver.solveLrOvr({ rows, m, y, cp, cn, bias: params.bias, alpha0 }, params.solver ?? SOLVER_DEFAULTS);
+    const sol = solver.solveLrOvr({ rows, m: mr, y, cp, cn, bias: params.bias, alpha0 }, params.solver ?? SOLVER_DEFAULTS);
     W.set(sol.W);
     if (dual) for (let i = 0; i < rows.length; i++) for (let c = 0; c < m; c++) dual[rows[i]! * m + c] = sol.alpha[i * m + c]!;
     out.iterations = sol.iterations;
@@ -90,7 +102,7 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
     return out;
   }
   const y = new Int8Array(rows.length);
-  for (let c = 0; c < m; c++) {
+  for (let c = from; c < to; c++) {
     const k = costs(c);
     for (let i = 0; i < rows.length; i++) y[i] = labels[rows[i]!] === k.positive ? 1 : -1;
     let alpha0: Float64Array | undefined;
@@ -102,7 +114,7 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
       }
     }
     const sol = solver.solveSvm({ rows, y, cp: k.cp, cn: k.cn, bias: params.bias, alpha0 }, params.solver ?? SOLVER_DEFAULTS);
-    for (let j = 0; j <= cols; j++) W[j * m + c] = sol.w[j]!;
+    for (let j = 0; j <= cols; j++) W[j * mr + c - from] = sol.w[j]!;
     if (dual) for (let i = 0; i < rows.length; i++) dual[rows[i]! * m + c] = sol.alpha[i]!;
     out.iterations.push(sol.iterations);
     if (!sol.converged) out.unconverged++;

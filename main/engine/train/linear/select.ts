@@ -83,6 +83,9 @@ export interface FitJob {
   start?: Float32Array;
   /** Return the dual solution (FitOutcome.dual), to start the setting's later folds from. */
   keepDual?: boolean;
+  /** The final fit's parts: only these one-vs-rest problems, with this tolerance, returning their weights (FitOutcome.W). */
+  problems?: [number, number];
+  solver?: SolverOptions;
 }
 
 export interface FitOutcome {
@@ -90,6 +93,8 @@ export interface FitOutcome {
   decisions: Float64Array;
   /** With keepDual: the dual solution, dual[r * m + c] for matrix row r and problem c (NaN off the train rows). */
   dual?: Float32Array;
+  /** With problems: their weights, feature-major (OvrSolution.W). */
+  W?: Float64Array;
   passes: number;
   unconverged: number;
 }
@@ -100,6 +105,8 @@ export interface FitRunner {
   run(jobs: readonly FitJob[], onDone: (index: number) => void, shouldStop?: () => boolean): Promise<FitOutcome[]>;
   /** Releases what the runner holds (worker threads). */
   close?(): Promise<void>;
+  /** Fits it runs at once (1 when absent). */
+  readonly parallel?: number;
 }
 
 export interface CvOptions {

@@ -6,9 +6,9 @@ import { TfidfVectorizer, combineBlocks, DEFAULT_TFIDF, type TfidfSettings } fro
 import { nnz, type CsrMatrix } from '../../text/tfidf-matrix.ts';
 import { calibrationReport, fitTemperature, softmaxRows } from '../../evaluate/calibration.ts';
 import type { LinearSearchReport } from '../../../../shared/linear.ts';
-import { balancedWeights, fitOneVsRest } from './ovr.ts';
+import { balancedWeights, fitOneVsRest, problemCount } from './ovr.ts';
 import { MatrixSolver, SOLVER_DEFAULTS, type SolverOptions } from './solver.ts';
-import { crossValidate, plannedFits, settingsOf, type CvResult, type FitRunner, type Matrices, type SearchSpace } from './select.ts';
+import { crossValidate, plannedFits, settingsOf, type CvResult, type FitJob, type FitRunner, type Matrices, type SearchSpace, type Setting } from './select.ts';
 import { LocalRunner, type FitSettings } from './fit-runner.ts';
 import { LinearModel } from './model.ts';
 
@@ -107,6 +107,45 @@ function emptyRows(m: CsrMatrix): number {
   return n;
 }
 
+/**
+ * The kept model: the chosen setting on every train row, started from its first-fold dual solution (four fifths
+ * of these rows), as its later folds were. Its one-vs-rest problems are independent, so with a pool of workers
+ * they are shared out in ranges (each problem's solution is the same however they are grouped) and the ranges'
+ * weights put side by side; otherwise they are fitted here.
+ */
+async function finalFit(
+  runner: FitRunner,
+  matrices: Matrices,
+  y: Int32Array,
+  classes: number,
+  best: Setting,
+  options: LinearTrainOptions,
+  start: Float32Array | undefined,
+): Promise<{ W: Float64Array; unconverged: number }> {
+  const x = matrices[best.featureSet]!;
+  const all = Int32Array.from({ length: x.rows }, (_, i) => i);
+  const m = problemCount(classes);
+  const parts = Math.min(runner.parallel ?? 1, m);
+  if (parts < 2) {
+    const classWeights = options.classWeights === 'balanced' ? balancedWeights(y, all, classes) : null;
+    return fitOneVsRest(new MatrixSolver(x), all, y, classes, { loss: best.loss, C: best.C, classWeights, bias: 1, solver: options.finalSolver, start });
+  }
+  const jobs: FitJob[] = [];
+  for (let p = 0; p < parts; p++) {
+    const problems: [number, number] = [Math.floor((p * m) / parts), Math.floor(((p + 1) * m) / parts)];
+    jobs.push({ setting: best, train: all, test: new Int32Array(0), problems, solver: options.finalSolver, ...(start ? { start } : {}) });
+  }
+  const outcomes = await runner.run(jobs, () => {});
+  const W = new Float64Array((x.cols + 1) * m);
+  jobs.forEach((job, p) => {
+    const [from, to] = job.problems!;
+    const part = outcomes[p]!.W!;
+    const mr = to - from;
+    for (let j = 0; j <= x.cols; j++) for (let c = 0; c < mr; c++) W[j * m + from + c] = part[j * mr + c]!;
+  });
+  return { W, unconverged: outcomes.reduce((a, o) => a + o.unconverged, 0) };
+}
+
 export async function trainLinear(
   texts: readonly string[],
   y: Int32Array,
@@ -139,6 +178,8 @@ export async function trainLinear(
   const fitSettings: FitSettings = { classes, labels: y, classWeights: options.classWeights, bias: 1, solver: options.solver };
   const runner: FitRunner = hooks.runner ? hooks.runner(matrices, fitSettings, total - 1) : new LocalRunner(matrices, fitSettings);
   let cv: CvResult;
+  let sol: { W: Float64Array; unconverged: number };
+  let t2: number;
   try {
     cv = await crossValidate(
       y,
@@ -157,19 +198,17 @@ export async function trainLinear(
       // Jobs start most expensive first; a fit's work grows with its matrix's stored entries.
       (s) => nnz(matrices[s.featureSet]!),
     );
+    t2 = cpuMs();
+    const best = cv.best;
+    progress({ phase: 'final', done: cv.cost.fits, total: cv.cost.fits + 1, message: `final fit on all ${texts.length} train texts: ${best.featureSet}, ${best.loss}, C=${best.C}` });
+    sol = await finalFit(runner, matrices, y, classes, best, options, cv.dual);
   } finally {
     await runner.close?.();
   }
-  const t2 = cpuMs();
 
   const best = cv.best;
   const fits = cv.cost.fits + 1;
-  progress({ phase: 'final', done: fits - 1, total: fits, message: `final fit on all ${texts.length} train texts: ${best.featureSet}, ${best.loss}, C=${best.C}` });
   const x = matrices[best.featureSet]!;
-  const all = Int32Array.from({ length: x.rows }, (_, i) => i);
-  const classWeights = options.classWeights === 'balanced' ? balancedWeights(y, all, classes) : null;
-  // Started from the winner's first-fold solution (four fifths of these rows), as its later folds were.
-  const sol = fitOneVsRest(new MatrixSolver(x), all, y, classes, { loss: best.loss, C: best.C, classWeights, bias: 1, solver: options.finalSolver, start: cv.dual });
   const factor = fitTemperature(cv.oof, y, classes);
   const model = new LinearModel(best.featureSet === 'words' ? vectorizer.withoutChars() : vectorizer, [...labels], Float32Array.from(sol.W), {
     loss: best.loss,
