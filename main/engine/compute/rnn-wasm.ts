@@ -6,8 +6,8 @@
 // from the forward (x, h, the gate values) stays in the module's memory, owned by the forward's `state` output:
 // an int32 [1] handle whose disposal (tfjs disposes it after the backward, or at the end of an inference call)
 // frees it again. That saves copying ~7 floats per unit and step out and back in (11 MB per call at batch 64,
-// 100 steps, 64 units). The module keeps those time-major (each step's rows together; see rnn.c) and converts
-// TensorFlow.js's [B,T,·] x, h, dy and dx on the way in and out, thread by thread.
+// 100 steps, 64 units). The module keeps h and the state time-major (each step's rows together; see rnn.c), reads
+// x where it is, and writes TensorFlow.js's [B,T,·] h and dx (and reads dy) step by step, thread by thread.
 //
 // Threads: each thread runs the whole time loop for its slice of the batch (no synchronisation per step), and
 // the weight gradients are summed from per-thread partials. Helpers are worker_threads over a shared
@@ -245,8 +245,8 @@ export class WasmRnn {
   }
 
   /**
-   * Splits B rows over the threads worth using (`macsPerRow`: a row's multiply-adds in this call); writes the slices;
-   * returns the thread count.
+   * Splits B rows over the threads worth using (`macsPerRow`: a row's multiply-adds in this call), or as `fixed` says
+   * (a backward: its forward's split); writes the slices; returns where they end (one entry per thread used).
    */
   private slices(B: number, macsPerRow: number, scratchFloats: (rows: number) => number, partialFloats: number, blocks: number[], rowWork?: Float64Array, fixed?: number[]): number[] {
     const worth = Math.min(Math.floor(B / MIN_ROWS_PER_THREAD), Math.floor((B * macsPerRow) / Math.max(1, threadPolicy.minMacsPerThread)));
