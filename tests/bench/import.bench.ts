@@ -73,6 +73,7 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: n
 }
 
 const MB = 1024 * 1024;
+const fileMb = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size / MB : 0);
 const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 function timeQuery<T>(label: string, fn: () => T, repeat = 5): T {
@@ -140,7 +141,7 @@ export async function run(): Promise<void> {
         `peak RSS ${fmt(imp.peakRss / MB, 0)} MB (${fmt(imp.startRss / MB, 0)} MB before, +${fmt((imp.peakRss - imp.startRss) / MB, 0)} MB); ${events} progress events`,
     );
     if (r.timings) console.log(`  phases: read+stage ${fmt(r.timings.read, 2)} s, split ${fmt(r.timings.split, 2)} s, commit (one transaction) ${fmt(r.timings.commit, 2)} s`);
-    console.log(`  rows ${r.rows.toLocaleString('en-US')}, labels ${r.labels.length}, splits ${JSON.stringify(r.splits)}, workspace file ${fmt(fs.statSync(path.join(ws, 'textbench.db')).size / MB, 0)} MB`);
+    console.log(`  rows ${r.rows.toLocaleString('en-US')}, labels ${r.labels.length}, splits ${JSON.stringify(r.splits)}, workspace ${fmt(fileMb(path.join(ws, 'textbench.db')), 0)} MB + write-ahead log ${fmt(fileMb(path.join(ws, 'textbench.db-wal')), 0)} MB (not yet checkpointed)`);
     console.log(
       `comparison: the import runs at ${fmt((plain.seconds / imp.seconds) * 100, 0)}% of the plain-read speed, ` +
         `${fmt((own.seconds / imp.seconds) * 100, 0)}% of its own parser alone and ${fmt((parsed.seconds / imp.seconds) * 100, 0)}% of csv-parse alone; memory stays flat because rows stream ` +
