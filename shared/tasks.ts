@@ -1,6 +1,7 @@
-// Long work as tasks: training runs, automatic searches, compares, lr-find sweeps, batch classification and
-// imports (and the search index a large import leaves to build) all have the same shape: an id, progress, a result or an error, and a way to stop them. The app lists
-// them (tasks.list) and stops any (tasks.cancel); every change comes as a task.changed event. No Node, no DOM.
+// Long work as tasks: training runs, automatic searches, compares, lr-find sweeps, batch classification, imports
+// and the search index a large import leaves to build all have the same shape: an id, progress, a result or an
+// error, and a way to stop them. The app lists them (tasks.list) and stops any (tasks.cancel); every change comes
+// as a task.changed event. No Node, no DOM.
 import type { Progress } from './domain.ts';
 
 export const TASK_KINDS = ['training', 'auto-search', 'compare', 'lr-find', 'classify-file', 'import', 'search-index'] as const;

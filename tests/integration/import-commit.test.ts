@@ -88,7 +88,7 @@ describe('the import commit', () => {
       const stage = new StagingTable(file);
       const values: (string | number)[] = [];
       // More rows than the workspace holds, so the commit takes the rebuild path and drops the index first.
-      for (let i = 0; i < before.count + 10; i++) values.push(i + 2, `text ${i}`, i % 2 ? 'a' : 'b', 0, `hash${i}`);
+      for (let i = 0; i < before.count + 10; i++) values.push(i + 2, `text ${i}`, i % 2 ? 'a' : 'b', `hash${i}`);
       stage.insert(values);
       stage.finish();
       let projectId = '';

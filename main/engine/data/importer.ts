@@ -9,7 +9,7 @@ import { newId, nowIso } from '../store/ids.ts';
 import { stagingPath } from '../leftovers.ts';
 import { createProject, findProject } from '../store/projects.ts';
 import { freeDatasetName, insertDataset } from '../store/datasets.ts';
-import { StagingTable, STAGING_BATCH, commitStaged, datasetFromSameSource, otherLabelCount } from '../store/staging.ts';
+import { StagingTable, STAGING_BATCH, STAGED_COLUMNS, commitStaged, datasetFromSameSource, otherLabelCount } from '../store/staging.ts';
 import { NotUtf8Error } from './decode.ts';
 import { guessColumns, splitOf } from './guess.ts';
 import { ImportProgress } from './progress.ts';
@@ -245,9 +245,9 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       }
       rowLabels.push(li);
       rowSplits.push(split);
-      pendingValues.push(r.line, text, label, split, contentHash(text));
+      pendingValues.push(r.line, text, label, contentHash(text));
       pendingChars += text.length;
-      if (pendingValues.length === STAGING_BATCH * 5 || pendingChars > PENDING_CHARS) flush();
+      if (pendingValues.length === STAGING_BATCH * STAGED_COLUMNS || pendingChars > PENDING_CHARS) flush();
       n++;
     };
 

@@ -1,7 +1,8 @@
-import type { Split } from '../../../shared/domain.ts';
+import { SPLITS, type Split } from '../../../shared/domain.ts';
 import { mulberry32 } from '../random.ts';
 
-export const SPLIT_CODES: readonly Split[] = ['train', 'validation', 'test'];
+/** Splits as small integers while a file is read: a split's code is its position in SPLITS. */
+export const SPLIT_CODES: readonly Split[] = SPLITS;
 export const TRAIN = 0;
 export const VALIDATION = 1;
 export const TEST = 2;

@@ -9,13 +9,13 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from './native.ts';
 import type { Db } from './db.ts';
 import { nowIso } from './ids.ts';
+import { SPLITS } from '../../../shared/domain.ts';
 import { deferIndexing, firstFreeExampleId } from './fts-backlog.ts';
 
-/** Split names by code: 0 train, 1 validation, 2 test (data/split.ts SPLIT_CODES). */
-const SPLIT_NAMES = ['train', 'validation', 'test'] as const;
 /** Rows per multi-row INSERT: one statement call per row costs more than SQLite's own work. */
 export const STAGING_BATCH = 64;
-const COLUMNS = 5;
+/** Values per staged row: line, text, label, content hash (the split is decided after the whole file is read). */
+export const STAGED_COLUMNS = 4;
 
 export class StagingTable {
   private readonly db: Database.Database;
@@ -28,9 +28,9 @@ export class StagingTable {
     try {
       this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
-      this.db.exec('CREATE TABLE staged (rn INTEGER NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL, split INTEGER NOT NULL, hash TEXT NOT NULL)');
-      this.insertOne = this.db.prepare('INSERT INTO staged (rn, text, label, split, hash) VALUES (?, ?, ?, ?, ?)');
-      this.insertBatch = this.db.prepare(`INSERT INTO staged (rn, text, label, split, hash) VALUES ${Array(STAGING_BATCH).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      this.db.exec('CREATE TABLE staged (rn INTEGER NOT NULL, text TEXT NOT NULL, label TEXT NOT NULL, hash TEXT NOT NULL)');
+      this.insertOne = this.db.prepare('INSERT INTO staged (rn, text, label, hash) VALUES (?, ?, ?, ?)');
+      this.insertBatch = this.db.prepare(`INSERT INTO staged (rn, text, label, hash) VALUES ${Array(STAGING_BATCH).fill('(?, ?, ?, ?)').join(', ')}`);
       this.db.exec('BEGIN');
     } catch (err) {
       this.db.close();
@@ -39,14 +39,14 @@ export class StagingTable {
   }
 
   /**
-   * Stages rows given flat as (line, text, label, split code, content hash) five values per row, in file order
+   * Stages rows given flat as (line, text, label, content hash), STAGED_COLUMNS values per row, in file order
    * (the staged rowid is the row's position among the kept rows, from 1).
    */
   insert(values: (string | number)[]): void {
     let i = 0;
-    const full = STAGING_BATCH * COLUMNS;
+    const full = STAGING_BATCH * STAGED_COLUMNS;
     for (; i + full <= values.length; i += full) this.insertBatch.run(i === 0 && values.length === full ? values : values.slice(i, i + full));
-    for (; i < values.length; i += COLUMNS) this.insertOne.run(values.slice(i, i + COLUMNS));
+    for (; i < values.length; i += STAGED_COLUMNS) this.insertOne.run(values.slice(i, i + STAGED_COLUMNS));
   }
 
   /** Commits the staged rows to the staging file and closes it (the file stays for copyStagedExamples). */
@@ -85,8 +85,8 @@ const HASH_INDEX = 'examples_hash';
 export interface CommitOptions {
   /** Rows get ids above every id in use and wait in the full-text index's backlog (fts-backlog.ts). */
   deferIndex?: boolean;
-  /** The final split code of every staged row, in staged order (what the staging table holds is replaced). */
-  splits?: Uint8Array;
+  /** The split of every staged row, in staged order, as its position in SPLITS (data/split.ts SPLIT_CODES). */
+  splits: Uint8Array;
 }
 
 /**
@@ -98,16 +98,15 @@ export interface CommitOptions {
  * database file (a checkpoint: 0.6 s for 200 MB) to the next commit, which is the background indexer's first
  * chunk. The rows are durable once the transaction commits; the checkpoint only moves them to their final place.
  */
-export function commitStaged(db: Db, stagingFile: string, inTransaction: () => { projectId: string; datasetId: string }, options: CommitOptions = {}): void {
+export function commitStaged(db: Db, stagingFile: string, inTransaction: () => { projectId: string; datasetId: string }, options: CommitOptions): void {
   db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
+  // The splits are known only once the whole file is read (stratified by label): the copy looks them up by position.
   const splits = options.splits;
-  if (splits) {
-    db.function('textbench_staged_split', { deterministic: true }, (rowid) => {
-      const code = splits[Number(rowid) - 1];
-      if (code === undefined) throw new Error(`staged row ${rowid} has no split`);
-      return SPLIT_NAMES[code]!;
-    });
-  }
+  db.function('textbench_staged_split', { deterministic: true }, (rowid) => {
+    const split = SPLITS[splits[Number(rowid) - 1] ?? -1];
+    if (split === undefined) throw new Error(`staged row ${rowid} has no split`);
+    return split;
+  });
   const autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   if (options.deferIndex) db.pragma('wal_autocheckpoint = 0');
   try {
@@ -124,10 +123,9 @@ export function commitStaged(db: Db, stagingFile: string, inTransaction: () => {
       const existing = (db.prepare('SELECT COUNT(*) AS n FROM examples').get() as { n: number }).n;
       const hashIndex = staged.n >= REBUILD_HASH_INDEX_SHARE * (existing + staged.n) ? indexSql(db, HASH_INDEX) : undefined;
       if (hashIndex) db.exec(`DROP INDEX ${HASH_INDEX}`);
-      const split = splits ? 'textbench_staged_split(rowid)' : `CASE split WHEN 0 THEN '${SPLIT_NAMES[0]}' WHEN 1 THEN '${SPLIT_NAMES[1]}' ELSE '${SPLIT_NAMES[2]}' END`;
       db.prepare(
         `INSERT INTO examples (id, project_id, dataset_id, row_number, text, original_label, label, split, content_hash)
-         SELECT ? + rowid, ?, ?, rn, text, label, label, ${split}, hash FROM staging.staged ORDER BY rowid`,
+         SELECT ? + rowid, ?, ?, rn, text, label, label, textbench_staged_split(rowid), hash FROM staging.staged ORDER BY rowid`,
       ).run(base, projectId, datasetId);
       if (hashIndex) db.exec(hashIndex);
       const now = nowIso();
