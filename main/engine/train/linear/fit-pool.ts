@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
 import { nnz } from '../../text/tfidf-matrix.ts';
 import { LocalRunner, type FitSettings } from './fit-runner.ts';
+import { problemCount } from './ovr.ts';
 import { SearchStopped, type FitJob, type FitOutcome, type FitRunner, type Matrices } from './select.ts';
 
 export interface FitWorkerInit {
@@ -22,8 +23,8 @@ export type FitWorkerReply = { type: 'ready' } | { type: 'done'; id: number; out
  * this product (both feature sets' entries, the fits planned), at 5-25 ns a unit on the dev sets (UCI
  * sentiment about 30 million units, 0.6 s of CPU in one thread; O*NET job descriptions 3.2 billion, 18 s; O*NET
  * task sentences 6.2 billion, 94 s), so the pool starts from searches of a few seconds. Measured: two workers
- * cost 1.4 s of CPU to start, and a fit costs the same CPU in a worker as in this thread. (Counting entries × fits alone left the O*NET job descriptions, 22 problems a fit, in one
- * thread.)
+ * cost 1.4 s of CPU to start, and a fit costs the same CPU in a worker as in this thread. (Counting entries × fits
+ * alone left the O*NET job descriptions, 22 problems a fit, in one thread.)
  */
 const POOL_MIN_WORK = 300e6;
 /** Each worker holds its own copy of the matrices in its solver's memory: keep all copies under this. */
@@ -47,8 +48,7 @@ export function poolRunner(matrices: Matrices, settings: FitSettings, expectedFi
   const bytesPerWorker = Object.values(matrices).reduce((s, m) => s + (m ? 8 * nnz(m) + 4 * m.rows : 0), 0);
   const cores = os.availableParallelism();
   const workers = Math.min(cores, 8, Math.floor(POOL_MEMORY_BYTES / Math.max(1, bytesPerWorker)));
-  const problems = settings.classes === 2 ? 1 : settings.classes;
-  if (workers < 2 || entries * expectedFits * problems < POOL_MIN_WORK) return new LocalRunner(matrices, settings);
+  if (workers < 2 || entries * expectedFits * problemCount(settings.classes) < POOL_MIN_WORK) return new LocalRunner(matrices, settings);
   return new FitPool(matrices, settings, workers);
 }
 

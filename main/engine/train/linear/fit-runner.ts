@@ -26,11 +26,12 @@ export function runFit(solver: MatrixSolver, job: FitJob, s: FitSettings): FitOu
     keepDual: job.keepDual,
     problems: job.problems,
   });
-  if (job.problems) return { decisions: new Float64Array(0), W: sol.W, passes: sol.iterations.reduce((a, b) => a + b, 0), unconverged: sol.unconverged };
+  const passes = sol.iterations.reduce((a, b) => a + b, 0);
+  if (job.problems) return { decisions: new Float64Array(0), W: sol.W, passes, unconverged: sol.unconverged };
   return {
     decisions: decisionValues(solver.x, job.test, sol.W, s.classes, s.bias),
     ...(sol.dual ? { dual: sol.dual } : {}),
-    passes: sol.iterations.reduce((a, b) => a + b, 0),
+    passes,
     unconverged: sol.unconverged,
   };
 }

@@ -26,7 +26,7 @@
 // first fold's fits start cold and a walk's fits are independent.
 import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
 import { macroF1 } from './metrics.ts';
-import type { LinearLoss } from './ovr.ts';
+import { problemCount, type LinearLoss } from './ovr.ts';
 import type { SolverOptions } from './solver.ts';
 import type { LinearCvRow, LinearFeatureSet } from '../../../../shared/linear.ts';
 
@@ -232,8 +232,7 @@ export async function crossValidate(
   const oof = new Map<number, Float64Array>();
   /** First-fold dual solutions of the settings still in the search, to start their later folds from. */
   const duals = new Map<number, Float32Array>();
-  const problems = classes === 2 ? 1 : classes;
-  const warm = n * problems * 4 * settings.length <= WARM_START_BYTES;
+  const warm = n * problemCount(classes) * 4 * settings.length <= WARM_START_BYTES;
   const totals: CvCost = { fits: 0, passes: 0, unconverged: 0 };
   let planned = plannedFits(settings.length, k);
   let done = 0;
