@@ -12,7 +12,7 @@ import { compileRelaxed } from '../../main/engine/compute/rnn-wasm.ts';
 const dir = path.resolve(import.meta.dirname, '../../main/engine/compute/wasm');
 const tools = ['clang-14', 'wasm-ld-14', 'llvm-objdump-14'];
 const missing = tools.filter((t) => spawnSync(t, ['--version'], { stdio: 'ignore' }).status !== 0);
-if (missing.length && !process.env.CI) console.warn(`compute-wasm-build: skipped, ${missing.join(' and ')} not found (apt-get install clang-14 lld-14; llvm-objdump-14 comes with clang-14)`);
+if (missing.length && !process.env.CI) console.warn(`compute-wasm-build: skipped, ${missing.join(' and ')} not found (apt-get install clang-14 lld-14 llvm-14)`);
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-wasm-build-'));
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
