@@ -1,5 +1,5 @@
 // Runs liblinear's dual coordinate descent solvers (wasm/solver.c, compiled to WebAssembly) on the rows of a
-// CSR matrix, one binary problem at a time. The matrix is copied into the module's memory once; every fit on
+// CSR matrix: one binary problem, or the problems of one-vs-rest side by side. The matrix is copied into the module's memory once; every fit on
 // it (cross-validation folds, grid points, the final model) then only writes its row list and labels.
 // The algorithms, their stopping rules and the bias handling are described in wasm/solver.c.
 import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
@@ -68,6 +68,7 @@ export interface BinarySolution {
 
 interface SolverExports {
   svm_dual(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, w: number, alpha: number, qd: number, index: number, start: number, passes: number, st: number): number;
+  svm_dual_ovr(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, m: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, W: number, Wout: number, alpha: number, a0: number, aout: number, act: number, xtx: number, index: number, work: number, lanes: number, iters: number, converged: number, start: number, passes: number, st: number): number;
   lr_dual_ovr(l: number, rows: number, indptr: number, ind: number, dat: number, cols: number, m: number, y: number, cp: number, cn: number, bias: number, eps: number, maxIter: number, W: number, Wout: number, alpha: number, a0: number, aout: number, xtx: number, index: number, work: number, lanes: number, iters: number, converged: number, start: number, passes: number, st: number): number;
   __heap_base: WebAssembly.Global;
 }
@@ -192,6 +193,19 @@ export class MatrixSolver {
    * result as solving each alone, bit for bit, for a fraction of the memory traffic.
    */
   solveLrOvr(p: OvrProblems, opts: SolverOptions = SOLVER_DEFAULTS): OvrDualSolution {
+    return this.solveOvr('lr', p, opts);
+  }
+
+  /**
+   * Solves the m SVM problems of one-vs-rest together (wasm/solver.c, svm_dual_ovr): the problems share each
+   * pass's row order, each keeps its own shrinking and stopping test, and each problem's solution is the same
+   * whichever others are solved beside it.
+   */
+  solveSvmOvr(p: OvrProblems, opts: SolverOptions = SOLVER_DEFAULTS): OvrDualSolution {
+    return this.solveOvr('svm', p, opts);
+  }
+
+  private solveOvr(loss: DualLoss, p: OvrProblems, opts: SolverOptions): OvrDualSolution {
     const l = p.rows.length;
     const cols = this.x.cols;
     const m = p.m;
@@ -208,7 +222,9 @@ export class MatrixSolver {
     const cn = take(8 * m);
     const W = take(8 * (cols + 1) * M);
     const Wout = take(8 * (cols + 1) * m);
-    const alpha = take(16 * l * M);
+    // The logistic regression keeps each dual variable as a pair (a, C - a); the SVM keeps a, and an active flag.
+    const alpha = take((loss === 'lr' ? 16 : 8) * l * M);
+    const act = loss === 'svm' ? take(l * M) : 0;
     const a0 = p.alpha0 ? take(8 * l * m) : 0;
     const aout = take(8 * l * m);
     const xtx = take(8 * l);
@@ -228,7 +244,10 @@ export class MatrixSolver {
     if (p.alpha0) new Float64Array(buf, a0, l * m).set(p.alpha0);
     let status = SLICE_MORE;
     for (let start = 1; status === SLICE_MORE; start = 0) {
-      status = this.fn.lr_dual_ovr(l, rows, this.indptr, this.indices, this.data, cols, m, y, cp, cn, p.bias, opts.eps, opts.maxIter, W, Wout, alpha, a0, aout, xtx, index, work, lanes, iters, converged, start, PASSES_PER_CALL, st);
+      status =
+        loss === 'lr'
+          ? this.fn.lr_dual_ovr(l, rows, this.indptr, this.indices, this.data, cols, m, y, cp, cn, p.bias, opts.eps, opts.maxIter, W, Wout, alpha, a0, aout, xtx, index, work, lanes, iters, converged, start, PASSES_PER_CALL, st)
+          : this.fn.svm_dual_ovr(l, rows, this.indptr, this.indices, this.data, cols, m, y, cp, cn, p.bias, opts.eps, opts.maxIter, W, Wout, alpha, a0, aout, act, xtx, index, work, lanes, iters, converged, start, PASSES_PER_CALL, st);
     }
     const after = this.memory.buffer;
     const Wm = new Float64Array(after, Wout, (cols + 1) * m);

@@ -29,6 +29,7 @@ try {
       '-Wl,--import-memory',
       '-Wl,--export=svm_dual',
       '-Wl,--export=lr_dual_ovr',
+      '-Wl,--export=svm_dual_ovr',
       '-Wl,--export=__heap_base',
       '-o',
       wasm,
