@@ -1,7 +1,6 @@
 // The cross-validation search on real data (the first 800 train sentences of UCI sentiment, words and
 // words+chars): each (features, loss) walks C upwards from the smallest value and stops only after two values
-// in a row that do not beat its best first-fold score; only each walk's best C and its neighbours are scored on
-// more folds; the chosen setting is the best one scored on every fold;
+// in a row that do not beat its best first-fold score; the chosen setting is the best one scored on every fold;
 // and a pool of worker threads, which finishes fits in whatever order, gives exactly the result of fitting one
 // after another in this thread (the search is deterministic); so does the final fit shared out between the
 // pool's workers by ranges of one-vs-rest problems (O*NET job descriptions, 22 classes, SVM and logistic regression).
@@ -45,11 +44,6 @@ describe('cross-validation search', () => {
           else misses++;
           if (i === walk.length - 1 && walk.length < grid.length) expect(misses).toBe(2);
         });
-        // Only the walk's best first-fold C (the smaller among equals) and its neighbours are scored on more folds.
-        const top = walk.reduce((b, r, i) => (r.folds[0]! > walk[b]!.folds[0]! ? i : b), 0);
-        walk.forEach((r, i) => {
-          if (Math.abs(i - top) > 1) expect(r.folds.length, `${featureSet} ${loss} C=${r.C} is no contender`).toBe(1);
-        });
       }
     }
     const complete = local.rows.filter((r) => r.folds.length === 5);
@@ -57,7 +51,7 @@ describe('cross-validation search', () => {
     const best = complete.reduce((a, r) => (r.macroF1 > a.macroF1 ? r : a));
     expect(local.best).toEqual(best);
     expect(local.oof.length).toBe(y.length * labels.length);
-    expect(local.cost.fits).toBeLessThanOrEqual(40);
+    expect(local.cost.fits).toBeLessThanOrEqual(56);
 
     const pool = fitPool(matrices, settings, 2);
     try {

@@ -7,12 +7,11 @@
 //  - Round 1, on the first fold: each (feature set, loss) walks C upwards and stops after PATIENCE values that
 //    do not beat its best (the score rises then falls with C, and large C is what costs: the dual solvers'
 //    passes grow about linearly with C; on O*NET task sentences the C >= 30 fits were 3/4 of the search time).
-//  - Only contenders go on from round 1: each walk's best C and the values either side of it (contenders()).
 //  - Then successive halving over folds (Jamieson & Talwalkar, AISTATS 2016; scikit-learn's HalvingGridSearchCV
-//    does the same with samples as the resource): the best third of the contenders goes on to three folds, the
-//    best third of those to all k. The winner is always scored on every fold, so its mean is a full k-fold
-//    estimate and its out-of-fold decision values cover all of train (the probability calibration is fitted on
-//    them). With 28 settings and 5 folds this is at most 28 + 2 * 4 + 2 * 2 = 40 fits instead of 140.
+//    does the same with samples as the resource): the best third of what round 1 scored goes on to three
+//    folds, the best third of those to all k. The winner is always scored on every fold, so its mean is a full
+//    k-fold estimate and its out-of-fold decision values cover all of train (the probability calibration is
+//    fitted on them). With 28 settings and 5 folds this is at most 56 fits instead of 140.
 // Settings a walk never reached are not in the CV table.
 //
 // Warm starts: a setting's later folds start from its dual solution on the first fold (the rows the two
@@ -297,14 +296,8 @@ export async function crossValidate(
     }
   };
   await Promise.all(ordered.map(walk));
-  // Only contenders go on: each walk's best C on the first fold and the values either side of it.
-  let survivors = ordered.flatMap((w) => contenders(w.filter((i) => scores[i]!.length > 0), (i) => scores[i]![0]!)).sort((a, b) => a - b);
-  for (const i of settings.keys()) {
-    if (survivors.includes(i)) continue;
-    oof.delete(i);
-    duals.delete(i);
-  }
-  planned = done + plannedFits(survivors.length, k) - survivors.length;
+  let survivors = settings.map((_, i) => i).filter((i) => scores[i]!.length > 0);
+  planned = plannedFits(survivors.length, k);
 
   // Successive halving over folds: the best third goes on to three folds, the best third of those to all k.
   let foldsDone = 1;
@@ -339,21 +332,6 @@ export async function crossValidate(
   const bestRow = rows.find((r) => r.featureSet === settings[best]!.featureSet && r.loss === settings[best]!.loss && r.C === settings[best]!.C)!;
   const dual = duals.get(best);
   return { folds: k, rows, best: bestRow, oof: oof.get(best)!, ...(dual ? { dual } : {}), cost: totals };
-}
-
-/**
- * The settings of one walk (in order of C) that may still be the best after its first fold: the best (the
- * smallest C among equals) and its neighbours on the grid. The walk already takes the score to rise and then fall
- * with C; a value two or more steps (a factor of 10 in C) from the best is not a contender, and when the score
- * is flat around the best, the neighbours stand for the plateau. This is what keeps the expensive end of a plateau
- * (large C: more passes) out of the later folds (O*NET task sentences: words+chars SVM at C=10, 3/10 of those
- * folds' time, scored 0.004 below C=1 on its first fold).
- */
-export function contenders(walk: readonly number[], score: (index: number) => number): number[] {
-  if (!walk.length) return [];
-  let best = 0;
-  for (let w = 1; w < walk.length; w++) if (score(walk[w]!) > score(walk[best]!)) best = w;
-  return walk.slice(Math.max(0, best - 1), best + 2);
 }
 
 /** The most fits the search makes for `settings` settings and k folds (fewer when walks along C stop early). */
