@@ -1,5 +1,5 @@
 // The kernels the project registers: UnsortedSegmentSum (missing on wasm, slow on cpu) and the
-// faster Slice/Unpack/SplitV/BatchMatMul and comparisons. Each is checked against numbers computed by hand or by
+// faster Slice/Unpack/SplitV/BatchMatMul, comparisons and Reverse. Each is checked against numbers computed by hand or by
 // plain JS, and a few training steps of Embedding models must give the same losses on wasm and cpu.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -265,6 +265,34 @@ describe('comparisons on wasm', () => {
     const grad = (backend: 'wasm' | 'cpu') =>
       on(backend, () => tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.mul(tf.max(t, 1), tf.range(1, 41).reshape([8, 5])).sum())(tf.tensor3d(x.map((v) => (Number.isNaN(v) ? 1 : v)), [8, 6, 5])).dataSync())));
     expect(await grad('wasm')).toEqual(await grad('cpu'));
+  });
+});
+
+describe('Reverse on wasm', () => {
+  it('is the project\'s kernel and gives what the cpu backend gives (each axis, several, none, negative; 1-D to 4-D; float32, int32, bool)', async () => {
+    await tf.setBackend('wasm');
+    expect(registeredKernelPatches().find((p) => p.kernel === 'Reverse' && p.backend === 'wasm')?.action).toBe('replaced');
+    const cases: Array<[number[], number[]]> = [
+      [[7], [0]],
+      [[3, 4], [0]],
+      [[3, 4], [1]],
+      [[3, 4], [0, 1]],
+      [[4, 5, 6], [1]],
+      [[4, 5, 6], [-1]],
+      [[4, 5, 6], [0, 2]],
+      [[4, 5, 6], []],
+      [[2, 3, 4, 5], [1, 2]],
+      [[2, 3, 4, 5], [3, 0]],
+      [[2, 0, 3], [1]],
+    ];
+    for (const [shape, dims] of cases) {
+      const n = tf.util.sizeFromShape(shape);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : dtype === 'int32' ? i - 4 : i * 1.5 - 4));
+        const run = (backend: 'wasm' | 'cpu') => on(backend, () => tf.tidy(() => Array.from(tf.reverse(tf.tensor(values as number[] | boolean[], shape, dtype), dims).dataSync())));
+        expect(await run('wasm'), `[${shape}] dims [${dims}] ${dtype}`).toEqual(await run('cpu'));
+      }
+    }
   });
 });
 
