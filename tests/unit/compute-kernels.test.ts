@@ -1,5 +1,5 @@
 // The kernels the project registers: UnsortedSegmentSum (missing on wasm, slow on cpu) and the
-// faster Slice/Unpack/SplitV/BatchMatMul. Each is checked against numbers computed by hand or by
+// faster Slice/Unpack/SplitV/BatchMatMul, comparisons and Reverse. Each is checked against numbers computed by hand or by
 // plain JS, and a few training steps of Embedding models must give the same losses on wasm and cpu.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -223,6 +223,78 @@ async function trainSteps(backend: 'wasm' | 'cpu', kind: 'dense' | 'lstm' | 'gru
   model.dispose();
   return { losses, init };
 }
+
+describe('comparisons on wasm', () => {
+  const ops = { equal: tf.equal, notEqual: tf.notEqual, greater: tf.greater, greaterEqual: tf.greaterEqual, less: tf.less, lessEqual: tf.lessEqual };
+  const rand = (n: number, seed: number) => {
+    let s = seed;
+    // Few distinct values (ties are what Equal is for), a NaN, and both zeros.
+    return Array.from({ length: n }, (_, i) => (i % 17 === 5 ? Number.NaN : i % 13 === 3 ? -0 : ((s = (s * 1103515245 + 12345) % 2147483648) % 7) - 3));
+  };
+  const pairs: Array<[number[], number[]]> = [
+    [[32, 24, 16], [32, 1, 16]],
+    [[32, 24, 16], [32, 24, 16]],
+    [[4, 1, 5], [1, 3, 1]],
+    [[6], []],
+    [[], [2, 3]],
+    [[2, 3, 4], [4]],
+  ];
+
+  it('are the project\'s kernels, and give what the cpu backend gives (broadcasts, scalars, NaN, -0; float32, int32, bool)', async () => {
+    await tf.setBackend('wasm');
+    for (const k of ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']) {
+      expect(registeredKernelPatches().find((p) => p.kernel === k && p.backend === 'wasm')?.action).toBe('replaced');
+    }
+    for (const [name, op] of Object.entries(ops)) {
+      for (const [sa, sb] of pairs) {
+        for (const dtype of ['float32', 'int32', 'bool'] as const) {
+          const av = rand(tf.util.sizeFromShape(sa), 7);
+          const bv = rand(tf.util.sizeFromShape(sb), 11);
+          const make = (v: number[], shape: number[]) => (dtype === 'float32' ? tf.tensor(v, shape) : dtype === 'int32' ? tf.tensor(v.map((x) => (Number.isNaN(x) ? 9 : x)), shape, 'int32') : tf.tensor(v.map((x) => x > 0), shape, 'bool'));
+          const run = (backend: 'wasm' | 'cpu') => on(backend, () => tf.tidy(() => Array.from(op(make(av, sa), make(bv, sb)).dataSync())));
+          const got = await run('wasm');
+          const want = await run('cpu');
+          expect(got, `${name} ${dtype} [${sa}] vs [${sb}]`).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('the gradient of a max over time (GlobalMaxPooling1D) is the same as on cpu, ties included', async () => {
+    const x = rand(8 * 6 * 5, 3);
+    const grad = (backend: 'wasm' | 'cpu') =>
+      on(backend, () => tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.mul(tf.max(t, 1), tf.range(1, 41).reshape([8, 5])).sum())(tf.tensor3d(x.map((v) => (Number.isNaN(v) ? 1 : v)), [8, 6, 5])).dataSync())));
+    expect(await grad('wasm')).toEqual(await grad('cpu'));
+  });
+});
+
+describe('Reverse on wasm', () => {
+  it('is the project\'s kernel and gives what the cpu backend gives (each axis, several, none, negative; 1-D to 4-D; float32, int32, bool)', async () => {
+    await tf.setBackend('wasm');
+    expect(registeredKernelPatches().find((p) => p.kernel === 'Reverse' && p.backend === 'wasm')?.action).toBe('replaced');
+    const cases: Array<[number[], number[]]> = [
+      [[7], [0]],
+      [[3, 4], [0]],
+      [[3, 4], [1]],
+      [[3, 4], [0, 1]],
+      [[4, 5, 6], [1]],
+      [[4, 5, 6], [-1]],
+      [[4, 5, 6], [0, 2]],
+      [[4, 5, 6], []],
+      [[2, 3, 4, 5], [1, 2]],
+      [[2, 3, 4, 5], [3, 0]],
+      [[2, 0, 3], [1]],
+    ];
+    for (const [shape, dims] of cases) {
+      const n = tf.util.sizeFromShape(shape);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : dtype === 'int32' ? i - 4 : i * 1.5 - 4));
+        const run = (backend: 'wasm' | 'cpu') => on(backend, () => tf.tidy(() => Array.from(tf.reverse(tf.tensor(values as number[] | boolean[], shape, dtype), dims).dataSync())));
+        expect(await run('wasm'), `[${shape}] dims [${dims}] ${dtype}`).toEqual(await run('cpu'));
+      }
+    }
+  });
+});
 
 describe('training an Embedding model gives the same losses on wasm and cpu', () => {
   it.each(['dense', 'lstm', 'gru'] as const)('Embedding + %s', async (kind) => {

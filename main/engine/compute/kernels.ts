@@ -9,8 +9,9 @@
 // The rest are speed-ups for recurrent training, each computing exactly what the kernel it replaces
 // computes (tests/unit/compute-kernels.test.ts): Slice/Unpack/SplitV without whole-input copies,
 // GatherV2 by rows, BatchMatMul without the slow transposed path, Identity and layout-keeping Transpose
-// without copies (wasm), the fused LSTM/GRU kernels of fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or
-// JavaScript, rnn-js.ts) and a fused Adam update (adam.ts). Measured in tests/bench/train-throughput.bench.ts.
+// without copies, comparisons in one strided pass and Reverse by runs (wasm), the fused LSTM/GRU kernels of
+// fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or JavaScript, rnn-js.ts) and a fused Adam update (adam.ts).
+// Measured in tests/bench/train-throughput.bench.ts.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAM, fusedAdamKernel } from './adam.ts';
 import { jsRnnKernels } from './rnn-js.ts';
@@ -250,6 +251,161 @@ function makeGatherWasm(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+// ---- wasm: comparisons ----
+// The wasm backend's comparison kernels (Equal, Greater, ...) run a generic element loop with index arithmetic
+// for every element, broadcast or not: Equal of two [32, 24, 128] tensors took 12 ms, of [32, 24, 128] against
+// [32, 1, 128] 26-38 ms, against 0.05 ms for a Multiply of the same size. tfjs takes the gradient of a max over
+// time (GlobalMaxPooling1D, the recurrent presets' readout) as dy * cast(equal(x, max)), so that one Equal was
+// about 40% of a GRU training step on O*NET task sentences. These compute the same booleans in one strided pass.
+/** The comparisons, by kernel name; the index picks the loop in compareRun. */
+const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'] as const;
+type Comparison = (typeof COMPARISONS)[number];
+
+/**
+ * out[o + j] = a[pa + j * sa] OP b[pb + j * sb] for j < n. One loop per comparison: a comparison passed in as a
+ * function is not inlined once six kernels share the call site, and that call cost more than the comparison.
+ */
+function compareRun(op: number, a: ArrayLike<number>, pa: number, sa: number, b: ArrayLike<number>, pb: number, sb: number, out: Uint8Array, o: number, n: number): void {
+  const end = o + n;
+  switch (op) {
+    case 0:
+      for (; o < end; o++, pa += sa, pb += sb) out[o] = a[pa] === b[pb] ? 1 : 0;
+      break;
+    case 1:
+      for (; o < end; o++, pa += sa, pb += sb) out[o] = a[pa] !== b[pb] ? 1 : 0;
+      break;
+    case 2:
+      for (; o < end; o++, pa += sa, pb += sb) out[o] = a[pa]! > b[pb]! ? 1 : 0;
+      break;
+    case 3:
+      for (; o < end; o++, pa += sa, pb += sb) out[o] = a[pa]! >= b[pb]! ? 1 : 0;
+      break;
+    case 4:
+      for (; o < end; o++, pa += sa, pb += sb) out[o] = a[pa]! < b[pb]! ? 1 : 0;
+      break;
+    default:
+      for (; o < end; o++, pa += sa, pb += sb) out[o] = a[pa]! <= b[pb]! ? 1 : 0;
+  }
+}
+
+/**
+ * Element strides of `shape` read as the broadcast `out` shape: shapes align on the right, and a dimension of 1
+ * (or a missing one) repeats, so its stride is 0.
+ */
+export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const strides = new Array<number>(out.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1, o = out.length - 1; i >= 0; i--, o--) {
+    if (shape[i] !== 1) strides[o] = stride;
+    stride *= shape[i]!;
+  }
+  return strides;
+}
+
+/**
+ * out = a OP b over the broadcast shape `outShape`, the last dimension in a tight loop and the others counted
+ * like an odometer.
+ */
+export function compareBroadcast(
+  comparison: Comparison,
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  out: Uint8Array,
+): void {
+  const op = COMPARISONS.indexOf(comparison);
+  const rank = outShape.length;
+  const size = out.length;
+  if (rank === 0 || (a.length === size && b.length === size)) {
+    compareRun(op, a, 0, 1, b, 0, 1, out, 0, size);
+    return;
+  }
+  const as = broadcastStrides(aShape, outShape);
+  const bs = broadcastStrides(bShape, outShape);
+  const inner = outShape[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let ao = 0;
+  let bo = 0;
+  for (let o = 0; o < size; o += inner) {
+    compareRun(op, a, ao, as[rank - 1]!, b, bo, bs[rank - 1]!, out, o, inner);
+    // Next row: advance the odometer over the outer dimensions.
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d]! < outShape[d]!) {
+        ao += as[d]!;
+        bo += bs[d]!;
+        break;
+      }
+      ao -= as[d]! * (outShape[d]! - 1);
+      bo -= bs[d]! * (outShape[d]! - 1);
+      index[d] = 0;
+    }
+  }
+}
+
+function makeCompareWasm(comparison: Comparison): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const w = backend as unknown as WasmBackendLike;
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = w.makeOutput(shape, 'bool');
+    if (tf.util.sizeFromShape(shape) === 0) return out;
+    // Views after makeOutput (it may grow the heap).
+    compareBroadcast(comparison, w.typedArrayFromHeap(a), a.shape, w.typedArrayFromHeap(b), b.shape, shape, w.typedArrayFromHeap(out) as Uint8Array);
+    return out;
+  };
+}
+
+// ---- wasm: reversing along axes ----
+// A bidirectional layer reverses its input sequence along time, and its backward direction's outputs back (and
+// the gradient does both again): four Reverse calls per layer and step. The wasm backend's Reverse took about 2 ms
+// for [32, 24, 64], 28% of a BiGRU training step on O*NET task sentences. This one copies whole runs: everything
+// after the last reversed axis is contiguous in both tensors.
+function makeReverseWasm(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (!fastSliceable(x)) return original(args);
+    const { dims } = args.attrs as { dims: number | number[] };
+    const shape = x.shape;
+    const axes = new Set(tf.util.parseAxisParam(dims, shape));
+    const b = args.backend as unknown as WasmBackendLike;
+    const out = b.makeOutput([...shape], x.dtype);
+    const size = tf.util.sizeFromShape(shape);
+    if (size === 0) return out;
+    // Views after makeOutput (it may grow the heap); one view of the whole heap for copyWithin, as in gather.
+    const xv = b.typedArrayFromHeap(x);
+    const ov = b.typedArrayFromHeap(out);
+    const heap = new (xv.constructor as new (buffer: ArrayBufferLike) => NumericArray)(xv.buffer);
+    const xBase = xv.byteOffset / xv.BYTES_PER_ELEMENT;
+    const oBase = ov.byteOffset / ov.BYTES_PER_ELEMENT;
+    const last = Math.max(-1, ...axes);
+    if (last < 0) {
+      heap.copyWithin(oBase, xBase, xBase + size);
+      return out;
+    }
+    const run = tf.util.sizeFromShape(shape.slice(last + 1));
+    const strides = shape.map((_, d) => tf.util.sizeFromShape(shape.slice(d + 1)));
+    const index = new Array<number>(last + 1).fill(0);
+    // The source of output run r: each reversed axis's coordinate counted from the other end.
+    let src = 0;
+    for (let d = 0; d <= last; d++) if (axes.has(d)) src += (shape[d]! - 1) * strides[d]!;
+    for (let o = 0; o < size; o += run) {
+      heap.copyWithin(oBase + o, xBase + src, xBase + src + run);
+      for (let d = last; d >= 0; d--) {
+        const step = axes.has(d) ? -strides[d]! : strides[d]!;
+        if (++index[d]! < shape[d]!) {
+          src += step;
+          break;
+        }
+        src -= step * (shape[d]! - 1);
+        index[d] = 0;
+      }
+    }
+    return out;
+  };
+}
+
 // ---- wasm: clones share their data ----
 // tfjs clones every tensor a taped op saves for its gradient, and the wasm backend's Identity copies the data
 // where the cpu backend's shares it (tensor data is never written in place, so sharing is safe). For a fused
@@ -393,6 +549,8 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
       install('BatchMatMul', 'wasm', (o) => makeBatchMatMulWasm(o ?? required('BatchMatMul', 'wasm'), required('Transpose', 'wasm')));
       install('Identity', 'wasm', (o) => sharingIdentity(o ?? required('Identity', 'wasm')));
       install('Transpose', 'wasm', (o) => makeTransposeWasm(o ?? required('Transpose', 'wasm')));
+      for (const comparison of COMPARISONS) install(comparison, 'wasm', () => makeCompareWasm(comparison));
+      install('Reverse', 'wasm', (o) => makeReverseWasm(o ?? required('Reverse', 'wasm')));
     }
   }
   if (backendName === 'cpu') {
