@@ -106,15 +106,20 @@ const unsortedSegmentSumCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 // and SplitV (how an LSTM/GRU cell splits its gates) call it once per output, so a 100-step
 // sequence copies the whole input 100 times. Reading a view of the heap instead is the same data.
 
+/** Element strides of a row-major tensor of `shape` (the last dimension's is 1). */
+function rowMajorStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, stride = 1; d >= 0; stride *= shape[d]!, d--) strides[d] = stride;
+  return strides;
+}
+
 function copySlice(x: NumericArray, xShape: readonly number[], begin: readonly number[], size: readonly number[], out: NumericArray): void {
   const rank = xShape.length;
   if (rank === 0) {
     out[0] = x[0]!;
     return;
   }
-  const strides = new Array<number>(rank);
-  strides[rank - 1] = 1;
-  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * xShape[d + 1]!;
+  const strides = rowMajorStrides(xShape);
   const rowLen = size[rank - 1]!;
   const rows = tf.util.sizeFromShape(size.slice(0, rank - 1));
   if (rowLen === 0 || rows === 0) return;
@@ -212,6 +217,15 @@ function makeSplitV(original: tf.KernelFunc, impl: SliceImpl): tf.KernelFunc {
 // The wasm GatherV2 copies element by element through generic 4-D strides: an Embedding lookup of
 // 64 sequences × 100 tokens × 64 dimensions takes ~15 ms. Row copies do it in well under 1 ms.
 
+/**
+ * A view of the whole wasm heap with the element type of `view`, and where `view` starts in it: copyWithin on it
+ * moves runs between tensors without allocating (a subarray per run does).
+ */
+function heapView(view: NumericArray): { heap: NumericArray; base: number } {
+  const heap = new (view.constructor as new (buffer: ArrayBufferLike) => NumericArray)(view.buffer);
+  return { heap, base: view.byteOffset / view.BYTES_PER_ELEMENT };
+}
+
 function makeGatherWasm(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
@@ -231,11 +245,8 @@ function makeGatherWasm(original: tf.KernelFunc): tf.KernelFunc {
     const out = b.makeOutput(info.outputShape, x.dtype);
     // Views after makeOutput (it may grow the heap). Rows move with copyWithin on one view of the whole heap:
     // a subarray per row allocates, and at 6,400 rows of 64 that was most of the gather's time.
-    const xv = b.typedArrayFromHeap(x);
-    const ov = b.typedArrayFromHeap(out);
-    const heap = new (xv.constructor as new (buffer: ArrayBufferLike) => NumericArray)(xv.buffer);
-    const xBase = xv.byteOffset / xv.BYTES_PER_ELEMENT;
-    let o = ov.byteOffset / ov.BYTES_PER_ELEMENT;
+    const { heap, base: xBase } = heapView(b.typedArrayFromHeap(x));
+    let o = heapView(b.typedArrayFromHeap(out)).base;
     const { batchSize, outerSize, dimSize, sliceSize } = info;
     for (let bi = 0; bi < batchSize; bi++) {
       for (let oi = 0; oi < outerSize; oi++) {
@@ -373,32 +384,29 @@ function makeReverseWasm(original: tf.KernelFunc): tf.KernelFunc {
     const out = b.makeOutput([...shape], x.dtype);
     const size = tf.util.sizeFromShape(shape);
     if (size === 0) return out;
-    // Views after makeOutput (it may grow the heap); one view of the whole heap for copyWithin, as in gather.
-    const xv = b.typedArrayFromHeap(x);
-    const ov = b.typedArrayFromHeap(out);
-    const heap = new (xv.constructor as new (buffer: ArrayBufferLike) => NumericArray)(xv.buffer);
-    const xBase = xv.byteOffset / xv.BYTES_PER_ELEMENT;
-    const oBase = ov.byteOffset / ov.BYTES_PER_ELEMENT;
+    // Views after makeOutput (it may grow the heap).
+    const { heap, base: xBase } = heapView(b.typedArrayFromHeap(x));
+    const oBase = heapView(b.typedArrayFromHeap(out)).base;
     const last = Math.max(-1, ...axes);
     if (last < 0) {
       heap.copyWithin(oBase, xBase, xBase + size);
       return out;
     }
     const run = tf.util.sizeFromShape(shape.slice(last + 1));
-    const strides = shape.map((_, d) => tf.util.sizeFromShape(shape.slice(d + 1)));
+    // Walking the output in order, the source moves back along a reversed axis and forward along the others.
+    const steps = rowMajorStrides(shape).map((stride, d) => (axes.has(d) ? -stride : stride));
     const index = new Array<number>(last + 1).fill(0);
-    // The source of output run r: each reversed axis's coordinate counted from the other end.
+    // The source of the first run: each reversed axis's coordinate counted from the other end.
     let src = 0;
-    for (let d = 0; d <= last; d++) if (axes.has(d)) src += (shape[d]! - 1) * strides[d]!;
+    for (let d = 0; d <= last; d++) if (steps[d]! < 0) src -= (shape[d]! - 1) * steps[d]!;
     for (let o = 0; o < size; o += run) {
       heap.copyWithin(oBase + o, xBase + src, xBase + src + run);
       for (let d = last; d >= 0; d--) {
-        const step = axes.has(d) ? -strides[d]! : strides[d]!;
         if (++index[d]! < shape[d]!) {
-          src += step;
+          src += steps[d]!;
           break;
         }
-        src -= step * (shape[d]! - 1);
+        src -= steps[d]! * (shape[d]! - 1);
         index[d] = 0;
       }
     }

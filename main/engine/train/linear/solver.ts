@@ -1,6 +1,7 @@
 // Runs liblinear's dual coordinate descent solvers (wasm/solver.c, compiled to WebAssembly) on the rows of a
-// CSR matrix: one binary problem, or the problems of one-vs-rest side by side. The matrix is copied into the module's memory once; every fit on
-// it (cross-validation folds, grid points, the final model) then only writes its row list and labels.
+// CSR matrix: one binary problem, or the problems of one-vs-rest side by side. The matrix is copied into the
+// module's memory once; every fit on it (cross-validation folds, grid points, the final model) then only writes
+// its row list and labels.
 // The algorithms, their stopping rules and the bias handling are described in wasm/solver.c.
 import type { CsrMatrix } from '../../text/tfidf-matrix.ts';
 import { SOLVER_WASM_BASE64 } from './solver-wasm.ts';
