@@ -5,7 +5,7 @@ import type { RawRecord } from '../../main/engine/data/readers/types.ts';
 import { columnIndex, columnLetter } from '../../main/engine/data/readers/xlsx.ts';
 import { ImportProgress } from '../../main/engine/data/progress.ts';
 import { carveFromTrain, seededRandom, stratifiedSplit, TEST, TRAIN, VALIDATION } from '../../main/engine/data/split.ts';
-import { cleanCell, contentHash, hasNoContent, normaliseText, wordCount } from '../../main/engine/text/cells.ts';
+import { cleanCell, contentHash, hasNoContent, joinTextCells, normaliseText, wordCount } from '../../main/engine/text/cells.ts';
 import type { WorkbenchEvent } from '../../shared/events.ts';
 
 async function* chunksOf(text: string, size: number): AsyncGenerator<string> {
@@ -138,5 +138,35 @@ describe('text helpers', () => {
     expect(hasNoContent('... !!! ---')).toBe(true);
     expect(hasNoContent('ok.')).toBe(false);
     expect(hasNoContent('42')).toBe(false);
+  });
+
+  it("joins a row's text cells and hashes them as cleanCell + join + contentHash do, on plain and awkward cells", () => {
+    // What the importer did before joinTextCells: clean each cell, drop empty ones, join with a line break, hash.
+    const reference = (cells: string[], columns: number[]) => {
+      const text = columns
+        .map((i) => cleanCell(cells[i] ?? ''))
+        .filter((v) => v)
+        .join('\n');
+      return { text, hash: text ? contentHash(text) : '' };
+    };
+    // Pieces that take each path: plain words, edge and double spaces, tabs and line breaks, no-break and
+    // ideographic spaces, a combining accent (NFC joins it to the letter before, even across a cell's trimmed
+    // edge), a lone combining mark starting a cell, control and non-ASCII characters, an empty piece.
+    const pieces = ['word', 'Two words', ' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u3000', 'e\u0301', '\u0301x', '\u00e9', '\u0001', '\u7a7a', '"q"', ',', '', '\u2028'];
+    const random = seededRandom(7);
+    const pick = () => pieces[Math.floor(random() * pieces.length)]!;
+    let plain = 0;
+    for (let k = 0; k < 3000; k++) {
+      const width = 1 + Math.floor(random() * 4);
+      const cells = Array.from({ length: width }, () => Array.from({ length: Math.floor(random() * 6) }, pick).join(random() < 0.5 ? ' ' : ''));
+      const columns = Array.from({ length: 1 + Math.floor(random() * width) }, () => Math.floor(random() * (width + 1)));
+      const got = joinTextCells(cells, columns);
+      expect(got, JSON.stringify({ cells, columns })).toEqual(reference(cells, columns));
+      plain += cells.filter((c) => /^[!-~]+( [!-~]+)*$/.test(c)).length;
+    }
+    // Both paths ran (plain cells take the one-scan path).
+    expect(plain).toBeGreaterThan(300);
+    expect(joinTextCells(['Role 7', 'Operate a forklift.'], [0, 1])).toEqual({ text: 'Role 7\nOperate a forklift.', hash: contentHash('Role 7\nOperate a forklift.') });
+    expect(joinTextCells(['  ', '\t'], [0, 1])).toEqual({ text: '', hash: '' });
   });
 });

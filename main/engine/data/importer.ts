@@ -14,7 +14,7 @@ import { NotUtf8Error } from './decode.ts';
 import { guessColumns, splitOf } from './guess.ts';
 import { ImportProgress } from './progress.ts';
 import { SPLIT_CODES, TRAIN, carveFromTrain, stratifiedSplit } from './split.ts';
-import { cleanCell, contentHash } from '../text/cells.ts';
+import { cleanCell, joinTextCells } from '../text/cells.ts';
 import { openTable, type Row, type Table } from './table.ts';
 
 export const DEFAULT_SEED = 42;
@@ -211,12 +211,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
         return;
       }
       if (badWidth.length) return;
-      const parts: string[] = [];
-      for (const i of cols.text) {
-        const v = cleanCell(r.cells[i] ?? '');
-        if (v) parts.push(v);
-      }
-      const text = parts.join('\n');
+      const { text, hash } = joinTextCells(r.cells, cols.text);
       const label = cleanCell(r.cells[cols.label] ?? '');
       if (!text) {
         skippedText++;
@@ -245,7 +240,7 @@ async function importOnce(ctx: EngineContext, file: string, opts: ImportOptions,
       }
       rowLabels.push(li);
       rowSplits.push(split);
-      pendingValues.push(r.line, text, label, contentHash(text));
+      pendingValues.push(r.line, text, label, hash);
       pendingChars += text.length;
       if (pendingValues.length === STAGING_BATCH * STAGED_COLUMNS || pendingChars > PENDING_CHARS) flush();
       n++;

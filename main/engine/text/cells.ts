@@ -32,6 +32,57 @@ export function contentHash(text: string): string {
   return crypto.hash('sha256', normaliseText(text), 'hex');
 }
 
+/**
+ * A cell that cleanCell and normaliseText both leave as it is: printable ASCII and single spaces inside, no space
+ * at either end. Found by one scan of the cell; anything else (a non-ASCII or control character, a double space,
+ * an edge space) takes the exact path.
+ */
+const NOT_PLAIN = /[^\x21-\x7e ]| {2}/;
+
+function isPlain(cell: string): boolean {
+  return cell.length > 0 && cell.charCodeAt(0) !== 32 && cell.charCodeAt(cell.length - 1) !== 32 && !NOT_PLAIN.test(cell);
+}
+
+/** An imported row's text and its content hash (joinTextCells). */
+export interface JoinedText {
+  text: string;
+  hash: string;
+}
+
+/**
+ * The text of an imported row from the cells of its text columns: each cleaned (cleanCell), empty ones dropped,
+ * joined by a line break; with its content hash, equal to contentHash(text) but without scanning the joined text
+ * again. The hashed form is each cell's normalised form joined by one space: a joining line break between two
+ * trimmed, non-empty cells is a whitespace run of one, which normaliseText turns into a space, and a line break
+ * never combines with its neighbours under NFC. Most cells are plain ASCII with single spaces, which one scan
+ * shows (isPlain); the importer ran four scans and a rewrite of each row's text (0.4 s of CPU on 200 MB).
+ * `hash` is '' when the text is.
+ */
+export function joinTextCells(cells: readonly (string | undefined)[], columns: readonly number[]): JoinedText {
+  let text = '';
+  let same = '';
+  for (const i of columns) {
+    const raw = cells[i] ?? '';
+    let clean: string;
+    let norm: string;
+    if (isPlain(raw)) {
+      clean = norm = raw;
+    } else {
+      clean = cleanCell(raw);
+      if (!clean) continue;
+      norm = normaliseText(clean);
+    }
+    if (text) {
+      text = `${text}\n${clean}`;
+      same = `${same} ${norm}`;
+    } else {
+      text = clean;
+      same = norm;
+    }
+  }
+  return { text, hash: text ? crypto.hash('sha256', same, 'hex') : '' };
+}
+
 /** Words as the review counts them: runs of non-space characters. */
 export function wordCount(text: string): number {
   let n = 0;
