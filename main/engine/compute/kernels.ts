@@ -8,8 +8,9 @@
 //
 // The rest are speed-ups for recurrent training, each computing exactly what the kernel it replaces
 // computes (tests/unit/compute-kernels.test.ts): Slice/Unpack/SplitV without whole-input copies,
-// GatherV2 by rows, BatchMatMul without the slow transposed path, Identity and layout-keeping Transpose
-// without copies, comparisons in one strided pass and Reverse by runs (wasm), the fused LSTM/GRU kernels of
+// GatherV2 by rows, BatchMatMul without the slow transposed path (batched products in wasm/ops.c), Identity and
+// layout-keeping Transpose without copies, comparisons in one strided pass (float32 rows in ops.c), Max over time
+// without a transpose (ops.c) and Reverse by runs (wasm), the fused LSTM/GRU kernels of
 // fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or JavaScript, rnn-js.ts), a fused Adam update and the global
 // gradient norm in one kernel (adam.ts).
 // Measured in tests/bench/train-throughput.bench.ts.
@@ -641,7 +642,7 @@ function installSlicing(backendName: 'wasm' | 'cpu'): void {
 
 /** Switches for the speed-ups, so that tests and benchmarks can compare them with the stock kernels. */
 export interface KernelOptions {
-  /** Register the faster Slice/Unpack/SplitV (wasm, cpu), GatherV2 and BatchMatMul (wasm) and the fused LSTM/GRU kernels; default true. */
+  /** Register the faster Slice/Unpack/SplitV (wasm, cpu), GatherV2, BatchMatMul, comparisons and Max (wasm), the fused LSTM/GRU kernels, Adam and the gradient norm; default true. */
   fast?: boolean;
   /**
    * Which fused LSTM/GRU kernels: 'wasm-simd' (the default wherever the module loads) or 'js' (the fallback;
