@@ -130,8 +130,12 @@ export class MatrixSolver {
     this.ensure(at);
     new Int32Array(this.memory.buffer, this.indptr, x.rows + 1).set(x.indptr);
     // Columns renumbered by how many rows use them, most used first (ties in column order): the weights of the
-    // frequent features, which nearly every row reads, then share a few cache lines. Entries keep their order
-    // within each row, so every sum is taken in the same order and the solution is the same, bit for bit.
+    // frequent features, which nearly every row reads, then share a few cache lines. Each row's entries are then
+    // put in the order of their new columns, so a row's weights are read at rising addresses, the frequent ones
+    // first: on O*NET task sentences, words+chars (157k columns, 22 problems side by side), the whole search
+    // took 20-28% less CPU than with each row in vocabulary order, for the same passes. The sums are then taken
+    // in another order than the vocabulary's, so the weights differ from that order's in the last bits; they do
+    // not depend on anything but the matrix.
     const counts = new Int32Array(x.cols);
     for (let k = 0; k < nz; k++) counts[x.indices[k]!]!++;
     const byUse = Int32Array.from({ length: x.cols }, (_, j) => j).sort((a, b) => counts[b]! - counts[a]! || a - b);
@@ -139,8 +143,23 @@ export class MatrixSolver {
     byUse.forEach((j, s) => (this.slot[j] = s));
     this.slot[x.cols] = x.cols;
     const ind = new Int32Array(this.memory.buffer, this.indices, nz);
-    for (let k = 0; k < nz; k++) ind[k] = this.slot[x.indices[k]!]!;
-    new Float32Array(this.memory.buffer, this.data, nz).set(x.data.subarray(0, nz));
+    const dat = new Float32Array(this.memory.buffer, this.data, nz);
+    // A row's values wait in a dense scratch row indexed by new column while its new columns are sorted.
+    const scratch = new Float32Array(x.cols);
+    for (let r = 0; r < x.rows; r++) {
+      const start = x.indptr[r]!;
+      const end = x.indptr[r + 1]!;
+      for (let k = start; k < end; k++) {
+        const j = this.slot[x.indices[k]!]!;
+        ind[k] = j;
+        scratch[j] = x.data[k]!;
+      }
+      ind.subarray(start, end).sort();
+      let repeated = false;
+      for (let k = start + 1; k < end; k++) repeated ||= ind[k] === ind[k - 1];
+      if (!repeated) for (let k = start; k < end; k++) dat[k] = scratch[ind[k]!]!;
+      else for (let k = start; k < end; k++) [ind[k], dat[k]] = [this.slot[x.indices[k]!]!, x.data[k]!]; // a column twice: as stored
+    }
   }
 
   private ensure(bytes: number): void {
