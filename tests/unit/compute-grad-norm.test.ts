@@ -126,7 +126,7 @@ describe('training with the step kernels on wasm', () => {
         const r = await trainLoop(model, slice.train, slice.validation, LABELS, settings);
         const weights = model.getWeights().flatMap((w) => Array.from(w.dataSync()));
         model.dispose();
-        return { history: r.state.history.map((h) => [h.trainLoss, h.validationLoss, h.diagnostics.gradNormMean, h.diagnostics.gradNormMax]), weights };
+        return { history: r.state.history.map((h) => [h.trainLoss, h.validationLoss, h.diagnostics?.gradNormMean, h.diagnostics?.gradNormMax]), weights };
       } finally {
         if (!stepKernels) {
           tf.registerKernel(kernel);
