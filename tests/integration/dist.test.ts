@@ -57,7 +57,7 @@ describe('the built JavaScript (dist/)', () => {
       const text = fs.readFileSync(path.join(pkg, 'dist', f), 'utf8');
       expect(text, f).not.toMatch(/from ['"]tsx|import\(['"]tsx|(from |import\()['"][^'"]+\.ts['"]/);
     }
-    for (const f of ['cli.js', 'library.js', 'electron-main.js', 'worker.js', 'fit-worker.js', 'rnn-worker.js', 'probe-child.js', 'survey-child.js', 'app/preload.cjs', 'assets/rnn.wasm', 'assets/adam.wasm']) {
+    for (const f of ['cli.js', 'library.js', 'electron-main.js', 'worker.js', 'fit-worker.js', 'rnn-worker.js', 'probe-child.js', 'survey-child.js', 'app/preload.cjs', 'assets/rnn.wasm', 'assets/adam.wasm', 'assets/ops.wasm']) {
       expect(fs.existsSync(path.join(pkg, 'dist', f)), f).toBe(true);
     }
   });
@@ -67,11 +67,12 @@ describe('the built JavaScript (dist/)', () => {
     expect(imported).toMatchObject({ rows: 300, labels: ['negative', 'positive'] });
 
     // The backend probe runs in child processes (dist/probe-child.js); the recurrent kernels are dist/assets/rnn.wasm
-    // with their helper threads (dist/rnn-worker.js), the fused Adam dist/assets/adam.wasm.
+    // with their helper threads (dist/rnn-worker.js), the fused Adam and gradient norm dist/assets/adam.wasm, the
+    // pooling's products, comparisons and max dist/assets/ops.wasm.
     const probe = JSON.parse(await cli('backends', '--json')) as { backends: Array<{ name: string; loads: boolean; kernels?: string[]; notes?: string[] }> };
     const wasm = probe.backends.find((b) => b.name === 'wasm')!;
     expect(wasm.loads).toBe(true);
-    expect(wasm.kernels).toEqual(expect.arrayContaining(['TextbenchFusedGru (added)', 'TextbenchAdam (added)']));
+    expect(wasm.kernels).toEqual(expect.arrayContaining(['TextbenchFusedGru (added)', 'TextbenchAdam (added)', 'TextbenchGlobalNorm (added)', 'Max (replaced)']));
     expect(wasm.notes?.join(' ')).toMatch(/recurrent layers: WebAssembly SIMD/);
 
     // Training runs in the engine worker (dist/worker.js); linear's cross-validation fits in dist/fit-worker.js.

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { registeredKernelPatches, scatterAdd } from '../../main/engine/compute/kernels.ts';
+import { registeredKernelPatches, scatterAdd, setWasmOps } from '../../main/engine/compute/kernels.ts';
 
 beforeAll(async () => {
   // Both backends live in one process; tf.setBackend switches between them and moves data.
@@ -224,6 +224,89 @@ async function trainSteps(backend: 'wasm' | 'cpu', kind: 'dense' | 'lstm' | 'gru
   return { losses, init };
 }
 
+describe('batched matMul on wasm (ops.c batch_matmul)', () => {
+  let seed = 3;
+  const random = (n: number): Float32Array =>
+    Float32Array.from({ length: n }, () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed / 2 ** 32 - 0.5) * 4;
+    });
+
+  it("gives tfjs's own batched product bit for bit: transposed operands, a broadcast batch, k over 48, odd widths", async () => {
+    await tf.setBackend('wasm');
+    // [batchA, batchB, m, k, n]: the pooling's shapes first, then blocks of k past 48, widths not a multiple of 4.
+    const cases = [
+      [32, 32, 1, 24, 128],
+      [32, 32, 24, 1, 128],
+      [32, 32, 1, 24, 1],
+      [3, 3, 5, 100, 7],
+      [4, 1, 6, 49, 9],
+      [1, 4, 6, 97, 3],
+      [2, 2, 1, 1, 1],
+      [5, 5, 0, 3, 4],
+    ];
+    for (const [batchA, batchB, m, k, n] of cases as Array<[number, number, number, number, number]>) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const a = tf.tensor3d(random(batchA * m * k), ta ? [batchA, k, m] : [batchA, m, k]);
+        const b = tf.tensor3d(random(batchB * k * n), tb ? [batchB, n, k] : [batchB, k, n]);
+        const before = tf.memory().numTensors;
+        const got = tf.matMul(a, b, ta, tb);
+        setWasmOps(false);
+        let want: tf.Tensor;
+        try {
+          want = tf.matMul(a, b, ta, tb);
+        } finally {
+          setWasmOps(true);
+        }
+        expect(got.shape).toEqual(want.shape);
+        expect(Array.from(got.dataSync()), `${[batchA, batchB, m, k, n]} ${ta} ${tb}`).toEqual(Array.from(want.dataSync()));
+        tf.dispose([got, want]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([a, b]);
+      }
+    }
+  });
+});
+
+describe('max over axes before the last on wasm (ops.c max_middle)', () => {
+  it("gives tfjs's own Max bit for bit: NaN, -0 and 0 ties, several axes, keepDims, and leaves the rest to it", async () => {
+    await tf.setBackend('wasm');
+    let s = 5;
+    const values = (n: number): number[] =>
+      Array.from({ length: n }, (_, i) => {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        return i % 31 === 7 ? Number.NaN : i % 11 === 2 ? -0 : i % 11 === 4 ? 0 : (s % 9) - 4;
+      });
+    const cases: Array<[number[], number | number[], boolean]> = [
+      [[32, 24, 128], 1, false],
+      [[32, 24, 130], 1, true],
+      [[3, 4, 5, 6], [1, 2], false],
+      [[7, 9], 0, false],
+      [[2, 3, 4, 5], [0, 1], true],
+      [[5, 1, 3], 1, false],
+      [[4, 6], -1, false],
+      [[4, 6, 3], [0, 2], false],
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      const x = tf.tensor(values(tf.util.sizeFromShape(shape)), shape);
+      const got = tf.max(x, axis, keepDims);
+      setWasmOps(false);
+      let want: tf.Tensor;
+      try {
+        want = tf.max(x, axis, keepDims);
+      } finally {
+        setWasmOps(true);
+      }
+      expect(got.shape, `${shape} ${axis}`).toEqual(want.shape);
+      const g = Array.from(got.dataSync());
+      const w = Array.from(want.dataSync());
+      expect(g.map((v) => Object.is(v, -0)), `${shape} ${axis} -0`).toEqual(w.map((v) => Object.is(v, -0)));
+      expect(g, `${shape} ${axis}`).toEqual(w);
+      tf.dispose([x, got, want]);
+    }
+  });
+});
+
 describe('comparisons on wasm', () => {
   const ops = { equal: tf.equal, notEqual: tf.notEqual, greater: tf.greater, greaterEqual: tf.greaterEqual, less: tf.less, lessEqual: tf.lessEqual };
   const rand = (n: number, seed: number) => {
@@ -238,6 +321,9 @@ describe('comparisons on wasm', () => {
     [[6], []],
     [[], [2, 3]],
     [[2, 3, 4], [4]],
+    // Rows of 16 and more (float32: ops.c's SIMD loop) with a tail, whole and broadcast.
+    [[3, 5, 37], [3, 1, 37]],
+    [[1001], [1001]],
   ];
 
   it('are the project\'s kernels, and give what the cpu backend gives (broadcasts, scalars, NaN, -0; float32, int32, bool)', async () => {

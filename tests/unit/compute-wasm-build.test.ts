@@ -21,7 +21,7 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('WebAssembly kernels buil
   it('rebuilds byte for byte from rnn.c', () => {
     expect(missing, 'the toolchain CI installs').toEqual([]);
     execFileSync(process.execPath, [path.join(dir, 'build.mjs'), '--out', out], { stdio: 'pipe' });
-    for (const file of ['rnn.wasm', 'rnn-threads.wasm', 'rnn-fma.wasm', 'rnn-fma-threads.wasm', 'adam.wasm']) {
+    for (const file of ['rnn.wasm', 'rnn-threads.wasm', 'rnn-fma.wasm', 'rnn-fma-threads.wasm', 'adam.wasm', 'ops.wasm']) {
       const built = fs.readFileSync(path.join(out, file));
       const committed = fs.readFileSync(path.join(dir, file));
       expect(built.length, `${file} size`).toBe(committed.length);
@@ -29,13 +29,16 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('WebAssembly kernels buil
     }
   });
 
-  it('gives an Adam module that uses no memory of its own: its code touches no global (no stack) and it has no data', () => {
-    const file = path.join(dir, 'adam.wasm');
+  it.each([
+    ['adam.wasm', ['adam', 'sum_squares'], /f32x4\.div/],
+    ['ops.wasm', ['batch_matmul', 'compare_f32', 'max_middle'], /f32x4\.mul/],
+  ] as const)('gives %s, a module that uses no memory of its own: its code touches no global (no stack) and it has no data', (name, exports, instruction) => {
+    const file = path.join(dir, name);
     const module = new WebAssembly.Module(fs.readFileSync(file));
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
-    expect(WebAssembly.Module.exports(module)).toEqual([{ name: 'adam', kind: 'function' }]);
+    expect(WebAssembly.Module.exports(module)).toEqual(exports.map((e) => ({ name: e, kind: 'function' })));
     const code = execFileSync('llvm-objdump-14', ['-d', file], { encoding: 'utf8' });
-    expect(code).toMatch(/f32x4\.div/); // the disassembly really lists the instructions
+    expect(code).toMatch(instruction); // the disassembly really lists the instructions
     expect(code).not.toMatch(/global\.(get|set)/);
     expect(execFileSync('llvm-objdump-14', ['-h', file], { encoding: 'utf8' })).not.toMatch(/\bDATA\b/);
   });

@@ -8,14 +8,18 @@
 //
 // The rest are speed-ups for recurrent training, each computing exactly what the kernel it replaces
 // computes (tests/unit/compute-kernels.test.ts): Slice/Unpack/SplitV without whole-input copies,
-// GatherV2 by rows, BatchMatMul without the slow transposed path, Identity and layout-keeping Transpose
-// without copies, comparisons in one strided pass and Reverse by runs (wasm), the fused LSTM/GRU kernels of
-// fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or JavaScript, rnn-js.ts) and a fused Adam update (adam.ts).
+// GatherV2 by rows, BatchMatMul without the slow transposed path (batched products in wasm/ops.c), Identity and
+// layout-keeping Transpose without copies, comparisons in one strided pass (float32 rows in ops.c), Max over time
+// without a transpose (ops.c) and Reverse by runs (wasm), the fused LSTM/GRU kernels of
+// fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or JavaScript, rnn-js.ts), a fused Adam update and the global
+// gradient norm in one kernel (adam.ts).
 // Measured in tests/bench/train-throughput.bench.ts.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_ADAM, fusedAdamKernel } from './adam.ts';
+import { FUSED_ADAM, GLOBAL_NORM, fusedAdamKernel, globalNormKernel } from './adam.ts';
 import { jsRnnKernels } from './rnn-js.ts';
-import { WasmRnn, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
+import { WasmRnn, compileOptimised, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
 import { webgpuRnnKernels } from './webgpu/rnn-webgpu.ts';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
 
@@ -71,6 +75,42 @@ interface WasmBackendLike {
 interface CpuBackendLike {
   data: { get(dataId: tf.DataId): { values: unknown } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: NumericArray): tf.TensorInfo;
+}
+
+type BatchMatMulExport = (a: number, b: number, out: number, batch: number, m: number, k: number, n: number, ...strides: number[]) => void;
+interface OpsModule {
+  batch_matmul: BatchMatMulExport;
+  compare_f32: (op: number, a: number, b: number, out: number, n: number) => void;
+  max_middle: (x: number, out: number, outer: number, r: number, inner: number) => void;
+}
+
+// wasm/ops.c, instantiated over the wasm backend's own memory (like adam.ts's module): it reads the operands where
+// they are and writes the output in place.
+const OPS_MODULE = new URL('./wasm/ops.wasm', import.meta.url);
+const opsInstances = new WeakMap<object, OpsModule | null>();
+let opsOn = true;
+
+/**
+ * Turns the kernels' ops.c paths (batched products, comparisons, max over time) off (false: tfjs's own kernels and
+ * the JavaScript comparisons) or on again; tests compare the two bit for bit.
+ */
+export function setWasmOps(on: boolean): void {
+  opsOn = on;
+}
+
+function wasmOpsFor(backend: object): OpsModule | null {
+  if (!opsOn) return null;
+  let ops = opsInstances.get(backend);
+  if (ops === undefined) {
+    const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+    try {
+      ops = memory instanceof WebAssembly.Memory ? (new WebAssembly.Instance(compileOptimised(fs.readFileSync(fileURLToPath(OPS_MODULE))), { env: { memory } }).exports as never) : null;
+    } catch {
+      ops = null;
+    }
+    opsInstances.set(backend, ops);
+  }
+  return ops;
 }
 
 const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -313,9 +353,12 @@ export function broadcastStrides(shape: readonly number[], out: readonly number[
   return strides;
 }
 
+/** out[o + j] = a[ao + j] OP b[bo + j] for j < n, OP by its index in COMPARISONS (element offsets). */
+type ContiguousCompare = (op: number, ao: number, bo: number, o: number, n: number) => void;
+
 /**
  * out = a OP b over the broadcast shape `outShape`, the last dimension in a tight loop and the others counted
- * like an odometer.
+ * like an odometer. `contiguous`, where given, runs the rows both operands hold whole (ops.c on wasm).
  */
 export function compareBroadcast(
   comparison: Comparison,
@@ -325,12 +368,14 @@ export function compareBroadcast(
   bShape: readonly number[],
   outShape: readonly number[],
   out: Uint8Array,
+  contiguous?: ContiguousCompare,
 ): void {
   const op = COMPARISONS.indexOf(comparison);
   const rank = outShape.length;
   const size = out.length;
   if (rank === 0 || (a.length === size && b.length === size)) {
-    compareRun(op, a, 0, 1, b, 0, 1, out, 0, size);
+    if (contiguous && size > 0) contiguous(op, 0, 0, 0, size);
+    else compareRun(op, a, 0, 1, b, 0, 1, out, 0, size);
     return;
   }
   const as = broadcastStrides(aShape, outShape);
@@ -339,8 +384,10 @@ export function compareBroadcast(
   const index = new Array<number>(rank).fill(0);
   let ao = 0;
   let bo = 0;
+  const run = contiguous && as[rank - 1] === 1 && bs[rank - 1] === 1 ? contiguous : null;
   for (let o = 0; o < size; o += inner) {
-    compareRun(op, a, ao, as[rank - 1]!, b, bo, bs[rank - 1]!, out, o, inner);
+    if (run) run(op, ao, bo, o, inner);
+    else compareRun(op, a, ao, as[rank - 1]!, b, bo, bs[rank - 1]!, out, o, inner);
     // Next row: advance the odometer over the outer dimensions.
     for (let d = rank - 2; d >= 0; d--) {
       if (++index[d]! < outShape[d]!) {
@@ -363,7 +410,16 @@ function makeCompareWasm(comparison: Comparison): tf.KernelFunc {
     const out = w.makeOutput(shape, 'bool');
     if (tf.util.sizeFromShape(shape) === 0) return out;
     // Views after makeOutput (it may grow the heap).
-    compareBroadcast(comparison, w.typedArrayFromHeap(a), a.shape, w.typedArrayFromHeap(b), b.shape, shape, w.typedArrayFromHeap(out) as Uint8Array);
+    const av = w.typedArrayFromHeap(a);
+    const bv = w.typedArrayFromHeap(b);
+    const ov = w.typedArrayFromHeap(out) as Uint8Array;
+    // Float32 rows in ops.c's SIMD loop (the gradient of a max over time compares [32, 24, 128] states with their
+    // maxima: 0.23 ms of a 9.6 ms gru step in the loop above); same IEEE comparisons.
+    const ops = a.dtype === 'float32' && b.dtype === 'float32' ? wasmOpsFor(backend) : null;
+    const contiguous: ContiguousCompare | undefined = ops
+      ? (op, ao, bo, o, n) => ops.compare_f32(op, av.byteOffset + 4 * ao, bv.byteOffset + 4 * bo, ov.byteOffset + o, n)
+      : undefined;
+    compareBroadcast(comparison, av, a.shape, bv, b.shape, shape, ov, contiguous);
     return out;
   };
 }
@@ -458,12 +514,40 @@ function makeTransposeWasm(original: tf.KernelFunc): tf.KernelFunc {
 // of XNNPACK), and a matmul's gradient always asks for one: dA = dy·Bᵀ, dB = Aᵀ·dy. Transposing
 // the operand explicitly (a cheap copy) and multiplying without transposes gives the same numbers.
 
+/**
+ * tfjs's wasm BatchMatMul with a batch of more than one matrix runs a scalar triple loop (slow_batch_matmul) that
+ * needs 4 ns a multiply-add on the pooling's products ([32,1,24]·[32,24,128] forward, the outer products
+ * [32,24,1]·[32,1,128] and a transposed one backward: 0.55 of a 9.6 ms gru step on the O*NET task sentences), and
+ * transposed operands are first copied transposed. ops.c's batch_matmul takes the same sums in the same order four
+ * columns at a time and reads a transposed or broadcast operand through its strides. Rank-3 float32 products with
+ * more than one matrix go there; the rest to the original (single matrices: XNNPACK), transposed operands copied
+ * first as before.
+ */
 function makeBatchMatMulWasm(original: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if (!attrs.transposeA && !attrs.transposeB) return original(args);
     const backend = args.backend as unknown as WasmBackendLike & { disposeData(id: tf.DataId): void };
+    const ops = a.shape.length === 3 && b.shape.length === 3 && a.dtype === 'float32' && b.dtype === 'float32' ? wasmOpsFor(backend) : null;
+    if (ops) {
+      const [batchA, rowsA, colsA] = a.shape as [number, number, number];
+      const [batchB, rowsB, colsB] = b.shape as [number, number, number];
+      const batch = Math.max(batchA, batchB);
+      const [m, k] = attrs.transposeA ? [colsA, rowsA] : [rowsA, colsA];
+      const [kB, n] = attrs.transposeB ? [colsB, rowsB] : [rowsB, colsB];
+      if (batch > 1 && (batchA === batchB || batchA === 1 || batchB === 1) && k === kB) {
+        const out = backend.makeOutput([batch, m, n], 'float32');
+        // Views after makeOutput (it may grow the heap).
+        const at = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset;
+        const aBatch = batchA === 1 ? 0 : rowsA * colsA;
+        const bBatch = batchB === 1 ? 0 : rowsB * colsB;
+        const [aRow, aK] = attrs.transposeA ? [1, colsA] : [colsA, 1];
+        const [bK, bCol] = attrs.transposeB ? [1, colsB] : [colsB, 1];
+        if (batch * m * n > 0) ops.batch_matmul(at(a), at(b), at(out), batch, m, k, n, aBatch, aRow, aK, bBatch, bK, bCol);
+        return out;
+      }
+    }
+    if (!attrs.transposeA && !attrs.transposeB) return original(args);
     const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
       const perm = t.shape.map((_, d) => d);
       const r = perm.length;
@@ -478,6 +562,35 @@ function makeBatchMatMulWasm(original: tf.KernelFunc, transpose: tf.KernelFunc):
       if (aT !== a) backend.disposeData(aT.dataId);
       if (bT !== b) backend.disposeData(bT.dataId);
     }
+  };
+}
+
+/**
+ * Max over axes that are not the last (GlobalMaxPooling1D: [32, 24, 128] over time): tfjs's wasm Max first
+ * transposes them to the end (0.2 ms of a 9.6 ms gru step); ops.c's max_middle reads them in place, four
+ * features at a time, taking the same value per output (NaN and tie rules included). float32 over one run of
+ * adjacent axes before the last; the rest to the original.
+ */
+function makeMaxWasm(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { reductionIndices, keepDims } = args.attrs as { reductionIndices: number | number[]; keepDims: boolean };
+    const backend = args.backend as unknown as WasmBackendLike;
+    const rank = x.shape.length;
+    const axes = [...new Set(tf.util.parseAxisParam(reductionIndices, x.shape))].sort((p, q) => p - q);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    if (x.dtype !== 'float32' || first === undefined || last === undefined || last >= rank - 1 || last - first + 1 !== axes.length) return original(args);
+    const r = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+    const ops = r > 0 ? wasmOpsFor(backend) : null;
+    if (!ops) return original(args);
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+    const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+    const shape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+    const out = backend.makeOutput(shape, 'float32');
+    // Views after makeOutput (it may grow the heap).
+    if (outer * inner > 0) ops.max_middle(backend.typedArrayFromHeap(x).byteOffset, backend.typedArrayFromHeap(out).byteOffset, outer, r, inner);
+    return out;
   };
 }
 
@@ -529,7 +642,7 @@ function installSlicing(backendName: 'wasm' | 'cpu'): void {
 
 /** Switches for the speed-ups, so that tests and benchmarks can compare them with the stock kernels. */
 export interface KernelOptions {
-  /** Register the faster Slice/Unpack/SplitV (wasm, cpu), GatherV2 and BatchMatMul (wasm) and the fused LSTM/GRU kernels; default true. */
+  /** Register the faster Slice/Unpack/SplitV (wasm, cpu), GatherV2, BatchMatMul, comparisons and Max (wasm), the fused LSTM/GRU kernels, Adam and the gradient norm; default true. */
   fast?: boolean;
   /**
    * Which fused LSTM/GRU kernels: 'wasm-simd' (the default wherever the module loads) or 'js' (the fallback;
@@ -559,6 +672,7 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
       install('Transpose', 'wasm', (o) => makeTransposeWasm(o ?? required('Transpose', 'wasm')));
       for (const comparison of COMPARISONS) install(comparison, 'wasm', () => makeCompareWasm(comparison));
       install('Reverse', 'wasm', (o) => makeReverseWasm(o ?? required('Reverse', 'wasm')));
+      install('Max', 'wasm', (o) => makeMaxWasm(o ?? required('Max', 'wasm')));
     }
   }
   if (backendName === 'cpu') {
@@ -568,7 +682,11 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
   // The fused LSTM and GRU (FusedLSTM, FusedGRU layers); without them those layers run on ordinary ops.
   if (fast) registerFusedRnnKernels(backendName, options.rnn);
   // One pass per variable for Adam (adam.ts); FusedAdamOptimizer falls back to tfjs's ops without it.
-  if (fast && (backendName === 'wasm' || backendName === 'cpu')) install(FUSED_ADAM, backendName, () => fusedAdamKernel(backendName));
+  if (fast && (backendName === 'wasm' || backendName === 'cpu')) {
+    install(FUSED_ADAM, backendName, () => fusedAdamKernel(backendName));
+    // The loop's global gradient norm in one pass (adam.ts globalNorm); tfjs's ops where it is missing.
+    install(GLOBAL_NORM, backendName, () => globalNormKernel(backendName));
+  }
   return registeredKernelPatches().filter((p) => p.backend === backendName);
 }
 

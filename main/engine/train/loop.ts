@@ -2,7 +2,7 @@
 // early stopping with restore of the best weights, per-epoch checkpoints, cancellation, and the training doctor's
 // measurements and repairs. It runs in-process (tests, lr-find, search) and inside the training worker.
 import * as tf from '@tensorflow/tfjs';
-import { adam } from '../compute/adam.ts';
+import { adam, globalNorm } from '../compute/adam.ts';
 import type { EncodedInput } from '../text/types.ts';
 import type { DoctorAction, Finding, TrainingEpoch } from '../../../shared/domain.ts';
 import type { ClassWeightsMode, EarlyStopMonitor, OptimizerName, TrainingConfig } from '../../../shared/training.ts';
@@ -294,7 +294,7 @@ export async function trainLoop(
           const reg = model.calculateLosses();
           return reg.length ? (tf.add(dataLoss, tf.addN(reg)) as tf.Scalar) : dataLoss;
         }, vars);
-        const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+        const normT = globalNorm(Object.values(grads));
         // One wait for all of a step's numbers (on a GPU each read is a round trip).
         const [totalLoss, dataLoss, gradNorm, correctNow] = (
           await Promise.all([value, dataLossT ?? value, normT, correctT ?? value].map(async (t) => (await t.data())[0]!))

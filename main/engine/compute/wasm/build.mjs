@@ -3,7 +3,9 @@
 //   rnn-threads.wasm  the same code for a shared memory, instantiated once per worker thread
 //   rnn-fma.wasm, rnn-fma-threads.wasm  both again with fused multiply-adds (relaxed SIMD; see MADD in rnn.c),
 //                     used wherever the engine accepts them, the two above elsewhere
-//   adam.wasm         the fused Adam step (adam.c), run on the tfjs wasm backend's own memory
+//   adam.wasm         the fused Adam step and the gradients' sum of squares (adam.c), run on the tfjs wasm
+//                     backend's own memory
+//   ops.wasm          batched small matrix products (ops.c), run on that memory too
 // All are committed; tests/unit/compute-wasm-build.test.ts rebuilds them and compares bytes.
 //   node main/engine/compute/wasm/build.mjs           write the .wasm files next to rnn.c
 //   node main/engine/compute/wasm/build.mjs --out D   write them into folder D instead
@@ -39,6 +41,7 @@ const VARIANTS = [
   { file: 'rnn-fma-threads.wasm', source: 'rnn.c', cflags: [...FMA, '-matomics'], ldflags: [...RNN_LDFLAGS, ...SHARED], relaxed: true },
   // Runs in another module's memory: no stack of its own at all.
   { file: 'adam.wasm', source: 'adam.c', cflags: [], ldflags: ['-z', 'stack-size=0'] },
+  { file: 'ops.wasm', source: 'ops.c', cflags: [], ldflags: ['-z', 'stack-size=0'] },
 ];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'textbench-wasm-'));
