@@ -92,11 +92,10 @@ describe('the SVM one-vs-rest problems side by side (O*NET job descriptions, 22 
     }
   });
 
-  it('the SVM takes the side-by-side path where the weights are small beside the data, with enough problems', () => {
-    // Job descriptions, words: the 22 problems' weights are about 8 times the rows' stored entries.
-    expect(svmSideBySide(x, train, m)).toBe(false);
-    const wide = { ...x, cols: 1 };
-    expect(svmSideBySide(wide, train, m)).toBe(true);
-    expect(svmSideBySide(wide, train, 5)).toBe(false);
+  it('the SVM takes the side-by-side path with six problems or more', () => {
+    expect(svmSideBySide(m)).toBe(true);
+    expect(svmSideBySide(6)).toBe(true);
+    expect(svmSideBySide(5)).toBe(false);
+    expect(svmSideBySide(1)).toBe(false);
   });
 });

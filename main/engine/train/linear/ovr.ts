@@ -34,26 +34,24 @@ export interface OvrParams {
 /**
  * Whether the SVM solves a model's one-vs-rest problems side by side (wasm/solver.c, svm_dual_ovr) rather than one
  * at a time (svm_dual). Side by side, one sweep of a row's entries serves every problem that has the row active,
- * but the weights of all problems are read and written together: a wider array, less of it in cache, and more to
- * zero, pack and copy out. So it pays where the data is large beside the weights. Measured (CPU time of the 22
- * problems on the train split, one process, interleaved; one at a time over side by side at C = 0.3 / 1 / 3 / 10)
- * with the weights of all problems, (cols + 1) m, this many times the rows' stored entries:
- *   O*NET task sentences, words+chars, 0.74 (0.93 on a fold's four fifths): 1.9x / 1.8x / 1.6x / 1.5x
- *     (1.2-1.5x at C = 10 over other runs);
- *   O*NET job descriptions, words+chars, 1.7: 1.04x / 0.94x / 0.96x / 0.91x;
- *   task sentences, words, 5.6: 2.2x / 1.6x / 0.8x / 0.7x;
- *   job descriptions, words, 7.8: 0.7x / 0.6x / 0.6x / 0.6x.
+ * but the weights of all problems are read and written together: a wider array, less of it in cache. Since the
+ * solver reads each row's weights at rising addresses, most used columns first (solver.ts, MatrixSolver), the
+ * wide array costs little and side by side wins wherever there are enough problems. Measured (CPU time of the 22
+ * problems on four fifths of the train split, one process, medians of 3; one at a time over side by side at
+ * C = 0.3 / 1 / 3 / 10; in brackets the weights of all problems, (cols + 1) m, over the rows' stored entries):
+ *   O*NET task sentences, words+chars (0.93): 3.1x / 2.7x / 2.2x / 1.6x;
+ *   O*NET job descriptions, words+chars (2.1): 1.7x / 1.5x / 1.6x / 1.5x;
+ *   task sentences, words (7): 1.3x / 1.2x / 1.2x / 1.0x;
+ *   job descriptions, words (10): 1.3x / 1.1x / 0.9x / 1.1x.
+ * (Before that layout, the last three were 1.0x, 0.6-2.2x and 0.6-0.7x, and only the first took this path.)
  * Few problems share little: on task sentences, words+chars, 4 problems 0.9x at C = 10, 3 about 0.85x, 2 about
- * 0.85x, 1 about 0.6x. So: at least 6 problems, and weights up to 1.25 times the entries.
- * Decided over the whole model (all m problems, the fit's rows), never over a worker's range of problems
- * (OvrParams.problems), so every problem of a model takes the same path: the paths visit rows and sum in
- * different orders, and the final fit split between workers must give the one-thread model bit for bit.
+ * 0.85x, 1 about 0.6x. So: at least 6 problems.
+ * Decided over the whole model (all m problems), never over a worker's range of problems (OvrParams.problems), so
+ * every problem of a model takes the same path: the paths visit rows and sum in different orders, and the final
+ * fit split between workers must give the one-thread model bit for bit.
  */
-export function svmSideBySide(x: CsrMatrix, rows: Int32Array, m: number): boolean {
-  if (m < 6) return false;
-  let entries = 0;
-  for (let i = 0; i < rows.length; i++) entries += x.indptr[rows[i]! + 1]! - x.indptr[rows[i]!]!;
-  return (x.cols + 1) * m <= 1.25 * entries;
+export function svmSideBySide(m: number): boolean {
+  return m >= 6;
 }
 
 /** Number of binary problems (weight vectors) for K classes: one for two classes, K otherwise. */
@@ -105,7 +103,7 @@ export function fitOneVsRest(solver: MatrixSolver, rows: Int32Array, labels: Int
     const positive = classes === 2 ? 1 : c;
     return { positive, cp: params.C * (cw ? cw[positive]! : 1), cn: params.C * (classes === 2 && cw ? cw[0]! : 1) };
   };
-  if (params.loss === 'lr' || (params.sideBySide ?? svmSideBySide(solver.x, rows, m))) {
+  if (params.loss === 'lr' || (params.sideBySide ?? svmSideBySide(m))) {
     // All the problems at once: they share the rows and the order they are visited in (solver.ts, solveLrOvr and
     // solveSvmOvr), and each problem's solution is the same whichever problems are solved beside it.
     const y = new Int8Array(rows.length * mr);

@@ -8,9 +8,9 @@
 //  - svm_dual_ovr: the same, the m one-vs-rest problems side by side over the same rows, each with its own
 //    shrinking and stopping test. Measured on O*NET task sentences, words+chars (15,696 rows, 22 problems, CPU
 //    time in one process against svm_dual one problem at a time): 1.9x at C = 0.3, 1.8x at C = 1, 1.6x at C = 3,
-//    1.2-1.5x at C = 10. Where the weights of all the problems are large beside the rows' entries (O*NET job
-//    descriptions, 793 long rows, or words alone) or the problems are few, one at a time is as fast or faster:
-//    ovr.ts, svmSideBySide, chooses.
+//    1.2-1.5x at C = 10 (2.2-3.1x at C <= 3 once MatrixSolver sorted each row by its renumbered columns). With
+//    that layout it is also as fast or faster where the weights are large beside the rows' entries (O*NET job
+//    descriptions, words alone); where the problems are few, one at a time is faster: ovr.ts, svmSideBySide.
 //  - lr_dual_ovr: L2-regularised logistic regression with an inner Newton method per coordinate (Yu, Huang &
 //    Lin, Machine Learning 2011, Algorithm 5; liblinear's solve_l2r_lr_dual), the m one-vs-rest problems
 //    solved side by side over the same rows:
