@@ -405,20 +405,26 @@ static Bwd bwd_of(const i32 *p, int gates, int state_width, int thread, f32 *ste
 /**
  * Step t's share of every gradient that is a sum over rows, taken while dz_t is in cache: dx_t = dz_t · Wᵀ (into
  * TensorFlow.js's [B,T,E] rows), dW += x_tᵀ · dz_t, dU += hd_tᵀ · dz_t (GRU: the h~ columns from (r⊙hd)_t), db.
+ * Only rows b0..end (real_end: rows past it are padding at t) enter the products: the others have dz_t = 0, so
+ * they add exact zeros to dW, dU and db and their dx_t rows are zero (written as such). With rows sorted longest
+ * first that is the backward's share of the forward's saving on padding (a batch of sentences half padding did
+ * every product on every row).
  */
-static void step_gradients(const Bwd *k, int t, int lstm) {
+static void step_gradients(const Bwd *k, int t, int end, int lstm) {
   const Fwd *f = &k->f;
-  const int nb = f->nb, T = f->T, E = f->E, U = f->U, G = f->G;
+  const int nb = f->nb, ne = end - f->b0, T = f->T, E = f->E, U = f->U, G = f->G;
   const f32 *x_t = f->x + (f->b0 * T + t) * E;
-  gemm(nb, E, G, k->dz, G, 0, k->wt, E, k->dx + (f->b0 * T + t) * E, T * E, 0);
-  gemm(E, G, nb, x_t, T * E, 1, k->dz, G, k->dW, G, 1);
+  f32 *dx_t = k->dx + (f->b0 * T + t) * E;
+  gemm(ne, E, G, k->dz, G, 0, k->wt, E, dx_t, T * E, 0);
+  for (int i = ne; i < nb; i++) fill(dx_t + i * T * E, E, 0);
+  gemm(E, G, ne, x_t, T * E, 1, k->dz, G, k->dW, G, 1);
   if (lstm) {
-    gemm(U, G, nb, k->hd, U, 1, k->dz, G, k->dU, G, 1);
+    gemm(U, G, ne, k->hd, U, 1, k->dz, G, k->dU, G, 1);
   } else {
-    gemm(U, 2 * U, nb, k->hd, U, 1, k->dz, G, k->dU, G, 1);
-    gemm(U, U, nb, k->rh, U, 1, k->dz + 2 * U, G, k->dU + 2 * U, G, 1);
+    gemm(U, 2 * U, ne, k->hd, U, 1, k->dz, G, k->dU, G, 1);
+    gemm(U, U, ne, k->rh, U, 1, k->dz + 2 * U, G, k->dU + 2 * U, G, 1);
   }
-  for (int i = 0; i < nb; i++) {
+  for (int i = 0; i < ne; i++) {
     const f32 *d = k->dz + i * G;
     int j = 0;
     for (; j + 4 <= G; j += 4) wasm_v128_store(k->db + j, wasm_f32x4_add(wasm_v128_load(k->db + j), wasm_v128_load(d + j)));
@@ -444,6 +450,7 @@ static void lstm_backward(const i32 *p, int thread) {
     const int t_prev = f->back ? t + 1 : t - 1;
     const int first = s == 0;
     const int r = row_of(f, t, b0), rp = first ? 0 : row_of(f, t_prev, b0);
+    const int end = real_end(f, t);
     int any = 0;
     for (int b = b0; b < b1; b++) {
       const int row = r + (b - b0), prow = rp + (b - b0);
@@ -458,8 +465,10 @@ static void lstm_backward(const i32 *p, int thread) {
       if (!is_real(f, b, t)) {
         // Padded step: h_t = h_prev and c_t = c_prev, so both gradients pass straight through.
         copy(dh_next + (b - b0) * U, dhb, U);
-        fill(dz, G, 0);
-        fill(hd, U, 0);
+        if (b < end) {
+          fill(dz, G, 0);
+          fill(hd, U, 0);
+        }
         continue;
       }
       any = 1;
@@ -483,11 +492,11 @@ static void lstm_backward(const i32 *p, int thread) {
         store_n(hd + j, f->has_rm ? wasm_f32x4_mul(hp, load_n(f->rm + b * U + j, n)) : hp, n);
       }
     }
-    step_gradients(&k, t, 1);
+    step_gradients(&k, t, end, 1);
     if (first || !any) continue;
-    // d(hd) = dz · Urᵀ for the slice's rows at t, then through the recurrent dropout mask.
-    gemm(nb, U, G, k.dz, G, 0, k.rkt, U, dhd, U, 0);
-    for (int b = b0; b < b1; b++) {
+    // d(hd) = dz · Urᵀ for the slice's real rows at t, then through the recurrent dropout mask.
+    gemm(end - b0, U, G, k.dz, G, 0, k.rkt, U, dhd, U, 0);
+    for (int b = b0; b < end; b++) {
       if (!is_real(f, b, t)) continue;
       mul_into(dh_next + (b - b0) * U, dhd + (b - b0) * U, f->has_rm ? f->rm + b * U : 0, U);
     }
@@ -581,6 +590,7 @@ static void gru_backward(const i32 *p, int thread) {
     const int t_prev = f->back ? t + 1 : t - 1;
     const int first = s == 0;
     const int r = row_of(f, t, b0), rp = first ? 0 : row_of(f, t_prev, b0);
+    const int end = real_end(f, t), ne = end - b0;
     int any = 0;
     for (int b = b0; b < b1; b++) {
       const int row = r + (b - b0);
@@ -593,9 +603,11 @@ static void gru_backward(const i32 *p, int thread) {
         store_n(dhb + j, wasm_f32x4_add(load_n(dh_next + (b - b0) * U + j, n), load_n(k.dy + row * U + j, n)), n);
       }
       if (!is_real(f, b, t)) {
-        fill(dz, G, 0);
-        fill(hd, U, 0);
-        fill(k.rh + (b - b0) * U, U, 0);
+        if (b < end) {
+          fill(dz, G, 0);
+          fill(hd, U, 0);
+          fill(k.rh + (b - b0) * U, U, 0);
+        }
         continue;
       }
       any = 1;
@@ -611,11 +623,11 @@ static void gru_backward(const i32 *p, int thread) {
     }
     if (!any) {
       copy(dh_next, dh, nb * U);
-      step_gradients(&k, t, 0);
+      step_gradients(&k, t, end, 0);
       continue;
     }
     // d(r⊙hd) = dh~ · U_hᵀ (U_hᵀ = rows 2U..3U of Urᵀ); hd is zero at the first step, so nothing flows there.
-    if (!first) gemm(nb, U, U, k.dz + 2 * U, G, 0, k.rkt + 2 * U * U, U, tmp, U, 0);
+    if (!first) gemm(ne, U, U, k.dz + 2 * U, G, 0, k.rkt + 2 * U * U, U, tmp, U, 0);
     for (int b = b0; b < b1; b++) {
       const int row = r + (b - b0);
       f32 *dnb = dh_next + (b - b0) * U;
@@ -642,11 +654,11 @@ static void gru_backward(const i32 *p, int thread) {
         store_n(dnb + j, wasm_f32x4_add(wasm_f32x4_mul(d, z), wasm_f32x4_mul(dr, rr)), n);
       }
     }
-    step_gradients(&k, t, 0);
+    step_gradients(&k, t, end, 0);
     if (first) continue;
     // ... plus [dz | dr] · U_zrᵀ (rows 0..2U of Urᵀ), then through the recurrent dropout mask.
-    gemm(nb, U, 2 * U, k.dz, G, 0, k.rkt, U, tmp, U, 0);
-    for (int b = b0; b < b1; b++) {
+    gemm(ne, U, 2 * U, k.dz, G, 0, k.rkt, U, tmp, U, 0);
+    for (int b = b0; b < end; b++) {
       if (!is_real(f, b, t)) continue;
       f32 *dnb = dh_next + (b - b0) * U;
       const f32 *back = tmp + (b - b0) * U;
