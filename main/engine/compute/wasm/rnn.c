@@ -408,9 +408,9 @@ static Bwd bwd_of(const i32 *p, int gates, int state_width, int thread, f32 *ste
  * Only rows b0..end (real_end: rows past it are padding at t) enter the products: the others have dz_t = 0, so
  * they add exact zeros to dW, dU and db and their dx_t rows are zero (written as such). With rows sorted longest
  * first that is the backward's share of the forward's saving on padding (a batch of sentences half padding did
- * every product on every row).
+ * every product on every row). At the first step (`first`) hd is zero, so dU gets nothing and is left alone.
  */
-static void step_gradients(const Bwd *k, int t, int end, int lstm) {
+static void step_gradients(const Bwd *k, int t, int end, int first, int lstm) {
   const Fwd *f = &k->f;
   const int nb = f->nb, ne = end - f->b0, T = f->T, E = f->E, U = f->U, G = f->G;
   const f32 *x_t = f->x + (f->b0 * T + t) * E;
@@ -418,7 +418,9 @@ static void step_gradients(const Bwd *k, int t, int end, int lstm) {
   gemm(ne, E, G, k->dz, G, 0, k->wt, E, dx_t, T * E, 0);
   for (int i = ne; i < nb; i++) fill(dx_t + i * T * E, E, 0);
   gemm(E, G, ne, x_t, T * E, 1, k->dz, G, k->dW, G, 1);
-  if (lstm) {
+  if (first) {
+    // hd = 0 (and r⊙hd = 0): no share of dU.
+  } else if (lstm) {
     gemm(U, G, ne, k->hd, U, 1, k->dz, G, k->dU, G, 1);
   } else {
     gemm(U, 2 * U, ne, k->hd, U, 1, k->dz, G, k->dU, G, 1);
@@ -492,7 +494,7 @@ static void lstm_backward(const i32 *p, int thread) {
         store_n(hd + j, f->has_rm ? wasm_f32x4_mul(hp, load_n(f->rm + b * U + j, n)) : hp, n);
       }
     }
-    step_gradients(&k, t, end, 1);
+    step_gradients(&k, t, end, first, 1);
     if (first || !any) continue;
     // d(hd) = dz · Urᵀ for the slice's real rows at t, then through the recurrent dropout mask.
     gemm(end - b0, U, G, k.dz, G, 0, k.rkt, U, dhd, U, 0);
@@ -623,7 +625,7 @@ static void gru_backward(const i32 *p, int thread) {
     }
     if (!any) {
       copy(dh_next, dh, nb * U);
-      step_gradients(&k, t, end, 0);
+      step_gradients(&k, t, end, first, 0);
       continue;
     }
     // d(r⊙hd) = dh~ · U_hᵀ (U_hᵀ = rows 2U..3U of Urᵀ); hd is zero at the first step, so nothing flows there.
@@ -654,7 +656,7 @@ static void gru_backward(const i32 *p, int thread) {
         store_n(dnb + j, wasm_f32x4_add(wasm_f32x4_mul(d, z), wasm_f32x4_mul(dr, rr)), n);
       }
     }
-    step_gradients(&k, t, end, 0);
+    step_gradients(&k, t, end, first, 0);
     if (first) continue;
     // ... plus [dz | dr] · U_zrᵀ (rows 0..2U of Urᵀ), then through the recurrent dropout mask.
     gemm(ne, U, 2 * U, k.dz, G, 0, k.rkt, U, tmp, U, 0);
