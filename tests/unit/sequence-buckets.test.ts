@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../main/engine/compute/backend.ts';
-import { acceptsAnyLength, batchWidth, bucketedBatches, ladderWidth, POOL_BATCHES, rowLengths } from '../../main/engine/train/buckets.ts';
+import { acceptsAnyLength, batchWidth, bucketedBatches, ladderWidth, POOL_BATCHES, rowLengths, trimWidth } from '../../main/engine/train/buckets.ts';
 import { batchTensors, predictProbabilities, trainLoop } from '../../main/engine/train/loop.ts';
 import { MODEL_BUILDERS } from '../../main/engine/train/models.ts';
 import { cutTokens, describeLength, fitPipeline, OOV_ID, pipelineFromJSON } from '../../main/engine/text/pipeline.ts';
@@ -67,6 +67,14 @@ describe('length buckets', () => {
     const exact = new Set(bucketedBatches(real, 32, 1).map((idx) => batchWidth(real, idx)));
     expect(widths.size).toBeLessThanOrEqual(2 * Math.log2(Math.max(...lengths)) + 1);
     expect(widths.size).toBeLessThan(exact.size);
+  });
+
+  it('uses the ladder only on backends that build kernels per shape; elsewhere the longest row itself', () => {
+    for (const w of [1, 5, 7, 13, 25, 100]) {
+      expect(trimWidth(w, 'webgpu')).toBe(ladderWidth(w));
+      expect(trimWidth(w, 'webgl')).toBe(ladderWidth(w));
+      for (const backend of ['wasm', 'cpu', 'tensorflow']) expect(trimWidth(w, backend)).toBe(w);
+    }
   });
 
   it('trims a batch to its longest row, keeping the right-hand (real) columns', () => {

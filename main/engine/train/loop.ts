@@ -11,7 +11,7 @@ import type { DoctorDecision, DoctorVerdict, TrainingDoctor } from './doctor/typ
 import { balancedClassWeights, perExampleCrossEntropy, trainingLoss } from './losses.ts';
 import { classificationReport, predictionEntropy } from '../evaluate/metrics.ts';
 import { deriveSeed, mulberry32, seedMathRandom, shuffled } from './rng.ts';
-import { acceptsAnyLength, batchWidth, bucketedBatches, ladderWidth, rowLengths } from './buckets.ts';
+import { acceptsAnyLength, batchWidth, bucketedBatches, rowLengths, trimWidth } from './buckets.ts';
 import { lrFactor } from './schedule.ts';
 
 /** The part of a run's config the loop itself acts on (`repair`: carry out the doctor's decisions). */
@@ -131,7 +131,7 @@ export async function predictProbabilities(model: tf.LayersModel, inputs: readon
   const order = lengths ? Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!) : null;
   for (let s = 0; s < n; s += chunk) {
     const idx = order ? order.subarray(s, Math.min(n, s + chunk)) : Int32Array.from({ length: Math.min(chunk, n - s) }, (_, i) => s + i);
-    const xs = batchTensors(inputs, idx, lengths ? ladderWidth(batchWidth(lengths, idx)) : undefined);
+    const xs = batchTensors(inputs, idx, lengths ? trimWidth(batchWidth(lengths, idx), tf.getBackend()) : undefined);
     const p = tf.tidy(() => model.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor);
     const values = (await p.data()) as Float32Array;
     if (order) for (let i = 0; i < idx.length; i++) out.set(values.subarray(i * classes, (i + 1) * classes), idx[i]! * classes);
@@ -275,7 +275,7 @@ export async function trainLoop(
           break epochs;
         }
         const idx = buckets ? buckets[b]! : order!.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
-        const xs = batchTensors(train.inputs, idx, lengths ? ladderWidth(batchWidth(lengths, idx)) : undefined);
+        const xs = batchTensors(train.inputs, idx, lengths ? trimWidth(batchWidth(lengths, idx), tf.getBackend()) : undefined);
         const stepRate = state.learningRate * lrFactor(schedule, (epoch - 1) * batches + b, batches, settings.epochs * batches);
         if (schedule !== 'constant') setLearningRate(optimizer, stepRate);
         const yIds = Int32Array.from(idx, (i) => train.labels[i]!);
