@@ -74,6 +74,8 @@ describe('the built JavaScript (dist/)', () => {
     expect(wasm.loads).toBe(true);
     expect(wasm.kernels).toEqual(expect.arrayContaining(['TextbenchFusedGru (added)', 'TextbenchAdam (added)', 'TextbenchGlobalNorm (added)', 'Max (replaced)']));
     expect(wasm.notes?.join(' ')).toMatch(/recurrent layers: WebAssembly SIMD/);
+    // ops.wasm loads from the bundle (without it the pooling's kernels fall back to tfjs's, right but slower).
+    expect(wasm.notes?.join(' ')).toMatch(/pooling ops: WebAssembly ops\.c/);
 
     // Training runs in the engine worker (dist/worker.js); linear's cross-validation fits in dist/fit-worker.js.
     const linear = JSON.parse(await cli('train', '--model', 'linear', '--name', 'lin', '--json')) as { run: string; status: string; model: string };

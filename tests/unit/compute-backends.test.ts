@@ -47,6 +47,7 @@ describe('textbench backends', () => {
     expect(by.wasm).toMatchObject({ loads: true, version: expect.stringMatching(/^@tensorflow\/tfjs-backend-wasm /) });
     expect(by.wasm!.kernels).toContain('UnsortedSegmentSum (added)');
     expect(by.wasm!.notes?.join('; ')).toMatch(/SIMD (on|off).*; 1 thread/);
+    expect(by.wasm!.notes?.join('; ')).toMatch(/pooling ops: WebAssembly ops\.c/);
     expect(by.cpu!.loads).toBe(true);
     expect(by.cpu!.kernels).toContain('UnsortedSegmentSum (replaced)');
     // The tests' GPU is SwiftShader (tests/fixtures/software-gpu.ts): it loads, is listed as software, and is

@@ -98,19 +98,31 @@ export function setWasmOps(on: boolean): void {
   opsOn = on;
 }
 
+/** Why ops.c did not load over the wasm backend's memory, when it did not (the kernels then run tfjs's own code). */
+let opsFailure: string | undefined;
+
 function wasmOpsFor(backend: object): OpsModule | null {
   if (!opsOn) return null;
   let ops = opsInstances.get(backend);
   if (ops === undefined) {
     const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
     try {
-      ops = memory instanceof WebAssembly.Memory ? (new WebAssembly.Instance(compileOptimised(fs.readFileSync(fileURLToPath(OPS_MODULE))), { env: { memory } }).exports as never) : null;
-    } catch {
+      if (!(memory instanceof WebAssembly.Memory)) throw new Error('this tfjs-backend-wasm build does not expose its memory');
+      ops = new WebAssembly.Instance(compileOptimised(fs.readFileSync(fileURLToPath(OPS_MODULE))), { env: { memory } }).exports as never;
+    } catch (err) {
+      opsFailure = (err as Error).message.split('\n')[0];
       ops = null;
     }
     opsInstances.set(backend, ops);
   }
   return ops;
+}
+
+/** How the wasm backend's batched products, float32 comparisons and Max run: ops.c, or why not (loads it now). */
+function wasmOpsDetail(): string {
+  const backend = tf.findBackend('wasm');
+  if (!backend) return 'tfjs kernels (no wasm backend yet)';
+  return wasmOpsFor(backend) ? 'WebAssembly ops.c' : `tfjs kernels (ops.wasm did not load: ${opsOn ? (opsFailure ?? 'unknown reason') : 'switched off'})`;
 }
 
 const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -673,6 +685,12 @@ export function registerProjectKernels(backendName: string, options: KernelOptio
       for (const comparison of COMPARISONS) install(comparison, 'wasm', () => makeCompareWasm(comparison));
       install('Reverse', 'wasm', (o) => makeReverseWasm(o ?? required('Reverse', 'wasm')));
       install('Max', 'wasm', (o) => makeMaxWasm(o ?? required('Max', 'wasm')));
+      // Say whether ops.c serves them: without it they are still right, only slower.
+      const detail = wasmOpsDetail();
+      for (const kernel of ['BatchMatMul', 'Max', ...COMPARISONS]) {
+        const p = patched.get(`${kernel}/wasm`);
+        if (p) p.detail = detail;
+      }
     }
   }
   if (backendName === 'cpu') {

@@ -14,6 +14,12 @@ function recurrentNote(info: BackendInfo): string[] {
   return rnn?.detail ? [`recurrent layers: ${rnn.detail}`] : [];
 }
 
+/** How the pooling's ops (batched products, comparisons, Max over time) run on wasm: ops.c, or why not. */
+function poolingNote(info: BackendInfo): string[] {
+  const max = info.kernels?.find((k) => k.kernel === 'Max');
+  return max?.detail ? [`pooling ops: ${max.detail}`] : [];
+}
+
 async function notes(name: string, info: BackendInfo): Promise<string[]> {
   if (name !== 'wasm') return recurrentNote(info);
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -24,6 +30,7 @@ async function notes(name: string, info: BackendInfo): Promise<string[]> {
     // worker_threads refuse (ERR_WORKER_PATH), so in Node it always runs on one thread.
     `${wasm.getThreadsCount()} thread (the multi-threaded wasm build needs a browser)`,
     ...recurrentNote(info),
+    ...poolingNote(info),
   ];
 }
 
