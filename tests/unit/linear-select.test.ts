@@ -9,9 +9,9 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { TfidfVectorizer, combineBlocks } from '../../main/engine/text/tfidf.ts';
-import { nnz } from '../../main/engine/text/tfidf-matrix.ts';
+import { emptyCsr, nnz } from '../../main/engine/text/tfidf-matrix.ts';
 import { LocalRunner, type FitSettings } from '../../main/engine/train/linear/fit-runner.ts';
-import { fitPool } from '../../main/engine/train/linear/fit-pool.ts';
+import { fitPool, poolWorkers } from '../../main/engine/train/linear/fit-pool.ts';
 import { crossValidate, type CvOptions, type Matrices, type Setting } from '../../main/engine/train/linear/select.ts';
 import { DEFAULT_LINEAR, DEFAULT_SEARCH, trainLinear } from '../../main/engine/train/linear/train.ts';
 import { datasets } from '../fixtures/data.ts';
@@ -86,4 +86,15 @@ describe('cross-validation search', () => {
       expect(Buffer.from(pooled.model.weights.buffer).equals(Buffer.from(here.model.weights.buffer)), loss).toBe(true);
     }
   }, 180_000);
+
+  it('sizes the pool by memory: the matrices and the weights of every problem, per worker', () => {
+    // UCI sentences: small, so the cores decide.
+    expect(poolWorkers(matrices, labels.length, 4)).toBe(4);
+    expect(poolWorkers(matrices, labels.length, 64)).toBe(8);
+    // 42 classes over a million columns: about 1 GB of weights a worker, so two at most under 2 GB.
+    const wide: Matrices = { 'words+chars': emptyCsr(12_600, 1_000_000) };
+    expect(poolWorkers(wide, 42, 16)).toBe(2);
+    expect(poolWorkers(wide, 2, 16)).toBe(8);
+    expect(poolWorkers({ words: emptyCsr(12_600, 300_000) }, 42, 16)).toBe(7);
+  });
 });

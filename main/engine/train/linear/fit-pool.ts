@@ -27,7 +27,7 @@ export type FitWorkerReply = { type: 'ready' } | { type: 'done'; id: number; out
  * alone left the O*NET job descriptions, 22 problems a fit, in one thread.)
  */
 const POOL_MIN_WORK = 300e6;
-/** Each worker holds its own copy of the matrices in its solver's memory: keep all copies under this. */
+/** Each worker holds its own copy of the matrices and its own weights in its solver's memory: keep all under this. */
 const POOL_MEMORY_BYTES = 2 * 1024 ** 3;
 
 function shared(m: CsrMatrix): CsrMatrix {
@@ -45,11 +45,23 @@ function shared(m: CsrMatrix): CsrMatrix {
  */
 export function poolRunner(matrices: Matrices, settings: FitSettings, expectedFits: number): FitRunner {
   const entries = Object.values(matrices).reduce((s, m) => s + (m ? nnz(m) : 0), 0);
-  const bytesPerWorker = Object.values(matrices).reduce((s, m) => s + (m ? 8 * nnz(m) + 4 * m.rows : 0), 0);
-  const cores = os.availableParallelism();
-  const workers = Math.min(cores, 8, Math.floor(POOL_MEMORY_BYTES / Math.max(1, bytesPerWorker)));
+  const workers = poolWorkers(matrices, settings.classes, os.availableParallelism());
   if (workers < 2 || entries * expectedFits * problemCount(settings.classes) < POOL_MIN_WORK) return new LocalRunner(matrices, settings);
   return new FitPool(matrices, settings, workers);
+}
+
+/**
+ * How many workers the memory allows on `cores` cores (at most 8). A worker holds the matrices (8 bytes a stored
+ * entry, 4 a row) and, for its widest fit, every problem's weights side by side three times over, as float64:
+ * the solver's working and output arrays (wasm memory never shrinks, so they stay) and their copy in JavaScript.
+ * Long texts with many classes make the weights the larger part: 42 classes over a million n-gram columns is
+ * 1 GB a worker, where the matrix of 12,600 job descriptions is about 300 MB.
+ */
+export function poolWorkers(matrices: Matrices, classes: number, cores: number): number {
+  const all = Object.values(matrices).filter((m): m is CsrMatrix => m !== undefined);
+  const data = all.reduce((s, m) => s + 8 * nnz(m) + 4 * m.rows, 0);
+  const weights = 24 * problemCount(classes) * Math.max(0, ...all.map((m) => m.cols + 1));
+  return Math.min(cores, 8, Math.floor(POOL_MEMORY_BYTES / Math.max(1, data + weights)));
 }
 
 interface Queued {
