@@ -2,24 +2,17 @@
 // MatrixSolver): the weights it returns are in the matrix's own column order whatever that order is. On a real
 // dev dataset, the same TF-IDF matrix with its columns shuffled gives, once the weights are shuffled back, the
 // same decision values up to float rounding and the same predictions, for the SVM and logistic regression.
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { TfidfVectorizer, combineBlocks } from '../../main/engine/text/tfidf.ts';
 import type { CsrMatrix } from '../../main/engine/text/tfidf-matrix.ts';
 import { decisionValues, fitOneVsRest, problemCount } from '../../main/engine/train/linear/ovr.ts';
 import { MatrixSolver } from '../../main/engine/train/linear/solver.ts';
 import { argmax } from '../../main/engine/train/linear/select.ts';
-import { datasets } from '../fixtures/data.ts';
+import { onetJobsTrain } from '../fixtures/data.ts';
 
-const rows = (parse(fs.readFileSync(path.join(datasets, 'onet_tasks/onet_jobs.csv')), { columns: true }) as Record<string, string>[]).filter(
-  (r) => r.split === 'train',
-);
-const labels = [...new Set(rows.map((r) => r.major_group!))].sort();
-const y = Int32Array.from(rows, (r) => labels.indexOf(r.major_group!));
+const { texts, labels, y } = onetJobsTrain();
 const { blocks } = TfidfVectorizer.fit(
-  rows.map((r) => r.description!),
+  texts,
   { charNgrams: [3, 4] },
 );
 const x = combineBlocks(blocks);

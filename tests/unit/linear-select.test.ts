@@ -14,7 +14,7 @@ import { LocalRunner, type FitSettings } from '../../main/engine/train/linear/fi
 import { fitPool, poolWorkers } from '../../main/engine/train/linear/fit-pool.ts';
 import { crossValidate, type CvOptions, type Matrices, type Setting } from '../../main/engine/train/linear/select.ts';
 import { DEFAULT_LINEAR, DEFAULT_SEARCH, trainLinear } from '../../main/engine/train/linear/train.ts';
-import { datasets } from '../fixtures/data.ts';
+import { datasets, onetJobsTrain } from '../fixtures/data.ts';
 
 const rows = (parse(fs.readFileSync(path.join(datasets, 'uci_sentiment_labelled_sentences/uci_sentiment.csv')), { columns: true }) as Record<string, string>[])
   .filter((r) => r.split === 'train')
@@ -66,10 +66,7 @@ describe('cross-validation search', () => {
   });
 
   it('the final fit, shared out between two workers by ranges of problems, gives the same weights as in this thread', async () => {
-    const jobs = (parse(fs.readFileSync(path.join(datasets, 'onet_tasks/onet_jobs.csv')), { columns: true }) as Record<string, string>[]).filter((r) => r.split === 'train');
-    const jobLabels = [...new Set(jobs.map((r) => r.major_group!))].sort();
-    const jy = Int32Array.from(jobs, (r) => jobLabels.indexOf(r.major_group!));
-    const texts = jobs.map((r) => r.description!);
+    const { texts, labels: jobLabels, y: jy } = onetJobsTrain();
     for (const loss of ['svm', 'lr'] as const) {
       const opts = { ...DEFAULT_LINEAR, folds: 3, search: { C: [3], losses: [loss], featureSets: ['words' as const] } };
       const here = await trainLinear(texts, jy, jobLabels, opts);

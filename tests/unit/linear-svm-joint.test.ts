@@ -2,23 +2,16 @@
 // one at a time (svm_dual), on a real dev dataset: every problem reaches the same objective within the tolerance and
 // the models predict alike, for several C, with and without class weights; and a problem's solution is the same,
 // bit for bit, whichever problems are solved beside it (the final fit is shared out between workers by ranges).
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { TfidfVectorizer } from '../../main/engine/text/tfidf.ts';
 import { balancedWeights, decisionValues, fitOneVsRest, problemCount, svmSideBySide } from '../../main/engine/train/linear/ovr.ts';
 import { MatrixSolver, primalObjective } from '../../main/engine/train/linear/solver.ts';
 import { argmax, stratifiedFolds } from '../../main/engine/train/linear/select.ts';
-import { datasets } from '../fixtures/data.ts';
+import { onetJobsTrain } from '../fixtures/data.ts';
 
-const rows = (parse(fs.readFileSync(path.join(datasets, 'onet_tasks/onet_jobs.csv')), { columns: true }) as Record<string, string>[]).filter(
-  (r) => r.split === 'train',
-);
-const labels = [...new Set(rows.map((r) => r.major_group!))].sort();
-const y = Int32Array.from(rows, (r) => labels.indexOf(r.major_group!));
+const { texts, labels, y } = onetJobsTrain();
 const x = TfidfVectorizer.fit(
-  rows.map((r) => r.description!),
+  texts,
   { charNgrams: null },
 ).blocks.words;
 const classes = labels.length;

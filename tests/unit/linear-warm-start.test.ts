@@ -2,23 +2,16 @@
 // from its first-fold dual solution): on a real dev dataset, a fold started from another fold's solution
 // reaches the same optimum as a cold start (same objective within the tolerance, same predictions) in fewer
 // passes, for the SVM and for logistic regression; and a start on rows the solution never saw is ignored.
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { TfidfVectorizer } from '../../main/engine/text/tfidf.ts';
 import { decisionValues, fitOneVsRest, problemCount, type LinearLoss } from '../../main/engine/train/linear/ovr.ts';
 import { MatrixSolver, primalObjective } from '../../main/engine/train/linear/solver.ts';
 import { argmax, stratifiedFolds } from '../../main/engine/train/linear/select.ts';
-import { datasets } from '../fixtures/data.ts';
+import { onetJobsTrain } from '../fixtures/data.ts';
 
-const rows = (parse(fs.readFileSync(path.join(datasets, 'onet_tasks/onet_jobs.csv')), { columns: true }) as Record<string, string>[]).filter(
-  (r) => r.split === 'train',
-);
-const labels = [...new Set(rows.map((r) => r.major_group!))].sort();
-const y = Int32Array.from(rows, (r) => labels.indexOf(r.major_group!));
+const { texts, labels, y } = onetJobsTrain();
 const { blocks } = TfidfVectorizer.fit(
-  rows.map((r) => r.description!),
+  texts,
   { charNgrams: null },
 );
 const x = blocks.words;
