@@ -8,10 +8,8 @@
 // wasm/adam.c, and in the JavaScript fallback through Math.fround after each operation, which is exact float32
 // arithmetic: float64 has more than 2·24 + 2 bits of precision, so rounding twice never differs from rounding
 // once), so a seeded run gives the same losses with either optimizer (tests/unit/compute-adam.test.ts).
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { compileOptimised } from './rnn-wasm.ts';
+import { HeapModule } from './heap-module.ts';
 
 export const FUSED_ADAM = 'TextbenchAdam';
 
@@ -63,7 +61,6 @@ export function adamUpdate(
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  wasm: { asm?: { memory?: unknown } };
 }
 
 type AdamExport = (w: number, g: number, m: number, v: number, ow: number, om: number, ov: number, n: number, ...scalars: number[]) => void;
@@ -76,18 +73,8 @@ interface StepModule {
 // On wasm the step runs in wasm/adam.c's SIMD loop, instantiated over the backend's own memory so that it reads and
 // writes the tensors where they are: the scalar JavaScript loop below measured 8.8 ms per step for a 550,000-weight
 // O*NET embedding (16 ns a weight), more than tfjs's 13 separate ops.
-const ADAM_MODULE = new URL('./wasm/adam.wasm', import.meta.url);
-const instances = new WeakMap<object, StepModule | null>();
+const STEP_MODULE = new HeapModule<StepModule>(new URL('./wasm/adam.wasm', import.meta.url));
 
-function wasmStepFor(b: WasmBackendLike): StepModule | null {
-  let f = instances.get(b);
-  if (f === undefined) {
-    const memory = b.wasm.asm?.memory;
-    f = memory instanceof WebAssembly.Memory ? (new WebAssembly.Instance(compileOptimised(fs.readFileSync(fileURLToPath(ADAM_MODULE))), { env: { memory } }).exports as unknown as StepModule) : null;
-    instances.set(b, f);
-  }
-  return f;
-}
 interface CpuBackendLike {
   data: { get(dataId: tf.DataId): { values: unknown } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
@@ -103,7 +90,7 @@ export function fusedAdamKernel(backendName: 'wasm' | 'cpu'): tf.KernelFunc {
       // Outputs first: an allocation may grow the heap, which detaches views taken before it.
       const outs = [b.makeOutput(value.shape, 'float32'), b.makeOutput(value.shape, 'float32'), b.makeOutput(value.shape, 'float32')] as const;
       const view = (t: tf.TensorInfo): Float32Array => b.typedArrayFromHeap(t);
-      const simd = wasmStepFor(b)?.adam;
+      const simd = STEP_MODULE.on(b)?.adam;
       if (simd) {
         const at = (t: tf.TensorInfo): number => view(t).byteOffset;
         const n = tf.util.sizeFromShape(value.shape);
@@ -218,7 +205,7 @@ export function globalNormKernel(backendName: 'wasm' | 'cpu'): tf.KernelFunc {
       const b = backend as unknown as WasmBackendLike;
       // The output first: an allocation may grow the heap, which detaches views taken before it.
       const out = b.makeOutput([], 'float32');
-      const simd = wasmStepFor(b)?.sum_squares;
+      const simd = STEP_MODULE.on(b)?.sum_squares;
       const sums = xs.map((x) => {
         const v = b.typedArrayFromHeap(x);
         return simd ? simd(v.byteOffset, v.length) : sumSquares(v);

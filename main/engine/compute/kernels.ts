@@ -14,12 +14,11 @@
 // fused-rnn.ts (WebAssembly SIMD, rnn-wasm.ts, or JavaScript, rnn-js.ts), a fused Adam update and the global
 // gradient norm in one kernel (adam.ts).
 // Measured in tests/bench/train-throughput.bench.ts.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAM, GLOBAL_NORM, fusedAdamKernel, globalNormKernel } from './adam.ts';
 import { jsRnnKernels } from './rnn-js.ts';
-import { WasmRnn, compileOptimised, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
+import { HeapModule } from './heap-module.ts';
+import { WasmRnn, defaultThreads, wasmRnnKernels } from './rnn-wasm.ts';
 import { webgpuRnnKernels } from './webgpu/rnn-webgpu.ts';
 import { FUSED_GRU_BACKWARD, FUSED_GRU_FORWARD, FUSED_LSTM_BACKWARD, FUSED_LSTM_FORWARD } from './rnn-op.ts';
 
@@ -86,8 +85,7 @@ interface OpsModule {
 
 // wasm/ops.c, instantiated over the wasm backend's own memory (like adam.ts's module): it reads the operands where
 // they are and writes the output in place.
-const OPS_MODULE = new URL('./wasm/ops.wasm', import.meta.url);
-const opsInstances = new WeakMap<object, OpsModule | null>();
+const OPS_MODULE = new HeapModule<OpsModule>(new URL('./wasm/ops.wasm', import.meta.url));
 let opsOn = true;
 
 /**
@@ -98,31 +96,15 @@ export function setWasmOps(on: boolean): void {
   opsOn = on;
 }
 
-/** Why ops.c did not load over the wasm backend's memory, when it did not (the kernels then run tfjs's own code). */
-let opsFailure: string | undefined;
-
 function wasmOpsFor(backend: object): OpsModule | null {
-  if (!opsOn) return null;
-  let ops = opsInstances.get(backend);
-  if (ops === undefined) {
-    const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-    try {
-      if (!(memory instanceof WebAssembly.Memory)) throw new Error('this tfjs-backend-wasm build does not expose its memory');
-      ops = new WebAssembly.Instance(compileOptimised(fs.readFileSync(fileURLToPath(OPS_MODULE))), { env: { memory } }).exports as never;
-    } catch (err) {
-      opsFailure = (err as Error).message.split('\n')[0];
-      ops = null;
-    }
-    opsInstances.set(backend, ops);
-  }
-  return ops;
+  return opsOn ? OPS_MODULE.on(backend) : null;
 }
 
 /** How the wasm backend's batched products, float32 comparisons and Max run: ops.c, or why not (loads it now). */
 function wasmOpsDetail(): string {
   const backend = tf.findBackend('wasm');
   if (!backend) return 'tfjs kernels (no wasm backend yet)';
-  return wasmOpsFor(backend) ? 'WebAssembly ops.c' : `tfjs kernels (ops.wasm did not load: ${opsOn ? (opsFailure ?? 'unknown reason') : 'switched off'})`;
+  return wasmOpsFor(backend) ? 'WebAssembly ops.c' : `tfjs kernels (ops.wasm did not load: ${opsOn ? (OPS_MODULE.failure ?? 'unknown reason') : 'switched off'})`;
 }
 
 const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
