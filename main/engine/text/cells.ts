@@ -29,7 +29,12 @@ const CHANGED_SPACE = /\s{2,}|[^\S ]/g;
  * 20.12+) skips the Hash object of createHash: 0.8 against 1.3 µs per 800-character text.
  */
 export function contentHash(text: string): string {
-  return crypto.hash('sha256', normaliseText(text), 'hex');
+  return hashNormalised(normaliseText(text));
+}
+
+/** The content hash of a text already in normaliseText's form. */
+function hashNormalised(normalised: string): string {
+  return crypto.hash('sha256', normalised, 'hex');
 }
 
 /**
@@ -80,7 +85,7 @@ export function joinTextCells(cells: readonly (string | undefined)[], columns: r
       same = norm;
     }
   }
-  return { text, hash: text ? crypto.hash('sha256', same, 'hex') : '' };
+  return { text, hash: text ? hashNormalised(same) : '' };
 }
 
 /** Words as the review counts them: runs of non-space characters. */
